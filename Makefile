@@ -1,0 +1,51 @@
+# Developer commands. A fresh machine needs only python3 (>= 3.11) and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+LOCALES := locales
+LANGS  := de en ar fa uk ru tr ps ku ti so fr
+
+.PHONY: run test check lint format typecheck eval bench chat i18n-extract i18n-update i18n-check clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	touch $(STAMP)
+
+run: $(STAMP)          ## set up and run the bot (SQLite by default)
+	$(BIN)/python -m bot run
+
+chat: $(STAMP)         ## talk to Lotse in the terminal, no Telegram token needed
+	$(BIN)/python -m bot chat
+
+test: $(STAMP)         ## set up and run all checks and tests
+	$(BIN)/python -m bot check knowledge --errors-only
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+check: $(STAMP)        ## validate the knowledge files (volunteers: run this after an edit)
+	$(BIN)/python -m bot check knowledge
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix bot tests bench
+	$(BIN)/ruff format bot tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+eval: $(STAMP)         ## figures on the shared development set
+	$(BIN)/python -m bot eval ../shared/eval/dev.yaml --quiet
+
+bench: $(STAMP)
+	$(BIN)/python bench/match.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""A terminal conversation with Lotse: the same decisions the Telegram bot makes, without a token."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from bot.core.dialogue import Dialogue
+from bot.core.model import CATEGORIES
+
+HELP = (
+    "Type a question in any language. Commands: /language, /city, /menu, /human, /help, /quit.\n"
+    "When Lotse offers numbered choices, type the number."
+)
+
+
+def _ask(prompt: str, inp: TextIO, out: TextIO) -> str | None:
+    out.write(prompt)
+    out.flush()
+    line = inp.readline()
+    return None if line == "" else line.strip()
+
+
+def _choose(options: list[tuple[str, str]], prompt: str, inp: TextIO, out: TextIO) -> str | None:
+    for number, (_, label) in enumerate(options, start=1):
+        print(f"  {number}. {label}", file=out)
+    while True:
+        answer = _ask(prompt, inp, out)
+        if answer is None:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(options):
+            return options[int(answer) - 1][0]
+        for key, label in options:
+            if answer.casefold() in (key.casefold(), label.casefold()):
+                return key
+        print("Please type one of the numbers.", file=out)
+
+
+def run_chat(dialogue: Dialogue, lang: str | None, city: str | None, inp: TextIO, out: TextIO) -> int:
+    """Run the conversation until /quit or end of input; returns the exit code."""
+    k = dialogue.knowledge
+    print("Lotse — arrival helper (terminal). " + HELP, file=out)
+    if lang is None or lang not in k.languages:
+        picked = _choose([(c, f"{lg.native} ({lg.english})") for c, lg in k.languages.items()], "language> ", inp, out)
+        if picked is None:
+            return 0
+        lang = picked
+    return _loop(dialogue, lang, city, inp, out)
+
+
+def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: TextIO) -> int:
+    k = dialogue.knowledge
+    if city is not None and city not in k.cities:
+        print(f"Unknown city '{city}'.", file=out)
+        city = None
+    pending: list[str] = []
+    while True:
+        line = _ask(f"[{lang}{'/' + city if city else ''}] you> ", inp, out)
+        if line is None or line in ("/quit", "/exit"):
+            return 0
+        if not line:
+            continue
+        if line == "/help":
+            print(HELP, file=out)
+        elif line in ("/language", "/lang"):
+            lang = _choose([(c, lg.native) for c, lg in k.languages.items()], "language> ", inp, out) or lang
+        elif line == "/city":
+            options = [(slug, c.name(lang)) for slug, c in k.cities.items()] + [("-", "other / none")]
+            picked = _choose(options, "city> ", inp, out)
+            city = None if picked in (None, "-") else picked
+        elif line == "/menu":
+            pending = [tid for cat in CATEGORIES for tid, t in k.topics.items() if t.category == cat]
+            for number, tid in enumerate(pending, start=1):
+                print(f"  {number}. {dialogue.render(tid, lang, city).title}", file=out)
+        elif line == "/human":
+            print(
+                "(In Telegram, this starts the handoff to the integration centre, after your consent.)",
+                file=out,
+            )
+        elif line.isdigit() and pending and 1 <= int(line) <= len(pending):
+            text, _ = dialogue.topic_text(pending[int(line) - 1], lang, city)
+            print(f"lotse> {text}", file=out)
+            pending = []
+        else:
+            decision = dialogue.decide(line, lang, city)
+            city = city or decision.city
+            print(f"lotse [{decision.kind}]> {decision.text}", file=out)
+            pending = list(decision.candidates) if decision.kind == "clarify" else []

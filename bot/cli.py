@@ -1,0 +1,169 @@
+"""The command line: ``python -m bot <command>`` (also installed as ``lotse``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Config, ConfigError, load_config
+from bot.core.dialogue import Decision, Dialogue
+from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
+from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
+from bot.core.matcher import build_index
+
+
+def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
+    knowledge = load_knowledge(knowledge_dir or config.knowledge_dir)
+    return Dialogue(knowledge, build_index(knowledge, config.match), config.locales_dir)
+
+
+def cmd_check(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Validate a knowledge folder; exit 1 on errors."""
+    folder = Path(args.dir) if args.dir else config.knowledge_dir
+    result = check_knowledge(folder)
+    shown = [p for p in result.problems if p.severity == "error" or not args.errors_only]
+    for problem in shown:
+        print(problem.format(), file=out)
+    errors, warnings = len(result.errors), len(result.warnings)
+    if result.knowledge is not None:
+        k = result.knowledge
+        summary = f"{len(k.topics)} topics, {len(k.languages)} languages, {len(k.cities)} cities"
+    else:
+        summary = "knowledge not usable"
+    print(f"{folder}: {errors} error(s), {warnings} warning(s); {summary}", file=out)
+    return 1 if errors else 0
+
+
+def _print_decision(decision: Decision, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(decision.to_json(), ensure_ascii=False), file=out)
+    else:
+        label = decision.kind + (f": {decision.topic}" if decision.topic else "")
+        if decision.kind == "clarify":
+            label += f": {', '.join(decision.candidates)}"
+        print(f"[{label}]\n{decision.text}", file=out)
+
+
+def cmd_ask(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Answer one question, or a stream of JSON lines."""
+    dialogue = _dialogue(config)
+    if args.jsonl:
+        status = 0
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict) or not isinstance(request.get("text"), str):
+                    raise ValueError("expected an object with a string 'text'")
+            except ValueError as exc:
+                print(json.dumps({"error": f"line {number}: {exc}"}), file=out)
+                status = 1
+                continue
+            decision = dialogue.decide(request["text"], request.get("lang"), request.get("city"))
+            print(json.dumps(decision.to_json(), ensure_ascii=False), file=out, flush=True)
+        return status
+    if args.text is None:
+        print("ask: give a question, or --jsonl to read JSON lines from standard input", file=sys.stderr)
+        return 2
+    if args.city and args.city not in dialogue.knowledge.cities:
+        known = ", ".join(dialogue.knowledge.cities)
+        print(f"ask: unknown city '{args.city}'; known: {known}", file=sys.stderr)
+        return 2
+    _print_decision(dialogue.decide(args.text, args.lang, args.city), args.json, out)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Evaluate the decision on a labelled file and enforce floors."""
+    dialogue = _dialogue(config)
+    try:
+        items = load_items(Path(args.file))
+    except (EvalFileError, OSError) as exc:
+        print(f"eval: {exc}", file=sys.stderr)
+        return 2
+    if args.langs:
+        wanted = set(args.langs.split(","))
+        items = [i for i in items if i.lang in wanted]
+    report = evaluate(items, lambda item: dialogue.decide(item.text, item.lang, item.city))
+    print(format_report(report, show_misses=not args.quiet), file=out)
+    worst_lang, worst = report.min_lang_top1()
+    floors = [
+        ("top-1", report.top1, args.min_top1, True),
+        ("hit@3", report.hit3, args.min_hit3, True),
+        ("emergency recall", report.emergency_recall, args.min_emergency_recall, True),
+        ("handoff recall", report.handoff_recall, args.min_handoff_recall, True),
+        ("out-of-scope false-answer rate", report.oos_false_rate, args.max_oos_false_rate, False),
+        (f"top-1 in every language (worst: {worst_lang})", worst, args.min_lang_top1, True),
+    ]
+    failed = [
+        f"{name} {value:.3f} {'<' if low else '>'} {floor}"
+        for name, value, floor, low in floors
+        if floor is not None and (value < floor if low else value > floor)
+    ]
+    for line in failed:
+        print(f"FLOOR NOT MET: {line}", file=out)
+    return 1 if failed else 0
+
+
+def cmd_chat(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Talk to Lotse in the terminal, with the dialogue logic the Telegram bot uses."""
+    from bot.chat import run_chat
+
+    return run_chat(_dialogue(config), args.lang, args.city, sys.stdin, out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lotse", description="Lotse: arrival helper for newcomers in NRW")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="validate the knowledge files (exit 1 on errors)")
+    check.add_argument("dir", nargs="?", help="knowledge folder (default: KNOWLEDGE_DIR or ./knowledge)")
+    check.add_argument("--errors-only", action="store_true", help="do not print warnings")
+    check.set_defaults(func=cmd_check)
+
+    ask = sub.add_parser("ask", help="answer one question (or JSON lines from stdin)")
+    ask.add_argument("text", nargs="?")
+    ask.add_argument("--lang", default="en", help="interface language code (default en)")
+    ask.add_argument("--city", help="city slug, e.g. duesseldorf")
+    ask.add_argument("--json", action="store_true", help="print the result as JSON")
+    ask.add_argument("--jsonl", action="store_true", help='read {"text","lang","city"} lines from stdin')
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="talk to Lotse in the terminal")
+    chat.add_argument("--lang", default=None, help="interface language code")
+    chat.add_argument("--city", default=None, help="city slug")
+    chat.set_defaults(func=cmd_chat)
+
+    ev = sub.add_parser("eval", help="evaluate on a labelled question file")
+    ev.add_argument("file")
+    ev.add_argument("--langs", help="only items with these interface languages, e.g. de,en")
+    ev.add_argument("--quiet", action="store_true", help="do not list the misses")
+    ev.add_argument("--min-top1", type=float)
+    ev.add_argument("--min-hit3", type=float)
+    ev.add_argument("--min-emergency-recall", type=float)
+    ev.add_argument("--min-handoff-recall", type=float)
+    ev.add_argument("--max-oos-false-rate", type=float)
+    ev.add_argument("--min-lang-top1", type=float)
+    ev.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        code: int = args.func(args, config, out or sys.stdout)
+    except KnowledgeError as exc:
+        print(f"The knowledge base has errors; run 'python -m bot check' to see all.\n{exc}", file=sys.stderr)
+        return 2
+    return code

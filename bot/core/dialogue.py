@@ -1,0 +1,165 @@
+"""The dialogue decision: what Lotse does with one message. Pure: no Telegram, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bot.core.i18n import DEFAULT_LOCALES_DIR, Translator, translator
+from bot.core.knowledge import EMERGENCY_TOPIC
+from bot.core.matcher import HANDOFF, Candidate, Index, MatchResult, MatchSettings
+from bot.core.model import Knowledge
+from bot.core.render import RenderedTopic, render_topic
+
+Kind = Literal["answer", "clarify", "fallback", "emergency", "handoff"]
+KINDS: tuple[Kind, ...] = ("answer", "clarify", "fallback", "emergency", "handoff")
+MAX_CLARIFY = 3
+MAX_TEXT_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with a message, and the reply a person would see."""
+
+    kind: Kind
+    topic: str | None
+    candidates: tuple[str, ...]
+    lang: str
+    text: str
+    city: str | None = None
+    content_lang: str | None = None
+    scores: tuple[Candidate, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public result contract of ``ask --json``."""
+        return {
+            "kind": self.kind,
+            "topic": self.topic,
+            "candidates": list(self.candidates),
+            "lang": self.lang,
+            "text": self.text,
+        }
+
+
+class Dialogue:
+    """Decides on messages with one knowledge base and its index."""
+
+    def __init__(self, knowledge: Knowledge, index: Index, locales_dir: Path = DEFAULT_LOCALES_DIR) -> None:
+        self.knowledge = knowledge
+        self.index = index
+        self.locales_dir = locales_dir
+
+    @property
+    def settings(self) -> MatchSettings:
+        return self.index.settings
+
+    def language(self, lang: str | None) -> str:
+        """``lang`` if Lotse speaks it, else the closest supported code, else English."""
+        if lang:
+            code = lang.lower().replace("_", "-").split("-")[0]
+            if code in self.knowledge.languages:
+                return code
+        return "en"
+
+    def t(self, lang: str) -> Translator:
+        return translator(lang, self.locales_dir)
+
+    def decide(self, text: str, lang: str | None = None, city: str | None = None) -> Decision:
+        """Decide what to answer to ``text`` from someone using interface language ``lang`` in ``city``."""
+        lang = self.language(lang)
+        t = self.t(lang)
+        text = (text or "")[:MAX_TEXT_LENGTH]
+        result = self.index.search(text, lang)
+        city = city if city in self.knowledge.cities else result.city
+        if result.emergency_trigger is not None:
+            return self._topic_decision("emergency", EMERGENCY_TOPIC, lang, city, result)
+        if not result.query_tokens:
+            return Decision(
+                "fallback",
+                None,
+                (),
+                lang,
+                t.gettext("Please write your question in a few words, in any language.")
+                + "\n"
+                + t.gettext("You can also browse all topics: /menu"),
+                city,
+            )
+        s = self.settings
+        cands = result.candidates
+        topics = [c for c in cands if c.target != HANDOFF]
+        handoff = next((c for c in cands if c.target == HANDOFF), None)
+        top_score = cands[0].score if cands else 0.0
+        if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= 0.6 * top_score:
+            return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=cands)
+        if not topics:
+            return self._fallback(lang, city, cands)
+        best = topics[0]
+        second = topics[1].score if len(topics) > 1 else 0.0
+        margin = (best.score - second) / best.score if best.score else 0.0
+        if best.score >= s.answer_score and best.coverage >= s.answer_coverage and margin >= s.answer_margin:
+            kind: Kind = "emergency" if best.target == EMERGENCY_TOPIC else "answer"
+            return self._topic_decision(kind, best.target, lang, city, result)
+        if best.score >= s.clarify_score:
+            floor = max(s.clarify_score * 0.6, best.score * s.clarify_ratio)
+            chosen = [c for c in topics[:MAX_CLARIFY] if c.score >= floor]
+            return self._clarify(lang, city, chosen, cands)
+        return self._fallback(lang, city, cands)
+
+    # -- replies --------------------------------------------------------------------------------------------
+
+    def render(self, topic_id: str, lang: str, city: str | None) -> RenderedTopic:
+        """A topic rendered for ``lang`` and ``city`` (used for menu taps and clarify choices too)."""
+        lang = self.language(lang)
+        topic = self.knowledge.topics[topic_id]
+        city_obj = self.knowledge.cities.get(city) if city else None
+        return render_topic(topic, lang, city_obj, self.knowledge, self.t(lang))
+
+    def topic_text(self, topic_id: str, lang: str, city: str | None) -> tuple[str, str]:
+        """Full reply text for a topic (title, answer, fallback note) and the language it is written in."""
+        lang = self.language(lang)
+        rendered = self.render(topic_id, lang, city)
+        t = self.t(lang)
+        parts = [rendered.title, "", rendered.text]
+        if rendered.fell_back:
+            name = self.knowledge.languages[rendered.lang].native
+            note = t.gettext("This answer is not yet available in your language. Here it is in {language}.")
+            parts = [note.format(language=name), "", *parts]
+        return "\n".join(parts), rendered.lang
+
+    def _topic_decision(self, kind: Kind, topic_id: str, lang: str, city: str | None, res: MatchResult) -> Decision:
+        text, content_lang = self.topic_text(topic_id, lang, city)
+        ranked = tuple(c.target for c in res.candidates if c.target not in (HANDOFF, topic_id))[:2]
+        return Decision(kind, topic_id, (topic_id, *ranked), lang, text, city, content_lang, res.candidates)
+
+    def _clarify(self, lang: str, city: str | None, chosen: list[Candidate], cands: tuple[Candidate, ...]) -> Decision:
+        t = self.t(lang)
+        lines = [t.gettext("I am not sure what you mean. Please choose a topic:")]
+        for number, cand in enumerate(chosen, start=1):
+            lines.append(f"{number}. {self.render(cand.target, lang, city).title}")
+        lines.append(t.gettext("None of these? Write your question in other words, or talk to a person: /human"))
+        ids = tuple(c.target for c in chosen)
+        return Decision("clarify", None, ids, lang, "\n".join(lines), city, scores=cands)
+
+    def _fallback(self, lang: str, city: str | None, cands: tuple[Candidate, ...]) -> Decision:
+        t = self.t(lang)
+        text = "\n".join(
+            [
+                t.gettext("Sorry, I do not have an answer to that."),
+                t.gettext("A person from the integration centre can help you: /human"),
+                t.gettext("You can also browse all topics: /menu"),
+            ]
+        )
+        return Decision("fallback", None, (), lang, text, city, scores=cands)
+
+    @staticmethod
+    def _handoff_text(t: Translator) -> str:
+        return "\n".join(
+            [
+                t.gettext("You would like to talk to a person."),
+                t.gettext(
+                    "Staff of the integration centre or Service Point can answer you here. "
+                    "Before anything is sent, I will show you exactly what they will see: /human"
+                ),
+            ]
+        )

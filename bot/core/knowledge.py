@@ -1,0 +1,463 @@
+"""Loading and validating the knowledge directory.
+
+Every problem is collected (never only the first) as a :class:`Problem` with ``file:line``, a message and a
+one-line hint. Errors make the knowledge unusable; warnings (outdated or unreviewed translations, thin
+examples) are reported but do not fail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
+from bot.core.yamlsafe import LDict, LList, YamlBool11, load_yaml, yaml11_booleans
+
+Severity = Literal["error", "warning"]
+M = TypeVar("M", bound=BaseModel)
+
+EMERGENCY_TOPIC = "emergency"
+ANSWER_SOFT_LIMIT = 900
+ANSWER_HARD_LIMIT = 1500
+MIN_EXAMPLES_GOOD = 8
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding of the knowledge check."""
+
+    file: str
+    line: int
+    severity: Severity
+    message: str
+    hint: str = ""
+
+    def format(self) -> str:
+        text = f"{self.file}:{self.line}: {self.severity}: {self.message}"
+        return f"{text}\n    hint: {self.hint}" if self.hint else text
+
+
+class KnowledgeError(Exception):
+    """Raised when the knowledge base has errors and cannot be used."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in the knowledge base; first: {errors[0].format()}")
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """Outcome of :func:`check_knowledge`: the knowledge (None on errors) and all problems."""
+
+    knowledge: Knowledge | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+class _Reporter:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    @staticmethod
+    def rel(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
+    def add(self, path: Path, line: int, message: str, hint: str = "", severity: Severity = "error") -> None:
+        self.problems.append(Problem(self.rel(path), line, severity, message, hint))
+
+
+_FIELD_HINTS = {
+    "extra_forbidden": "check the spelling; see knowledge/README.md for the allowed fields",
+    "missing": "add it; see knowledge/README.md",
+    "literal_error": "use one of the listed values",
+    "too_short": "add more entries",
+    "string_type": "write text here (put it in double quotes)",
+    "bool_type": "write true or false",
+    "int_type": "write a whole number",
+    "float_type": "write a decimal number",
+    "tuple_type": "write a list: [a, b] or one '- item' per line",
+    "dict_type": "write a block of 'key: value' lines",
+    "mapping_type": "write a block of 'key: value' lines",
+}
+
+
+def _locate(raw: Any, loc: tuple[int | str, ...]) -> tuple[int, Any]:
+    """Follow a pydantic error location through the located YAML data to a line."""
+    line = raw.line if isinstance(raw, LDict | LList) else 1
+    node = raw
+    for part in loc:
+        if isinstance(node, LDict) and isinstance(part, str) and part in node:  # noqa: SIM114 - the two branches narrow different types
+            line, node = node.line_of(part), node[part]
+        elif isinstance(node, LList) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = node.line_of(part), node[part]
+        else:
+            break
+    return line, node
+
+
+_BOOL_FIELDS = {"reviewed", "required"}
+
+
+def _describe(error: Any, node: Any) -> tuple[str, str] | None:
+    loc = [str(p) for p in error["loc"] if p != "[key]"]
+    where = ".".join(loc)
+    kind = error["type"]
+    hint = _FIELD_HINTS.get(kind, "see knowledge/README.md")
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc[-1]}'", hint
+    if kind == "missing":
+        return f"missing field '{where}'", hint
+    if isinstance(node, YamlBool11):
+        return None  # reported by _report_yaml11
+    if isinstance(node, bool) and kind == "string_type":
+        return f"{where}: {str(node).lower()} is a boolean where text belongs", f'write "{str(node).lower()}"'
+    if isinstance(node, int) and kind == "string_type":
+        return f"{where}: a number where text belongs", f'put it in double quotes: "{node}"'
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}", hint
+
+
+def _report_yaml11(raw: Any, path: Path, rep: _Reporter) -> bool:
+    found = yaml11_booleans(raw)
+    for where, line, value in found:
+        name = ".".join(str(p) for p in where)
+        if where and where[-1] in _BOOL_FIELDS:
+            rep.add(path, line, f"{name}: '{value}' is a YAML 1.1 boolean; write true or false", "true/false only")
+        else:
+            rep.add(
+                path,
+                line,
+                f"{name}: '{value}' would be read as a YAML 1.1 boolean where text belongs",
+                f'put it in double quotes: "{value}"',
+            )
+    return bool(found)
+
+
+def _validate(model: type[M], raw: Any, path: Path, rep: _Reporter) -> M | None:
+    flagged = _report_yaml11(raw, path, rep)
+    try:
+        result = model.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            line, node = _locate(raw, tuple(error["loc"]))
+            described = _describe(error, node)
+            if described is not None:
+                rep.add(path, line, *described)
+        return None
+    return None if flagged else result
+
+
+def _load(path: Path, rep: _Reporter) -> LDict | None:
+    loaded = load_yaml(path)
+    for issue in loaded.issues:
+        rep.add(path, issue.line, issue.message, issue.hint)
+    if loaded.data is None and not loaded.issues:
+        rep.add(path, 1, "the file is empty", "copy the structure from knowledge/README.md")
+        return None
+    if loaded.data is not None and not isinstance(loaded.data, LDict):
+        rep.add(path, 1, "the file must be a block of 'key: value' lines", "see knowledge/README.md")
+        return None
+    return loaded.data if isinstance(loaded.data, LDict) else None
+
+
+def _yaml_files(folder: Path, rep: _Reporter) -> list[Path]:
+    if not folder.is_dir():
+        rep.add(folder, 1, f"folder '{folder.name}/' is missing", "create it (see knowledge/README.md)")
+        return []
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".yml":
+            rep.add(path, 1, "wrong file ending '.yml'", "rename the file to end in '.yaml'")
+        elif path.suffix == ".yaml":
+            files.append(path)
+    return files
+
+
+def check_knowledge(root: Path) -> CheckResult:
+    """Load and validate the knowledge directory; report every problem."""
+    rep = _Reporter(root)
+    if not root.is_dir():
+        rep.add(root, 1, "knowledge folder not found", "pass the folder that holds languages.yaml")
+        return CheckResult(None, rep.problems)
+    languages = _check_languages(root / "languages.yaml", rep)
+    codes = set(languages)
+    raw_topics: dict[str, tuple[Path, LDict, Topic]] = {}
+    for path in _yaml_files(root / "topics", rep):
+        raw = _load(path, rep)
+        if raw is None:
+            continue
+        topic = _validate(Topic, raw, path, rep)
+        if topic is not None:
+            raw_topics[topic.id] = (path, raw, topic)
+    for _topic_id, (path, raw, topic) in raw_topics.items():
+        _check_topic(path, raw, topic, raw_topics.keys(), languages, rep)
+    if EMERGENCY_TOPIC not in raw_topics and (root / "topics").is_dir():
+        rep.add(root / "topics", 1, "the emergency topic is missing", "restore topics/emergency.yaml")
+    handoff = _check_handoff(root / "handoff.yaml", codes, rep)
+    cities = _check_cities(root / "cities", codes, rep)
+    errors = any(p.severity == "error" for p in rep.problems)
+    if errors or handoff is None:
+        return CheckResult(None, rep.problems)
+    knowledge = Knowledge(
+        languages=MappingProxyType(dict(languages)),
+        topics=MappingProxyType({tid: t for tid, (_, _, t) in sorted(raw_topics.items())}),
+        cities=MappingProxyType(cities),
+        handoff=handoff,
+    )
+    return CheckResult(knowledge, rep.problems)
+
+
+def load_knowledge(root: Path) -> Knowledge:
+    """Load the knowledge directory or raise :class:`KnowledgeError` with every problem."""
+    result = check_knowledge(root)
+    if result.knowledge is None:
+        raise KnowledgeError(result.problems)
+    return result.knowledge
+
+
+def _check_languages(path: Path, rep: _Reporter) -> dict[str, Language]:
+    if not path.is_file():
+        rep.add(path, 1, "languages.yaml is missing", "restore it from git")
+        return {}
+    raw = _load(path, rep)
+    if raw is None:
+        return {}
+    items = raw.get("languages")
+    if not isinstance(items, LList) or set(raw) != {"languages"}:
+        rep.add(path, raw.line, "expected one key 'languages' with a list of languages", "see knowledge/README.md")
+        return {}
+    languages: dict[str, Language] = {}
+    for index, item in enumerate(items):
+        language = _validate(Language, item, path, rep)
+        if language is None:
+            continue
+        if language.code in languages:
+            rep.add(path, items.line_of(index), f"language '{language.code}' is listed twice", "remove one")
+            continue
+        languages[language.code] = language
+    for index, item in enumerate(items):
+        if not isinstance(item, LDict):
+            continue
+        code, fallback = item.get("code"), item.get("fallback")
+        if isinstance(fallback, str) and fallback not in languages:
+            rep.add(
+                path,
+                item.line_of("fallback"),
+                f"fallback '{fallback}' is not a listed language",
+                "fix the code",
+            )
+        elif isinstance(code, str) and code in languages:
+            seen = [code]
+            nxt = languages[code].fallback
+            while nxt is not None and nxt in languages and nxt not in seen:
+                seen.append(nxt)
+                nxt = languages[nxt].fallback
+            if nxt is not None and nxt in seen:
+                rep.add(
+                    path,
+                    items.line_of(index),
+                    f"fallback loop: {' -> '.join([*seen, nxt])}",
+                    "one language must end the chain (no fallback)",
+                )
+    return languages
+
+
+def _check_answer(path: Path, block: LDict, where: str, answer: str, rep: _Reporter) -> None:
+    line = block.line_of("answer")
+    for match in _PLACEHOLDER.finditer(answer):
+        name = match.group(1)
+        kind = name.removeprefix("contact:")
+        if name == "city" or (name.startswith("contact:") and kind in CONTACT_KINDS):
+            continue
+        rep.add(
+            path,
+            block.text_line("answer", match.start()),
+            f"{where}: unknown placeholder '{{{name}}}'",
+            "use {city} or {contact:KIND} with KIND one of: " + ", ".join(CONTACT_KINDS),
+        )
+    stripped = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), answer)
+    brace = min((i for i in (stripped.find("{"), stripped.find("}")) if i >= 0), default=-1)
+    if brace >= 0:
+        rep.add(
+            path,
+            block.text_line("answer", brace),
+            f"{where}: unmatched curly brace",
+            "placeholders look like {contact:service-point}",
+        )
+    if len(answer) > ANSWER_HARD_LIMIT:
+        rep.add(
+            path,
+            line,
+            f"{where}: answer has {len(answer)} characters",
+            f"shorten it below {ANSWER_SOFT_LIMIT}",
+        )
+    elif len(answer) > ANSWER_SOFT_LIMIT:
+        rep.add(
+            path,
+            line,
+            f"{where}: answer has {len(answer)} characters (aim for at most {ANSWER_SOFT_LIMIT})",
+            "shorten it: people read this on a small phone",
+            "warning",
+        )
+
+
+def _check_topic(
+    path: Path,
+    raw: LDict,
+    topic: Topic,
+    topic_ids: Iterable[str],
+    languages: Mapping[str, Language],
+    rep: _Reporter,
+) -> None:
+    known = set(topic_ids)
+    if topic.id != path.stem:
+        rep.add(path, raw.line_of("id"), f"id '{topic.id}' differs from the file name", f"use id: {path.stem}")
+    related = raw.get("related")
+    for index, other in enumerate(topic.related):
+        line = related.line_of(index) if isinstance(related, LList) else raw.line_of("related")
+        if other == topic.id:
+            rep.add(path, line, "a topic cannot be related to itself", "remove it from 'related'")
+        elif other not in known:
+            rep.add(path, line, f"related topic '{other}' does not exist", "check the id against topics/*.yaml")
+    raw_tr = raw.get("translations")
+    assert isinstance(raw_tr, LDict)
+    unreviewed: list[str] = []
+    for lang, tr in topic.translations.items():
+        line = raw_tr.line_of(lang)
+        raw_lang = raw_tr.get(lang)
+        lines = raw_lang if isinstance(raw_lang, LDict) else raw_tr
+        if lang not in languages:
+            rep.add(path, line, f"language '{lang}' is not in languages.yaml", "add it there or fix the code")
+        if tr.revision > topic.revision:
+            rep.add(
+                path,
+                lines.line_of("revision"),
+                f"{lang}: revision {tr.revision} is newer than the topic's revision {topic.revision}",
+                "raise the topic's revision or fix this one",
+            )
+        elif tr.revision < topic.revision:
+            rep.add(
+                path,
+                lines.line_of("revision"),
+                f"{lang}: translation is outdated (revision {tr.revision}, topic is at {topic.revision})",
+                "update the text from the German version, then set its revision",
+                "warning",
+            )
+        if not tr.reviewed:
+            unreviewed.append(lang)
+        _check_answer(path, lines, lang, tr.answer, rep)
+        if len(tr.examples) < MIN_EXAMPLES_GOOD:
+            rep.add(
+                path,
+                lines.line_of("examples"),
+                f"{lang}: only {len(tr.examples)} example questions",
+                f"add at least {MIN_EXAMPLES_GOOD}, written as people really type",
+                "warning",
+            )
+        if topic.id == EMERGENCY_TOPIC and not tr.triggers:
+            rep.add(path, line, f"{lang}: the emergency topic needs 'triggers'", "list emergency words")
+        if topic.id != EMERGENCY_TOPIC and tr.triggers:
+            rep.add(
+                path,
+                lines.line_of("triggers"),
+                "only the emergency topic has 'triggers'",
+                "move them to keywords",
+            )
+    for code, language in languages.items():
+        if code not in topic.translations and language.required:
+            rep.add(path, raw_tr.line, f"missing translation '{code}' (required)", f"add a '{code}:' block")
+    missing = [code for code in languages if code not in topic.translations and not languages[code].required]
+    if missing:
+        rep.add(path, raw_tr.line, f"missing translations: {', '.join(missing)}", "add them", "warning")
+    if unreviewed:
+        rep.add(
+            path,
+            raw_tr.line,
+            f"unreviewed translations: {', '.join(unreviewed)}",
+            "a speaker checks the text, then sets reviewed: true",
+            "warning",
+        )
+
+
+def _check_handoff(path: Path, codes: set[str], rep: _Reporter) -> Intent | None:
+    if not path.is_file():
+        rep.add(path, 1, "handoff.yaml is missing", "restore it from git")
+        return None
+    raw = _load(path, rep)
+    if raw is None:
+        return None
+    intent = _validate(Intent, raw, path, rep)
+    if intent is None:
+        return None
+    raw_tr = raw.get("translations")
+    for lang, tr in intent.translations.items():
+        line = raw_tr.line_of(lang) if isinstance(raw_tr, LDict) else raw.line
+        if lang not in codes:
+            rep.add(path, line, f"language '{lang}' is not in languages.yaml", "add it there or fix the code")
+        if tr.revision > intent.revision:
+            rep.add(path, line, f"{lang}: revision newer than the file's revision", "fix the revision")
+    return intent
+
+
+def _check_cities(folder: Path, codes: set[str], rep: _Reporter) -> dict[str, City]:
+    cities: dict[str, City] = {}
+    alias_owner: dict[str, str] = {}
+    for path in _yaml_files(folder, rep):
+        raw = _load(path, rep)
+        if raw is None:
+            continue
+        city = _validate(City, raw, path, rep)
+        if city is None:
+            continue
+        if city.slug != path.stem:
+            rep.add(
+                path,
+                raw.line_of("slug"),
+                f"slug '{city.slug}' differs from the file name",
+                f"use {path.stem}",
+            )
+        names = raw.get("names")
+        if "de" not in city.names:
+            rep.add(path, raw.line_of("names"), "names: the German name (de) is required", "add de: ...")
+        for lang in city.names:
+            if lang not in codes:
+                line = names.line_of(lang) if isinstance(names, LDict) else raw.line
+                rep.add(path, line, f"names: language '{lang}' is not in languages.yaml", "fix the code")
+        raw_contacts = raw.get("contacts")
+        for index, contact in enumerate(city.contacts):
+            raw_contact = raw_contacts[index] if isinstance(raw_contacts, LList) else None
+            for lang in contact.languages:
+                if lang not in codes:
+                    line = raw_contact.line_of("languages") if isinstance(raw_contact, LDict) else raw.line
+                    rep.add(path, line, f"contacts: language '{lang}' is not in languages.yaml", "fix the code")
+        for spelling in (*city.aliases, *city.names.values()):
+            key = spelling.casefold()
+            owner = alias_owner.setdefault(key, city.slug)
+            if owner != city.slug:
+                rep.add(
+                    path,
+                    raw.line_of("aliases"),
+                    f"spelling '{spelling}' is also used by city '{owner}'",
+                    "a spelling must name one city only",
+                )
+        cities[city.slug] = city
+    return dict(sorted(cities.items()))

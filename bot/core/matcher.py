@@ -1,0 +1,299 @@
+"""Fuzzy multilingual matching of a question against the knowledge base.
+
+The index is built once when knowledge is loaded:
+
+- every topic (and the ``handoff`` intent) is a *target*; its titles, keywords and example questions in all
+  languages are normalised (:mod:`bot.core.normalize`) and cut into tokens;
+- each token gets an inverse document frequency over targets, so words that every topic uses ("how", "where",
+  "ich") weigh nothing and distinctive words ("Anmeldung", "eczane") weigh a lot;
+- a symmetric-delete table finds every indexed token within one edit of a query token in O(length) dictionary
+  look-ups; longer tokens also get a two-edit search in a small (first letter, length) bucket, verified with
+  rapidfuzz; German compounds and agglutinating suffixes (Turkish, Kurdish, Somali, Slavic cases) are met by
+  exact look-ups of the token's prefixes and suffixes.
+
+A query's score for a target is the sum, over the query's tokens, of the best match weight (similarity x field
+weight x IDF x language factor); the language factor prefers the user's language but keeps every other language
+in play, because people mix languages and German loanwords. ``coverage`` is that score divided by the query's
+total information, so a question that is mostly about something else scores low.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from bot.core.model import Knowledge
+from bot.core.normalize import tokens
+
+HANDOFF = "@handoff"
+
+_FIELD_WEIGHT = {"keyword": 1.0, "title": 1.0, "example": 0.75}
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSettings:
+    """Tunable weights and thresholds of matching and of the dialogue decision (tuned on the dev set)."""
+
+    other_language_factor: float = 0.85
+    fuzzy_min_length: int = 4
+    fuzzy1_short: float = 0.8
+    fuzzy1_long: float = 0.9
+    fuzzy2: float = 0.75
+    affix_weight: float = 0.8
+    unknown_token_idf: float = 1.2
+    min_token_length: int = 2
+    answer_score: float = 2.6
+    answer_coverage: float = 0.35
+    answer_margin: float = 0.25
+    clarify_score: float = 1.4
+    clarify_ratio: float = 0.5
+    handoff_score: float = 2.2
+    emergency_fuzzy_min_length: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A ranked target with its score and the share of the query it explains."""
+
+    target: str
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Ranked candidates for a query, plus what was noticed on the way."""
+
+    candidates: tuple[Candidate, ...]
+    query_tokens: tuple[str, ...]
+    city: str | None
+    emergency_trigger: str | None
+    mass: float
+
+
+@dataclass(slots=True)
+class _Posting:
+    weight: float
+    langs: int  # bitmask of language indexes in which the token occurs for this target
+
+
+@dataclass(slots=True)
+class _TokenMatch:
+    vocab: str
+    similarity: float
+
+
+@dataclass(slots=True)
+class _Triggers:
+    single: set[str] = field(default_factory=set)
+    phrases: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    vocab: set[str] = field(default_factory=set)
+    deletes: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _deletes(token: str) -> set[str]:
+    return {token[:i] + token[i + 1 :] for i in range(len(token))}
+
+
+class Index:
+    """The search index over one :class:`Knowledge`; immutable after construction."""
+
+    def __init__(self, knowledge: Knowledge, settings: MatchSettings | None = None) -> None:
+        self.settings = settings or MatchSettings()
+        self.knowledge = knowledge
+        self._lang_bit = {code: 1 << i for i, code in enumerate(knowledge.languages)}
+        self._postings: dict[str, dict[str, _Posting]] = defaultdict(dict)
+        self.targets: list[str] = []
+        for topic in knowledge.topics.values():
+            self.targets.append(topic.id)
+            for lang, tr in topic.translations.items():
+                self._add(topic.id, lang, "title", [tr.title])
+                self._add(topic.id, lang, "keyword", tr.keywords)
+                self._add(topic.id, lang, "example", tr.examples)
+        self.targets.append(HANDOFF)
+        for lang, itr in knowledge.handoff.translations.items():
+            self._add(HANDOFF, lang, "keyword", itr.keywords)
+            self._add(HANDOFF, lang, "example", itr.examples)
+        n = len(self.targets)
+        self.idf: dict[str, float] = {
+            tok: math.log(1.0 + (n - len(p) + 0.5) / (len(p) + 0.5)) for tok, p in self._postings.items()
+        }
+        self._delete_map: dict[str, list[str]] = defaultdict(list)
+        self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for tok in self._postings:
+            if len(tok) >= self.settings.fuzzy_min_length:
+                for key in _deletes(tok):
+                    self._delete_map[key].append(tok)
+                self._buckets[(tok[0], len(tok))].append(tok)
+        self._triggers = self._build_triggers(knowledge)
+        self._cities = self._build_cities(knowledge)
+
+    # -- building -------------------------------------------------------------------------------------------
+
+    def _add(self, target: str, lang: str, kind: str, texts: Iterable[str]) -> None:
+        weight = _FIELD_WEIGHT[kind]
+        bit = self._lang_bit.get(lang, 0)
+        for text in texts:
+            for tok in tokens(text):
+                if len(tok) < self.settings.min_token_length:
+                    continue
+                posting = self._postings[tok].get(target)
+                if posting is None:
+                    self._postings[tok][target] = _Posting(weight, bit)
+                else:
+                    posting.weight = max(posting.weight, weight)
+                    posting.langs |= bit
+
+    def _build_triggers(self, knowledge: Knowledge) -> _Triggers:
+        triggers = _Triggers()
+        topic = knowledge.topics.get("emergency")
+        if topic is None:
+            return triggers
+        for tr in topic.translations.values():
+            for phrase in tr.triggers:
+                toks = tuple(t for t in tokens(phrase) if len(t) >= 2 or t.isdigit())
+                if not toks:
+                    continue
+                triggers.vocab.update(toks)
+                if len(toks) == 1:
+                    triggers.single.add(toks[0])
+                else:
+                    triggers.phrases.append((phrase, toks))
+        for tok in triggers.vocab:
+            if len(tok) >= self.settings.emergency_fuzzy_min_length:
+                for key in (tok, *_deletes(tok)):
+                    triggers.deletes.setdefault(key, set()).add(tok)
+        return triggers
+
+    def _build_cities(self, knowledge: Knowledge) -> dict[str, str]:
+        spellings: dict[str, str] = {}
+        for city in knowledge.cities.values():
+            for spelling in (city.slug, *city.names.values(), *city.aliases):
+                toks = tokens(spelling)
+                if len(toks) == 1 and len(toks[0]) >= 3:
+                    spellings.setdefault(toks[0], city.slug)
+        return spellings
+
+    # -- querying -------------------------------------------------------------------------------------------
+
+    def detect_city(self, query_tokens: Iterable[str]) -> tuple[str | None, set[str]]:
+        """The city named in the tokens (with case endings like "düsseldorfta", "кельні"), and those tokens."""
+        found: str | None = None
+        used: set[str] = set()
+        for tok in query_tokens:
+            slug = self._cities.get(tok)
+            if slug is None and len(tok) >= 5:
+                for cut in range(len(tok) - 1, max(3, len(tok) - 4), -1):
+                    slug = self._cities.get(tok[:cut])
+                    if slug is not None:
+                        break
+            if slug is not None:
+                found = found or slug
+                used.add(tok)
+        return found, used
+
+    def emergency_trigger(self, query_tokens: list[str]) -> str | None:
+        """The emergency trigger word or phrase found in the tokens, if any."""
+        tr = self._triggers
+        present: set[str] = set()
+        for tok in query_tokens:
+            if tok in tr.vocab:
+                present.add(tok)
+            elif len(tok) >= self.settings.emergency_fuzzy_min_length:
+                for key in (tok, *_deletes(tok)):
+                    for cand in tr.deletes.get(key, ()):
+                        if Levenshtein.distance(tok, cand, score_cutoff=1) <= 1:
+                            present.add(cand)
+                for cut in range(len(tok) - 1, max(4, len(tok) - 4), -1):
+                    if tok[:cut] in tr.vocab and len(tok[:cut]) >= 5:
+                        present.add(tok[:cut])
+                        break
+        for tok in present:
+            if tok in tr.single:
+                return tok
+        for phrase, toks in tr.phrases:
+            if all(t in present for t in toks):
+                return phrase
+        return None
+
+    def _match_token(self, tok: str) -> list[_TokenMatch]:
+        s = self.settings
+        if tok in self._postings:
+            return [_TokenMatch(tok, 1.0)]
+        matches: dict[str, float] = {}
+        if len(tok) >= s.fuzzy_min_length:
+            sim1 = s.fuzzy1_long if len(tok) >= 6 else s.fuzzy1_short
+            for key in (tok, *_deletes(tok)):
+                for cand in self._delete_map.get(key, ()):
+                    if cand not in matches and Levenshtein.distance(tok, cand, score_cutoff=1) <= 1:
+                        matches[cand] = sim1
+            if not matches and len(tok) >= 7:
+                for length in range(len(tok) - 2, len(tok) + 3):
+                    for cand in self._buckets.get((tok[0], length), ()):
+                        if Levenshtein.distance(tok, cand, score_cutoff=2) <= 2:
+                            matches[cand] = s.fuzzy2
+        if len(tok) >= 6:
+            # Compounds and suffixes: the longest known prefix and suffix of at least 4 letters.
+            for cut in range(len(tok) - 1, 3, -1):
+                part = tok[:cut]
+                if part in self._postings:
+                    share = cut / len(tok)
+                    matches.setdefault(part, s.affix_weight * (0.5 + 0.5 * share))
+                    break
+            for start in range(1, len(tok) - 3):
+                part = tok[start:]
+                if part in self._postings:
+                    share = len(part) / len(tok)
+                    matches.setdefault(part, s.affix_weight * (0.4 + 0.6 * share))
+                    break
+        return [_TokenMatch(v, sim) for v, sim in matches.items()]
+
+    def search(self, text: str, lang: str, limit: int = 5) -> MatchResult:
+        """Rank targets for ``text`` written by someone whose interface language is ``lang``."""
+        s = self.settings
+        all_tokens = tokens(text)
+        city, city_tokens = self.detect_city(all_tokens)
+        trigger = self.emergency_trigger(all_tokens)
+        query = [t for t in dict.fromkeys(all_tokens) if len(t) >= s.min_token_length and t not in city_tokens]
+        user_bit = self._lang_bit.get(lang, 0)
+        scores: dict[str, float] = defaultdict(float)
+        mass = 0.0
+        for tok in query:
+            best: dict[str, float] = {}
+            token_mass = 0.0
+            for match in self._match_token(tok):
+                idf = self.idf[match.vocab]
+                token_mass = max(token_mass, idf * match.similarity)
+                for target, posting in self._postings[match.vocab].items():
+                    factor = 1.0 if posting.langs & user_bit else s.other_language_factor
+                    value = match.similarity * posting.weight * idf * factor
+                    if value > best.get(target, 0.0):
+                        best[target] = value
+            mass += token_mass if token_mass > 0 else s.unknown_token_idf
+            for target, value in best.items():
+                scores[target] += value
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        candidates = tuple(Candidate(t, round(v, 4), round(v / mass, 4) if mass else 0.0) for t, v in ranked)
+        return MatchResult(candidates, tuple(query), city, trigger, round(mass, 4))
+
+    def vocabulary_size(self) -> int:
+        return len(self._postings)
+
+
+def build_index(knowledge: Knowledge, settings: MatchSettings | None = None) -> Index:
+    """Build the search index for ``knowledge``."""
+    return Index(knowledge, settings)
+
+
+def settings_from_mapping(values: Mapping[str, str]) -> MatchSettings:
+    """MatchSettings with the given fields overridden (values are parsed as numbers)."""
+    base = MatchSettings()
+    kwargs: dict[str, float | int] = {}
+    for name, raw in values.items():
+        current = getattr(base, name)
+        kwargs[name] = int(raw) if isinstance(current, int) else float(raw)
+    return MatchSettings(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **kwargs})

@@ -1,0 +1,287 @@
+"""Typed, immutable objects of the knowledge base (validated with pydantic)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+CATEGORIES: tuple[str, ...] = (
+    "health",
+    "documents",
+    "learning",
+    "work-money",
+    "family-school",
+    "daily-life",
+    "help",
+)
+CONTACT_KINDS: tuple[str, ...] = (
+    "integration-centre",
+    "service-point",
+    "welcome-point",
+    "bamf",
+    "foreigners-office",
+    "citizens-office",
+    "jobcenter",
+    "youth-migration-service",
+    "migration-counselling",
+    "anti-discrimination",
+    "psychosocial-centre",
+    "integration-guides",
+    "other",
+)
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Category = Literal["health", "documents", "learning", "work-money", "family-school", "daily-life", "help"]
+ContactKind = Literal[
+    "integration-centre",
+    "service-point",
+    "welcome-point",
+    "bamf",
+    "foreigners-office",
+    "citizens-office",
+    "jobcenter",
+    "youth-migration-service",
+    "migration-counselling",
+    "anti-discrimination",
+    "psychosocial-centre",
+    "integration-guides",
+    "other",
+]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CODE = re.compile(r"^[a-z]{2,3}$")
+_SEED = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 /()-]*[0-9]$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_URL = re.compile(r"^https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?::\d+)?(?:[/?#][^\s<>\"]*)?$")
+_HOURS_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_POSTCODE = re.compile(r"^\d{5}$")
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"'{value}' is not an id: use lower-case letters, digits and '-'")
+    return value
+
+
+def _code(value: str) -> str:
+    if not _CODE.match(value):
+        raise ValueError(f"'{value}' is not a language code (two or three lower-case letters)")
+    return value
+
+
+def _phone(value: str) -> str:
+    digits = sum(ch.isdigit() for ch in value)
+    if not _PHONE.match(value) or not 3 <= digits <= 15:
+        raise ValueError(f"malformed phone number '{value}'")
+    if value.startswith("+") and not value.startswith("+49") and digits < 8:
+        raise ValueError(f"malformed phone number '{value}'")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"malformed e-mail address '{value}'")
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(f"malformed URL '{value}' (only https:// addresses)")
+    return value
+
+
+def _hours(value: str) -> str:
+    spans = [part.strip() for part in value.split(",")]
+    previous_end = -1
+    for span in spans:
+        match = _HOURS_SPAN.match(span)
+        if not match:
+            raise ValueError(f"malformed opening hours '{value}'")
+        start = int(match[1]) * 60 + int(match[2])
+        end = int(match[3]) * 60 + int(match[4])
+        if end > 24 * 60 or start >= end or start < previous_end:
+            raise ValueError(f"malformed opening hours '{value}' (times must rise)")
+        previous_end = end
+    return value
+
+
+def _postcode(value: str) -> str:
+    if not _POSTCODE.match(value):
+        raise ValueError(f"malformed postcode '{value}' (five digits)")
+    return value
+
+
+def _seed(value: str) -> str:
+    if not _SEED.match(value):
+        raise ValueError(f"'{value}' is not a seed file name like 002_966a1a22b8d7b6e6.txt")
+    return value
+
+
+def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+Text = Annotated[StrictStr, AfterValidator(_nonblank)]
+Slug = Annotated[StrictStr, AfterValidator(_slug)]
+Code = Annotated[StrictStr, AfterValidator(_code)]
+Phone = Annotated[StrictStr, AfterValidator(_phone)]
+Email = Annotated[StrictStr, AfterValidator(_email)]
+Url = Annotated[StrictStr, AfterValidator(_url)]
+Hours = Annotated[StrictStr, AfterValidator(_hours)]
+Postcode = Annotated[StrictStr, AfterValidator(_postcode)]
+SeedName = Annotated[StrictStr, AfterValidator(_seed)]
+
+_CONFIG = ConfigDict(frozen=True, extra="forbid")
+
+
+class Language(BaseModel):
+    """One language Lotse speaks."""
+
+    model_config = _CONFIG
+    code: Code
+    native: Text
+    english: Text
+    direction: Literal["ltr", "rtl"]
+    fallback: Code | None = None
+    required: StrictBool = False
+
+
+class Source(BaseModel):
+    """Where a fact comes from: a seed text, an official body, or a public page."""
+
+    model_config = _CONFIG
+    seed: SeedName | None = None
+    body: Text | None = None
+    url: Url | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Source:
+        if self.seed is None and self.body is None and self.url is None:
+            raise ValueError("a source needs 'seed', 'body' or 'url'")
+        return self
+
+
+class Translation(BaseModel):
+    """A topic in one language."""
+
+    model_config = _CONFIG
+    title: Text
+    answer: Text
+    examples: tuple[Text, ...] = Field(min_length=5)
+    keywords: tuple[Text, ...] = Field(min_length=1)
+    triggers: tuple[Text, ...] = ()
+    reviewed: StrictBool
+    revision: StrictInt = Field(ge=1)
+
+
+class Topic(BaseModel):
+    """One question area, e.g. ``doctor``, with its translations."""
+
+    model_config = _CONFIG
+    id: Slug
+    category: Category
+    related: tuple[Slug, ...] = ()
+    revision: StrictInt = Field(ge=1)
+    sources: tuple[Source, ...] = Field(min_length=1)
+    translations: Annotated[Mapping[Code, Translation], AfterValidator(_frozen_map)]
+
+
+class IntentTranslation(BaseModel):
+    """How people ask for something (e.g. a human) in one language."""
+
+    model_config = _CONFIG
+    examples: tuple[Text, ...] = Field(min_length=5)
+    keywords: tuple[Text, ...] = Field(min_length=1)
+    reviewed: StrictBool
+    revision: StrictInt = Field(ge=1)
+
+
+class Intent(BaseModel):
+    """A non-topic intent such as asking for a human (``handoff.yaml``)."""
+
+    model_config = _CONFIG
+    revision: StrictInt = Field(ge=1)
+    translations: Annotated[Mapping[Code, IntentTranslation], AfterValidator(_frozen_map)]
+
+
+class Coordinates(BaseModel):
+    """Latitude and longitude in decimal degrees."""
+
+    model_config = _CONFIG
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lon: float = Field(ge=-180, le=180, strict=True)
+
+
+class Contact(BaseModel):
+    """A local office or offer; every contact names its source."""
+
+    model_config = _CONFIG
+    kind: ContactKind
+    name: Text
+    address: Text | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    url: Url | None = None
+    hours: Annotated[Mapping[Day, Hours], AfterValidator(_frozen_map)] | None = None
+    languages: tuple[Code, ...] = ()
+    note: Text | None = None
+    source: Text
+
+
+class City(BaseModel):
+    """A city (or district) with its names, spellings and contacts."""
+
+    model_config = _CONFIG
+    slug: Slug
+    names: Annotated[Mapping[Code, Text], AfterValidator(_frozen_map)]
+    aliases: tuple[Text, ...] = ()
+    coordinates: Coordinates
+    postcodes: tuple[Postcode, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names["de"]
+
+
+class Knowledge(BaseModel):
+    """The whole validated knowledge base."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    languages: Mapping[str, Language]
+    topics: Mapping[str, Topic]
+    cities: Mapping[str, City]
+    handoff: Intent
+
+    def fallback_chain(self, lang: str) -> list[str]:
+        """``lang`` and its configured fallbacks, ending in English and German."""
+        chain: list[str] = []
+        code: str | None = lang if lang in self.languages else None
+        while code is not None and code not in chain:
+            chain.append(code)
+            code = self.languages[code].fallback
+        for last in ("en", "de"):
+            if last in self.languages and last not in chain:
+                chain.append(last)
+        return chain

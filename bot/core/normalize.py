@@ -1,0 +1,158 @@
+"""Text normalisation for matching, one rule set per script.
+
+The result is only ever used for comparing text, never shown to anyone. Rules:
+
+- Unicode NFKC (folds Arabic presentation forms and full-width letters), then casefold.
+- Invisible marks removed: zero-width space/joiners (incl. Persian ZWNJ), bidi controls, BOM, Arabic letter mark.
+- Digits of every script (Arabic-Indic, Persian, ...) become ASCII digits, so "١١٢" is "112".
+- Latin: German spellings unified (ä/ae -> a, ö/oe -> o, ü/ue -> u, ß -> ss), other diacritics stripped
+  (ç ş ğ ê î û é ...), Turkish dotless ı -> i.
+- Arabic script: alef forms (أ إ آ ٱ) -> ا; alef maksura, Persian and Pashto yeh forms -> ي; Persian kaf/keheh and
+  gaf-like kaf -> ك; teh marbuta -> ه; hamza carriers ؤ -> و, ئ -> ي; tatweel and harakat removed; the article
+  "ال" (and وال/بال/لل...) is split off long words.
+- Cyrillic: ё -> е, й -> и, ї -> і, ґ -> г; apostrophes inside Ukrainian words removed.
+- Ethiopic: archaic letter series ሠ ኀ ፀ folded into ሰ ሀ ጸ; Ethiopic punctuation separates words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_INVISIBLE = dict.fromkeys(
+    (
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x2060,
+        0xFEFF,
+        0x061C,
+        0x00AD,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ),
+    None,
+)
+
+_ARABIC_MAP = {
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ٲ": "ا",
+    "ٳ": "ا",
+    "ى": "ي",
+    "ی": "ي",  # Persian yeh
+    "ې": "ي",  # Pashto
+    "ۍ": "ي",  # Pashto
+    "ێ": "ي",  # Kurdish
+    "ے": "ي",
+    "ک": "ك",  # keheh (Persian kaf)
+    "ڪ": "ك",
+    "ة": "ه",
+    "ۀ": "ه",
+    "ہ": "ه",
+    "ھ": "ه",
+    "ؤ": "و",
+    "ئ": "ي",
+    "ـ": "",  # tatweel
+}
+# Harakat, Quranic marks, superscript alef.
+_ARABIC_MARKS = {cp: None for cp in (*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE))}
+
+_CYRILLIC_MAP = {"ё": "е", "й": "и", "ї": "і", "ґ": "г", "ʼ": "", "’": "", "'": ""}
+
+_LATIN_SPECIAL = {"ß": "ss", "ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th"}
+_GERMAN_DIGRAPH = re.compile(r"(?<=[a-z])(ae|oe|ue)")
+
+# Ethiopic: fold archaic series onto their common counterparts (8 code points per series).
+_ETHIOPIC_MAP = {
+    **{chr(0x1220 + i): chr(0x1230 + i) for i in range(8)},  # ሠ -> ሰ
+    **{chr(0x1280 + i): chr(0x1200 + i) for i in range(8)},  # ኀ -> ሀ
+    **{chr(0x1340 + i): chr(0x1338 + i) for i in range(8)},  # ፀ -> ጸ
+}
+
+_ARTICLE = re.compile(r"^(?:وال|بال|كال|فال|لل|ال)(?=[\u0621-\u064a]{3,})")
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+_TABLE = str.maketrans(
+    {
+        **_INVISIBLE,
+        **{k: v for k, v in _ARABIC_MAP.items()},
+        **_ARABIC_MARKS,
+        **{k: v for k, v in _CYRILLIC_MAP.items()},
+        **_ETHIOPIC_MAP,
+        "፡": " ",
+        "።": " ",
+        "፣": " ",
+        "፤": " ",
+        "፧": " ",
+        "،": " ",
+        "؛": " ",
+        "؟": " ",
+    }
+)
+
+
+def _fold_latin(text: str) -> str:
+    """Strip Latin diacritics, keeping every other script untouched."""
+    out = []
+    for ch in text:
+        if ch in _LATIN_SPECIAL:
+            out.append(_LATIN_SPECIAL[ch])
+        elif "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff":
+            base = unicodedata.normalize("NFD", ch)
+            out.append("".join(c for c in base if not unicodedata.combining(c)))
+        elif unicodedata.combining(ch) and out and out[-1].isascii():
+            continue  # combining mark on a Latin letter
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _digits(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() else ch for ch in text)
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """Return ``text`` folded for matching (never for display)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.casefold().translate(_TABLE)
+    # Umlauts first become digraphs' single letter; "ae/oe/ue" after a letter is read as an umlaut spelling.
+    text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
+    text = _fold_latin(text)
+    text = _GERMAN_DIGRAPH.sub(lambda m: m.group(1)[0], text)
+    text = _digits(text)
+    return " ".join(text.split())
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised word tokens of ``text`` (Arabic article split off long words)."""
+    out: list[str] = []
+    for token in _TOKEN.findall(normalize(text)):
+        stripped = _ARTICLE.sub("", token)
+        out.append(stripped)
+    return out
+
+
+def script_of(text: str) -> str:
+    """The dominant script of ``text``: latin, arabic, cyrillic, ethiopic or other."""
+    counts = {"latin": 0, "arabic": 0, "cyrillic": 0, "ethiopic": 0}
+    for ch in text:
+        cp = ord(ch)
+        if (ch.isascii() and ch.isalpha()) or 0x00C0 <= cp <= 0x024F:
+            counts["latin"] += 1
+        elif 0x0600 <= cp <= 0x06FF or 0x0750 <= cp <= 0x077F or 0xFB50 <= cp <= 0xFEFF:
+            counts["arabic"] += 1
+        elif 0x0400 <= cp <= 0x04FF:
+            counts["cyrillic"] += 1
+        elif 0x1200 <= cp <= 0x139F:
+            counts["ethiopic"] += 1
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else "other"

@@ -1,0 +1,138 @@
+"""Turning knowledge into the plain text a person reads (the Telegram edge escapes and formats it)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from bot.core.i18n import Translator
+from bot.core.model import DAYS, City, Contact, Knowledge, Topic, Translation
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_LTR_RUN = re.compile(r"(https?://\S+|[\w.+-]+@[\w.-]+|\+?\d[\d /()-]*\d|[A-Za-z][A-Za-z0-9 .,/'()&-]*[A-Za-z0-9.)])")
+LRI, PDI = "\u2066", "\u2069"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedTopic:
+    """A topic's text in the best available language."""
+
+    title: str
+    text: str
+    lang: str
+    fell_back: bool
+
+
+def isolate_ltr(text: str, direction: str) -> str:
+    """In right-to-left text, wrap numbers, URLs and Latin words in LTR isolates so their order survives."""
+    if direction != "rtl":
+        return text
+    return _LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", text)
+
+
+def translation_for(topic: Topic, lang: str, knowledge: Knowledge) -> tuple[str, Translation]:
+    """The translation of ``topic`` in ``lang`` or its fallback chain."""
+    for code in knowledge.fallback_chain(lang):
+        tr = topic.translations.get(code)
+        if tr is not None:
+            return code, tr
+    code, tr = next(iter(topic.translations.items()))
+    return code, tr
+
+
+def _day_names(lang: str) -> list[str]:
+    try:
+        locale = Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    names = locale.days["format"]["abbreviated"]
+    return [str(names[i]) for i in range(7)]
+
+
+def format_hours(hours: Mapping[Any, str] | None, lang: str) -> str:
+    """Opening hours with day names in ``lang``; consecutive days with equal hours are joined."""
+    if not hours:
+        return ""
+    names = _day_names(lang)
+    parts: list[str] = []
+    run: list[int] = []
+    for i, day in enumerate(DAYS):
+        value = hours.get(day)
+        if run and value == hours.get(DAYS[run[-1]]) and value is not None:
+            run.append(i)
+            continue
+        if run:
+            parts.append(_span(names, run, hours[DAYS[run[0]]]))
+        run = [i] if value is not None else []
+    if run:
+        parts.append(_span(names, run, hours[DAYS[run[0]]]))
+    return "; ".join(parts)
+
+
+def _span(names: list[str], run: list[int], value: str) -> str:
+    label = names[run[0]] if len(run) == 1 else f"{names[run[0]]}–{names[run[-1]]}"
+    return f"{label} {value}"
+
+
+def format_contact(contact: Contact, lang: str, knowledge: Knowledge) -> str:
+    """One contact as short lines."""
+    lines = [f"📍 {contact.name}"]
+    if contact.address:
+        lines.append(contact.address)
+    if contact.phone:
+        lines.append(f"☎ {contact.phone}")
+    if contact.email:
+        lines.append(f"✉ {contact.email}")
+    if contact.url:
+        lines.append(f"🌐 {contact.url}")
+    if contact.hours:
+        lines.append(f"🕒 {format_hours(contact.hours, lang)}")
+    if contact.languages:
+        names = [knowledge.languages[c].native if c in knowledge.languages else c for c in contact.languages]
+        lines.append("🗣 " + ", ".join(names))
+    return "\n".join(lines)
+
+
+def contacts_text(kind: str, city: City | None, lang: str, knowledge: Knowledge, t: Translator) -> str:
+    """What a ``{contact:KIND}`` placeholder becomes for this person."""
+    if city is None:
+        return t.gettext("Tell me your city with /city and I will show you the local addresses.")
+    found = [c for c in city.contacts if c.kind == kind]
+    intro = ""
+    if not found:
+        found = [c for c in city.contacts if c.kind in ("integration-centre", "service-point")]
+        intro = t.gettext("I have no address of this kind for {city} yet. Ask here:").format(city=city.name(lang))
+    if not found:
+        return t.gettext("Ask at the Service Point or the integration centre of {city}.").format(city=city.name(lang))
+    shown = found[:4]
+    body = "\n\n".join(format_contact(c, lang, knowledge) for c in shown)
+    if len(found) > len(shown):
+        more = len(found) - len(shown)
+        body += "\n" + t.ngettext("… and %(num)d more place.", "… and %(num)d more places.", more) % {"num": more}
+    return f"{intro}\n{body}" if intro else body
+
+
+def render_topic(topic: Topic, lang: str, city: City | None, knowledge: Knowledge, t: Translator) -> RenderedTopic:
+    """The topic's title and answer for ``lang`` with placeholders filled for ``city``."""
+    shown_lang, tr = translation_for(topic, lang, knowledge)
+    seen: set[str] = set()
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "city":
+            return city.name(lang) if city else t.gettext("your city")
+        value = contacts_text(name.removeprefix("contact:"), city, lang, knowledge, t)
+        if value in seen:
+            return ""
+        seen.add(value)
+        return value
+
+    body = _PLACEHOLDER.sub(fill, tr.answer.strip())
+    body = re.sub(r"\n{3,}", "\n\n", body).strip()
+    direction = knowledge.languages[shown_lang].direction if shown_lang in knowledge.languages else "ltr"
+    body = isolate_ltr(body, direction)
+    return RenderedTopic(tr.title, body, shown_lang, shown_lang != lang)

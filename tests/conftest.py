@@ -1,0 +1,33 @@
+"""Shared fixtures: the real knowledge base, its index and dialogue (built once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.dialogue import Dialogue
+from bot.core.knowledge import load_knowledge
+from bot.core.matcher import build_index
+from bot.core.model import Knowledge
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE_DIR = ROOT / "knowledge"
+FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge(KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="session")
+def dialogue(knowledge: Knowledge) -> Dialogue:
+    return Dialogue(knowledge, build_index(knowledge))
+
+
+@pytest.fixture(scope="session")
+def fixture_dialogue() -> Dialogue:
+    kb = load_knowledge(FIXTURE_KB)
+    return Dialogue(kb, build_index(kb))
