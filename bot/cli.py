@@ -75,6 +75,8 @@ def cmd_ask(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         print(f"ask: unknown city '{args.city}'; known: {known}", file=sys.stderr)
         return 2
     _print_decision(dialogue.decide(args.text, args.lang, args.city), args.json, out)
+    if args.explain:
+        print("\n".join(dialogue.index.explain(args.text, dialogue.language(args.lang))), file=out)
     return 0
 
 
@@ -117,6 +119,22 @@ def cmd_chat(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return run_chat(_dialogue(config), args.lang, args.city, sys.stdin, out)
 
 
+def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Serve Telegram users (needs TELEGRAM_BOT_TOKEN)."""
+    try:
+        config.require_token()
+    except ConfigError as exc:
+        print(exc, file=out)
+        return 2
+    _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
+    print(
+        "This version of Lotse has no Telegram edge yet (it is being built); the token is fine.\n"
+        "Try Lotse in the terminal meanwhile: make chat",
+        file=out,
+    )
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description="Lotse: arrival helper for newcomers in NRW")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,12 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--city", help="city slug, e.g. duesseldorf")
     ask.add_argument("--json", action="store_true", help="print the result as JSON")
     ask.add_argument("--jsonl", action="store_true", help='read {"text","lang","city"} lines from stdin')
+    ask.add_argument("--explain", action="store_true", help="show how each word matched and the scores")
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="talk to Lotse in the terminal")
     chat.add_argument("--lang", default=None, help="interface language code")
     chat.add_argument("--city", default=None, help="city slug")
     chat.set_defaults(func=cmd_chat)
+
+    run = sub.add_parser("run", help="serve Telegram users (needs TELEGRAM_BOT_TOKEN)")
+    run.set_defaults(func=cmd_run)
 
     ev = sub.add_parser("eval", help="evaluate on a labelled question file")
     ev.add_argument("file")

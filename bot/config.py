@@ -8,6 +8,7 @@ Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_AP
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,6 +19,20 @@ from bot.core.matcher import MatchSettings, settings_from_mapping
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_KNOWLEDGE_DIR = PROJECT_DIR / "knowledge"
 _MATCH_PREFIX = "LOTSE_MATCH_"
+_TOKEN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
+
+NO_TOKEN_HELP = """\
+Lotse needs a Telegram bot token to talk to people in Telegram, and none is set (TELEGRAM_BOT_TOKEN).
+
+How to get one (2 minutes):
+  1. In Telegram, open a chat with @BotFather and send /newbot.
+  2. Choose a name ("Lotse Düsseldorf") and a user name ending in "bot".
+  3. BotFather answers with a token like 123456789:AA...; keep it secret.
+  4. Run:  TELEGRAM_BOT_TOKEN='<your token>' make run
+
+Without a token you can try Lotse right now in the terminal:
+  make chat          (or: .venv/bin/python -m bot chat --lang de --city duesseldorf)
+"""
 
 
 class ConfigError(Exception):
@@ -31,6 +46,18 @@ class Config:
     knowledge_dir: Path
     locales_dir: Path
     match: MatchSettings
+    telegram_token: str | None = None
+
+    def require_token(self) -> str:
+        """The bot token, or a :class:`ConfigError` that explains how to get one."""
+        if self.telegram_token is None:
+            raise ConfigError(NO_TOKEN_HELP)
+        if not _TOKEN.match(self.telegram_token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is malformed: a token looks like 123456789:AAE... (digits, a colon, 35 letters);"
+                " copy it again from @BotFather"
+            )
+        return self.telegram_token
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -49,4 +76,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         match = settings_from_mapping(overrides)
     except ValueError as exc:
         raise ConfigError(f"LOTSE_MATCH_*: not a number ({exc})") from exc
-    return Config(knowledge_dir=knowledge_dir, locales_dir=DEFAULT_LOCALES_DIR, match=match)
+    token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
+    return Config(knowledge_dir=knowledge_dir, locales_dir=DEFAULT_LOCALES_DIR, match=match, telegram_token=token)

@@ -90,16 +90,25 @@ class Dialogue:
         topics = [c for c in cands if c.target != HANDOFF]
         handoff = next((c for c in cands if c.target == HANDOFF), None)
         top_score = cands[0].score if cands else 0.0
-        if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= 0.6 * top_score:
+        if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * top_score:
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=cands)
         if not topics:
             return self._fallback(lang, city, cands)
         best = topics[0]
         second = topics[1].score if len(topics) > 1 else 0.0
         margin = (best.score - second) / best.score if best.score else 0.0
-        if best.score >= s.answer_score and best.coverage >= s.answer_coverage and margin >= s.answer_margin:
-            kind: Kind = "emergency" if best.target == EMERGENCY_TOPIC else "answer"
-            return self._topic_decision(kind, best.target, lang, city, result)
+        confident = (
+            best.score >= s.answer_score
+            and best.coverage >= s.answer_coverage
+            and margin >= s.answer_margin
+            and best.keyword_score >= s.answer_keyword_score
+        )
+        if confident and best.target == EMERGENCY_TOPIC:
+            # Without a trigger word, only overwhelming evidence makes an emergency; otherwise offer it as a choice.
+            if best.score >= s.emergency_score:
+                return self._topic_decision("emergency", best.target, lang, city, result)
+        elif confident:
+            return self._topic_decision("answer", best.target, lang, city, result)
         if best.score >= s.clarify_score:
             floor = max(s.clarify_score * 0.6, best.score * s.clarify_ratio)
             chosen = [c for c in topics[:MAX_CLARIFY] if c.score >= floor]

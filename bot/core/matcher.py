@@ -27,41 +27,43 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.model import Knowledge
-from bot.core.normalize import tokens
+from bot.core.normalize import proclitic_stem, tokens
 
 HANDOFF = "@handoff"
-
-_FIELD_WEIGHT = {"keyword": 1.0, "title": 1.0, "example": 0.75}
 
 
 @dataclass(frozen=True, slots=True)
 class MatchSettings:
     """Tunable weights and thresholds of matching and of the dialogue decision (tuned on the dev set)."""
 
-    other_language_factor: float = 0.85
-    fuzzy_min_length: int = 4
-    fuzzy1_short: float = 0.8
-    fuzzy1_long: float = 0.9
-    fuzzy2: float = 0.75
+    other_language_factor: float = 0.9
+    example_weight: float = 0.4
+    fuzzy_min_length: int = 5
+    fuzzy_penalty: float = 1.5
     affix_weight: float = 0.8
-    unknown_token_idf: float = 1.2
+    proclitic_weight: float = 0.95
+    unknown_token_idf: float = 0.4
     min_token_length: int = 2
-    answer_score: float = 2.6
-    answer_coverage: float = 0.35
-    answer_margin: float = 0.25
-    clarify_score: float = 1.4
+    answer_score: float = 0.7
+    answer_coverage: float = 0.2
+    answer_margin: float = 0.1
+    answer_keyword_score: float = 0.6
+    emergency_score: float = 1.5
+    clarify_score: float = 0.5
     clarify_ratio: float = 0.5
-    handoff_score: float = 2.2
+    handoff_score: float = 0.8
+    handoff_ratio: float = 0.8
     emergency_fuzzy_min_length: int = 6
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A ranked target with its score and the share of the query it explains."""
+    """A ranked target: its score, the share of the query it explains, and the part from keywords and titles."""
 
     target: str
     score: float
     coverage: float
+    keyword_score: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class MatchResult:
 class _Posting:
     weight: float
     langs: int  # bitmask of language indexes in which the token occurs for this target
+    keyword: bool  # occurs in a keyword or title (not only in example questions)
 
 
 @dataclass(slots=True)
@@ -119,8 +122,11 @@ class Index:
             self._add(HANDOFF, lang, "keyword", itr.keywords)
             self._add(HANDOFF, lang, "example", itr.examples)
         n = len(self.targets)
+        # IDF scaled so that a token found in one target only weighs 1.0, whatever the size of the knowledge base:
+        # thresholds then mean the same with 25 topics and with 2,500.
+        top = math.log(1.0 + (n - 0.5) / 1.5)
         self.idf: dict[str, float] = {
-            tok: math.log(1.0 + (n - len(p) + 0.5) / (len(p) + 0.5)) for tok, p in self._postings.items()
+            tok: math.log(1.0 + (n - len(p) + 0.5) / (len(p) + 0.5)) / top for tok, p in self._postings.items()
         }
         self._delete_map: dict[str, list[str]] = defaultdict(list)
         self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -135,18 +141,20 @@ class Index:
     # -- building -------------------------------------------------------------------------------------------
 
     def _add(self, target: str, lang: str, kind: str, texts: Iterable[str]) -> None:
-        weight = _FIELD_WEIGHT[kind]
+        keyword = kind != "example"
         bit = self._lang_bit.get(lang, 0)
         for text in texts:
-            for tok in tokens(text):
-                if len(tok) < self.settings.min_token_length:
-                    continue
+            toks = [t for t in tokens(text) if len(t) >= self.settings.min_token_length]
+            # A word of a keyword phrase says less than a keyword on its own ("ابحث عن شقة", "bot değil").
+            weight = 1.0 / math.sqrt(len(toks)) if keyword and toks else self.settings.example_weight
+            for tok in toks:
                 posting = self._postings[tok].get(target)
                 if posting is None:
-                    self._postings[tok][target] = _Posting(weight, bit)
+                    self._postings[tok][target] = _Posting(weight, bit, keyword)
                 else:
                     posting.weight = max(posting.weight, weight)
                     posting.langs |= bit
+                    posting.keyword = posting.keyword or keyword
 
     def _build_triggers(self, knowledge: Knowledge) -> _Triggers:
         triggers = _Triggers()
@@ -201,10 +209,15 @@ class Index:
         tr = self._triggers
         present: set[str] = set()
         for tok in query_tokens:
+            stem = proclitic_stem(tok)
+            if stem is not None and stem in tr.vocab:
+                present.add(stem)
             if tok in tr.vocab:
                 present.add(tok)
             elif len(tok) >= self.settings.emergency_fuzzy_min_length:
                 for key in (tok, *_deletes(tok)):
+                    if key in tr.vocab and len(key) >= self.settings.emergency_fuzzy_min_length - 1:
+                        present.add(key)  # one letter too many: a glued preposition or a typo
                     for cand in tr.deletes.get(key, ()):
                         if Levenshtein.distance(tok, cand, score_cutoff=1) <= 1:
                             present.add(cand)
@@ -225,17 +238,22 @@ class Index:
         if tok in self._postings:
             return [_TokenMatch(tok, 1.0)]
         matches: dict[str, float] = {}
+        stem = proclitic_stem(tok)
+        if stem is not None and stem in self._postings:
+            matches[stem] = s.proclitic_weight
         if len(tok) >= s.fuzzy_min_length:
-            sim1 = s.fuzzy1_long if len(tok) >= 6 else s.fuzzy1_short
+            # one edit costs more in a short word than in a long one
+            sim1 = 1.0 - s.fuzzy_penalty / len(tok)
             for key in (tok, *_deletes(tok)):
                 for cand in self._delete_map.get(key, ()):
                     if cand not in matches and Levenshtein.distance(tok, cand, score_cutoff=1) <= 1:
                         matches[cand] = sim1
-            if not matches and len(tok) >= 7:
+            if not matches and len(tok) >= 8:
+                sim2 = 1.0 - 2 * s.fuzzy_penalty / len(tok)
                 for length in range(len(tok) - 2, len(tok) + 3):
                     for cand in self._buckets.get((tok[0], length), ()):
                         if Levenshtein.distance(tok, cand, score_cutoff=2) <= 2:
-                            matches[cand] = s.fuzzy2
+                            matches[cand] = sim2
         if len(tok) >= 6:
             # Compounds and suffixes: the longest known prefix and suffix of at least 4 letters.
             for cut in range(len(tok) - 1, 3, -1):
@@ -261,9 +279,10 @@ class Index:
         query = [t for t in dict.fromkeys(all_tokens) if len(t) >= s.min_token_length and t not in city_tokens]
         user_bit = self._lang_bit.get(lang, 0)
         scores: dict[str, float] = defaultdict(float)
+        keyword_scores: dict[str, float] = defaultdict(float)
         mass = 0.0
         for tok in query:
-            best: dict[str, float] = {}
+            best: dict[str, tuple[float, bool]] = {}
             token_mass = 0.0
             for match in self._match_token(tok):
                 idf = self.idf[match.vocab]
@@ -271,14 +290,45 @@ class Index:
                 for target, posting in self._postings[match.vocab].items():
                     factor = 1.0 if posting.langs & user_bit else s.other_language_factor
                     value = match.similarity * posting.weight * idf * factor
-                    if value > best.get(target, 0.0):
-                        best[target] = value
+                    if value > best.get(target, (0.0, False))[0]:
+                        best[target] = (value, posting.keyword)
             mass += token_mass if token_mass > 0 else s.unknown_token_idf
-            for target, value in best.items():
+            for target, (value, from_keyword) in best.items():
                 scores[target] += value
+                if from_keyword:
+                    keyword_scores[target] += value
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
-        candidates = tuple(Candidate(t, round(v, 4), round(v / mass, 4) if mass else 0.0) for t, v in ranked)
+        candidates = tuple(
+            Candidate(t, round(v, 4), round(v / mass, 4) if mass else 0.0, round(keyword_scores[t], 4))
+            for t, v in ranked
+        )
         return MatchResult(candidates, tuple(query), city, trigger, round(mass, 4))
+
+    def explain(self, text: str, lang: str) -> list[str]:
+        """Human-readable lines: how each word of ``text`` matched (for ``ask --explain``)."""
+        lines = []
+        all_tokens = tokens(text)
+        city, city_tokens = self.detect_city(all_tokens)
+        if city:
+            lines.append(f"city: {city} (from {', '.join(sorted(city_tokens))})")
+        trigger = self.emergency_trigger(all_tokens)
+        if trigger:
+            lines.append(f"emergency trigger: {trigger}")
+        for tok in dict.fromkeys(all_tokens):
+            if tok in city_tokens or len(tok) < self.settings.min_token_length:
+                continue
+            found = sorted(self._match_token(tok), key=lambda m: -m.similarity * self.idf[m.vocab])
+            parts = [
+                f"{m.vocab}~{m.similarity:.2f} idf={self.idf[m.vocab]:.2f} -> {','.join(sorted(self._postings[m.vocab]))}"
+                for m in found[:4]
+            ]
+            lines.append(f"{tok}: " + ("; ".join(parts) if parts else "(unknown)"))
+        result = self.search(text, lang)
+        lines.append(f"mass: {result.mass}")
+        lines += [
+            f"  {c.target}: score {c.score} coverage {c.coverage} keywords {c.keyword_score}" for c in result.candidates
+        ]
+        return lines
 
     def vocabulary_size(self) -> int:
         return len(self._postings)

@@ -11,7 +11,8 @@ The result is only ever used for comparing text, never shown to anyone. Rules:
   gaf-like kaf -> ك; teh marbuta -> ه; hamza carriers ؤ -> و, ئ -> ي; tatweel and harakat removed; the article
   "ال" (and وال/بال/لل...) is split off long words.
 - Cyrillic: ё -> е, й -> и, ї -> і, ґ -> г; apostrophes inside Ukrainian words removed.
-- Ethiopic: archaic letter series ሠ ኀ ፀ folded into ሰ ሀ ጸ; Ethiopic punctuation separates words.
+- Ethiopic: syllables transliterated to Latin letters (archaic series ሠ ኀ ፀ and the carriers አ ዐ folded);
+  Ethiopic punctuation separates words.
 """
 
 from __future__ import annotations
@@ -68,14 +69,27 @@ _CYRILLIC_MAP = {"ё": "е", "й": "и", "ї": "і", "ґ": "г", "ʼ": "", "’"
 _LATIN_SPECIAL = {"ß": "ss", "ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th"}
 _GERMAN_DIGRAPH = re.compile(r"(?<=[a-z])(ae|oe|ue)")
 
-# Ethiopic: fold archaic series onto their common counterparts (8 code points per series).
+# Ethiopic syllables are transliterated to Latin letters for matching: a syllable is consonant row x vowel order,
+# so one misspelt syllable becomes a one- or two-letter difference that typo tolerance can forgive. Archaic rows
+# (ሠ ኀ ፀ) and the glottal/pharyngeal vowel carriers (አ ዐ) share one spelling, as writers mix them up.
+_ETHIOPIC_ROWS = {
+    0x1200: "h", 0x1208: "l", 0x1210: "hh", 0x1218: "m", 0x1220: "s", 0x1228: "r", 0x1230: "s", 0x1238: "sh",
+    0x1240: "q", 0x1248: "qw", 0x1250: "qh", 0x1258: "qhw", 0x1260: "b", 0x1268: "v", 0x1270: "t", 0x1278: "c",
+    0x1280: "h", 0x1288: "hw", 0x1290: "n", 0x1298: "ny", 0x12A0: "", 0x12A8: "k", 0x12B0: "kw", 0x12B8: "x",
+    0x12C0: "xw", 0x12C8: "w", 0x12D0: "", 0x12D8: "z", 0x12E0: "zh", 0x12E8: "y", 0x12F0: "d", 0x12F8: "dd",
+    0x1300: "j", 0x1308: "g", 0x1310: "gw", 0x1318: "ng", 0x1320: "tt", 0x1328: "cc", 0x1330: "pp", 0x1338: "ts",
+    0x1340: "ts", 0x1348: "f", 0x1350: "p",
+}  # fmt: skip
+_ETHIOPIC_VOWELS = ("e", "u", "i", "a", "e", "", "o", "wa")
 _ETHIOPIC_MAP = {
-    **{chr(0x1220 + i): chr(0x1230 + i) for i in range(8)},  # ሠ -> ሰ
-    **{chr(0x1280 + i): chr(0x1200 + i) for i in range(8)},  # ኀ -> ሀ
-    **{chr(0x1340 + i): chr(0x1338 + i) for i in range(8)},  # ፀ -> ጸ
+    chr(row + order): consonant + _ETHIOPIC_VOWELS[order]
+    for row, consonant in _ETHIOPIC_ROWS.items()
+    for order in range(8)
 }
 
 _ARTICLE = re.compile(r"^(?:وال|بال|كال|فال|لل|ال)(?=[\u0621-\u064a]{3,})")
+# One-letter Arabic proclitics (and, with, for, so, like) glued to a word: "بسكين" = "ب" + "سكين".
+_PROCLITIC = re.compile(r"^[وبلفك](?=[\u0621-\u06d3]{3,}$)")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 _TABLE = str.maketrans(
@@ -134,11 +148,13 @@ def normalize(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Normalised word tokens of ``text`` (Arabic article split off long words)."""
-    out: list[str] = []
-    for token in _TOKEN.findall(normalize(text)):
-        stripped = _ARTICLE.sub("", token)
-        out.append(stripped)
-    return out
+    return [_ARTICLE.sub("", token) for token in _TOKEN.findall(normalize(text))]
+
+
+def proclitic_stem(token: str) -> str | None:
+    """``token`` without a glued one-letter Arabic proclitic, or None when it has none."""
+    stem = _PROCLITIC.sub("", token)
+    return stem if stem != token else None
 
 
 def script_of(text: str) -> str:

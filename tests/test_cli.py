@@ -1,0 +1,151 @@
+"""The command line as a user runs it: exit codes and what is printed."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import FIXTURE_KB, ROOT
+
+
+@pytest.fixture
+def fixture_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(FIXTURE_KB))
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(argv, out)
+    return code, out.getvalue()
+
+
+def test_check_valid_folder_exits_0(fixture_env: None) -> None:
+    code, out = run(["check"])
+    assert code == 0
+    assert "0 error(s)" in out
+    assert "3 topics, 3 languages, 1 cities" in out
+
+
+def test_check_broken_folder_exits_1_with_file_line(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, root)
+    doctor = root / "topics" / "doctor.yaml"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("revision: 2\n", "revision: 2\nrevision: 3\n", 1))
+    code, out = run(["check", str(root)])
+    assert code == 1
+    assert "topics/doctor.yaml:5: error: duplicate key 'revision' (first at line 4)" in out
+    assert "hint:" in out
+
+
+def test_check_errors_only_hides_warnings(fixture_env: None) -> None:
+    _, out = run(["check", "--errors-only"])
+    assert "warning" not in out.split("\n")[0] or out.startswith(str(FIXTURE_KB))
+
+
+def test_ask_json_contract(fixture_env: None) -> None:
+    code, out = run(["ask", "wo finde ich einen hausarzt", "--lang", "de", "--city", "testcity", "--json"])
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"kind", "topic", "candidates", "lang", "text"}
+    assert result["kind"] == "answer"
+    assert result["topic"] == "doctor"
+    assert result["lang"] == "de"
+    assert "Kommunales Integrationszentrum Teststadt" in result["text"]
+    assert "+49 211 1234567" in result["text"]
+
+
+def test_ask_emergency(fixture_env: None) -> None:
+    code, out = run(["ask", "mein vater atmet nicht mehr", "--lang", "de", "--json"])
+    assert code == 0
+    assert json.loads(out)["kind"] == "emergency"
+
+
+def test_ask_unknown_city_is_explained(fixture_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(["ask", "arzt", "--city", "atlantis"])
+    assert code == 2
+    assert "unknown city 'atlantis'" in capsys.readouterr().err
+
+
+def test_ask_jsonl_stream(fixture_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [
+        json.dumps({"text": "apotheke nachts", "lang": "de", "city": None}),
+        "",
+        "not json",
+        json.dumps({"text": "i want to talk to a human", "lang": "en"}),
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    code, out = run(["ask", "--jsonl"])
+    results = [json.loads(line) for line in out.strip().split("\n")]
+    assert code == 1  # one bad line
+    assert results[0]["kind"] == "answer" and results[0]["topic"] == "pharmacy"
+    assert "error" in results[1] and "line 3" in results[1]["error"]
+    assert results[2]["kind"] == "handoff"
+
+
+def test_broken_knowledge_gives_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, root)
+    (root / "topics" / "doctor.yaml").write_text("id: [\n", encoding="utf-8")
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(root))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "arzt"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert proc.returncode == 2
+    assert "python -m bot check" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_match_setting_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOTSE_MATCH_ANSWER_SCORE", "high")
+    code, _ = run(["check", str(FIXTURE_KB)])
+    assert code == 2
+    assert "LOTSE_MATCH_*" in capsys.readouterr().err
+
+
+def test_eval_floors_set_exit_code(fixture_env: None, tmp_path: Path) -> None:
+    dev = tmp_path / "dev.yaml"
+    dev.write_text(
+        "- {id: a, text: 'apotheke nachts', lang: de, wrote: de, city: null, expect: pharmacy}\n"
+        "- {id: b, text: 'hausarzt finden', lang: de, wrote: de, city: null, expect: doctor}\n"
+        "- {id: c, text: 'es brennt in der kueche', lang: de, wrote: de, city: null, expect: emergency}\n"
+        "- {id: d, text: 'wie wird das wetter', lang: de, wrote: de, city: null, expect: out-of-scope}\n",
+        encoding="utf-8",
+    )
+    code, out = run(["eval", str(dev), "--min-top1", "1.0", "--min-emergency-recall", "1.0"])
+    assert code == 0, out
+    assert "top-1: 1.000" in out
+    assert "emergency recall: 1.000 (1/1)" in out
+    assert "out-of-scope false-answer rate: 0.000 (0/1)" in out
+    dev.write_text(
+        "- {id: a, text: 'wie wird das wetter', lang: de, wrote: de, city: null, expect: pharmacy}\n", encoding="utf-8"
+    )
+    code, out = run(["eval", str(dev), "--min-top1", "0.5"])
+    assert code == 1
+    assert "FLOOR NOT MET: top-1 0.000 < 0.5" in out
+
+
+def test_eval_bad_file_is_explained(fixture_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dev = tmp_path / "dev.yaml"
+    dev.write_text("- {id: a, text: x}\n", encoding="utf-8")
+    code, _ = run(["eval", str(dev)])
+    assert code == 2
+    assert "dev.yaml:1: question lacks field" in capsys.readouterr().err
+
+
+def test_chat_in_the_terminal(fixture_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("2\nwo ist eine apotheke\n/city\n1\nhausarzt\n/menu\n2\n/quit\n"))
+    code, out = run(["chat"])
+    assert code == 0
+    assert "1. Deutsch (German)" in out
+    assert "Pharmacy" in out  # language 2 = English interface
+    assert "Kommunales Integrationszentrum Teststadt" in out
+    assert "Take your prescription" in out  # menu item 2 = pharmacy
