@@ -47,5 +47,17 @@ eval: $(STAMP)         ## figures on the shared development set
 bench: $(STAMP)
 	$(BIN)/python bench/match.py
 
+# The pybabel cycle: extract strings from the code into locales/messages.pot, merge them into every
+# locales/<lang>/LC_MESSAGES/messages.po, translate, then check. Catalogs are compiled in memory at start.
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --no-location --sort-output --project Lotse \
+		--msgid-bugs-address lotse@localhost -o locales/messages.pot bot
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+
+i18n-check: $(STAMP)
+	$(BIN)/python -m pytest -q tests/core/test_i18n.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

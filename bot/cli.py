@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config, ConfigError, load_config
+from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
 from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
@@ -135,6 +136,22 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return 2
 
 
+def cmd_coverage(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Print the topic x language and city coverage; optionally refresh knowledge/README.md."""
+    knowledge = load_knowledge(config.knowledge_dir)
+    cov = coverage(knowledge)
+    table = markdown(cov)
+    if args.update_readme:
+        readme = config.knowledge_dir / "README.md"
+        readme.write_text(replace_section(readme.read_text(encoding="utf-8"), table), encoding="utf-8")
+        print(f"updated {readme}", file=out)
+    else:
+        print(table, file=out)
+    if args.fail_on_missing and cov.count("missing"):
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description="Lotse: arrival helper for newcomers in NRW")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", default=None, help="interface language code")
     chat.add_argument("--city", default=None, help="city slug")
     chat.set_defaults(func=cmd_chat)
+
+    cov = sub.add_parser("coverage", help="topic x language and city contact coverage (Markdown)")
+    cov.add_argument("--update-readme", action="store_true", help="rewrite the table in knowledge/README.md")
+    cov.add_argument("--fail-on-missing", action="store_true", help="exit 1 if a topic lacks a language")
+    cov.set_defaults(func=cmd_coverage)
 
     run = sub.add_parser("run", help="serve Telegram users (needs TELEGRAM_BOT_TOKEN)")
     run.set_defaults(func=cmd_run)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from bot.core.i18n import DEFAULT_LOCALES_DIR, Translator, translator
 from bot.core.knowledge import EMERGENCY_TOPIC
-from bot.core.matcher import HANDOFF, Candidate, Index, MatchResult, MatchSettings
+from bot.core.matcher import HANDOFF, INTENTS, OFFTOPIC, Candidate, Index, MatchResult, MatchSettings
 from bot.core.model import Knowledge
 from bot.core.render import RenderedTopic, render_topic
 
@@ -87,11 +87,13 @@ class Dialogue:
             )
         s = self.settings
         cands = result.candidates
-        topics = [c for c in cands if c.target != HANDOFF]
+        topics = [c for c in cands if c.target not in INTENTS]
         handoff = next((c for c in cands if c.target == HANDOFF), None)
         top_score = cands[0].score if cands else 0.0
         if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * top_score:
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=cands)
+        if cands and cands[0].target == OFFTOPIC and cands[0].score >= s.offtopic_score:
+            return self._fallback(lang, city, cands, offtopic=True)
         if not topics:
             return self._fallback(lang, city, cands)
         best = topics[0]
@@ -138,7 +140,7 @@ class Dialogue:
 
     def _topic_decision(self, kind: Kind, topic_id: str, lang: str, city: str | None, res: MatchResult) -> Decision:
         text, content_lang = self.topic_text(topic_id, lang, city)
-        ranked = tuple(c.target for c in res.candidates if c.target not in (HANDOFF, topic_id))[:2]
+        ranked = tuple(c.target for c in res.candidates if c.target not in (*INTENTS, topic_id))[:2]
         return Decision(kind, topic_id, (topic_id, *ranked), lang, text, city, content_lang, res.candidates)
 
     def _clarify(self, lang: str, city: str | None, chosen: list[Candidate], cands: tuple[Candidate, ...]) -> Decision:
@@ -150,11 +152,18 @@ class Dialogue:
         ids = tuple(c.target for c in chosen)
         return Decision("clarify", None, ids, lang, "\n".join(lines), city, scores=cands)
 
-    def _fallback(self, lang: str, city: str | None, cands: tuple[Candidate, ...]) -> Decision:
+    def _fallback(
+        self, lang: str, city: str | None, cands: tuple[Candidate, ...], *, offtopic: bool = False
+    ) -> Decision:
         t = self.t(lang)
+        first = (
+            t.gettext("I can only help with questions about arriving and living in North Rhine-Westphalia.")
+            if offtopic
+            else t.gettext("Sorry, I do not have an answer to that.")
+        )
         text = "\n".join(
             [
-                t.gettext("Sorry, I do not have an answer to that."),
+                first,
                 t.gettext("A person from the integration centre can help you: /human"),
                 t.gettext("You can also browse all topics: /menu"),
             ]

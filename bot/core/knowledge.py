@@ -212,7 +212,8 @@ def check_knowledge(root: Path) -> CheckResult:
         _check_topic(path, raw, topic, raw_topics.keys(), languages, rep)
     if EMERGENCY_TOPIC not in raw_topics and (root / "topics").is_dir():
         rep.add(root / "topics", 1, "the emergency topic is missing", "restore topics/emergency.yaml")
-    handoff = _check_handoff(root / "handoff.yaml", codes, rep)
+    handoff = _check_intent(root / "handoff.yaml", codes, rep, required=True)
+    offtopic = _check_intent(root / "offtopic.yaml", codes, rep, required=False)
     cities = _check_cities(root / "cities", codes, rep)
     errors = any(p.severity == "error" for p in rep.problems)
     if errors or handoff is None:
@@ -222,6 +223,7 @@ def check_knowledge(root: Path) -> CheckResult:
         topics=MappingProxyType({tid: t for tid, (_, _, t) in sorted(raw_topics.items())}),
         cities=MappingProxyType(cities),
         handoff=handoff,
+        offtopic=offtopic,
     )
     return CheckResult(knowledge, rep.problems)
 
@@ -398,9 +400,10 @@ def _check_topic(
         )
 
 
-def _check_handoff(path: Path, codes: set[str], rep: _Reporter) -> Intent | None:
+def _check_intent(path: Path, codes: set[str], rep: _Reporter, *, required: bool) -> Intent | None:
     if not path.is_file():
-        rep.add(path, 1, "handoff.yaml is missing", "restore it from git")
+        if required:
+            rep.add(path, 1, f"{path.name} is missing", "restore it from git")
         return None
     raw = _load(path, rep)
     if raw is None:

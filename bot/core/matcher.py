@@ -30,6 +30,8 @@ from bot.core.model import Knowledge
 from bot.core.normalize import proclitic_stem, tokens
 
 HANDOFF = "@handoff"
+OFFTOPIC = "@offtopic"
+INTENTS = (HANDOFF, OFFTOPIC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class MatchSettings:
     clarify_ratio: float = 0.5
     handoff_score: float = 0.8
     handoff_ratio: float = 0.8
+    offtopic_score: float = 0.5
     emergency_fuzzy_min_length: int = 6
 
 
@@ -117,10 +120,14 @@ class Index:
                 self._add(topic.id, lang, "title", [tr.title])
                 self._add(topic.id, lang, "keyword", tr.keywords)
                 self._add(topic.id, lang, "example", tr.examples)
-        self.targets.append(HANDOFF)
-        for lang, itr in knowledge.handoff.translations.items():
-            self._add(HANDOFF, lang, "keyword", itr.keywords)
-            self._add(HANDOFF, lang, "example", itr.examples)
+        intents = [(HANDOFF, knowledge.handoff), (OFFTOPIC, knowledge.offtopic)]
+        for target, intent in intents:
+            if intent is None:
+                continue
+            self.targets.append(target)
+            for lang, itr in intent.translations.items():
+                self._add(target, lang, "keyword", itr.keywords)
+                self._add(target, lang, "example", itr.examples)
         n = len(self.targets)
         # IDF scaled so that a token found in one target only weighs 1.0, whatever the size of the knowledge base:
         # thresholds then mean the same with 25 topics and with 2,500.
@@ -319,7 +326,7 @@ class Index:
                 continue
             found = sorted(self._match_token(tok), key=lambda m: -m.similarity * self.idf[m.vocab])
             parts = [
-                f"{m.vocab}~{m.similarity:.2f} idf={self.idf[m.vocab]:.2f} -> {','.join(sorted(self._postings[m.vocab]))}"
+                f"{m.vocab}~{m.similarity:.2f} idf={self.idf[m.vocab]:.2f} -> {','.join(sorted(self._postings[m.vocab]))}"  # noqa: E501
                 for m in found[:4]
             ]
             lines.append(f"{tok}: " + ("; ".join(parts) if parts else "(unknown)"))

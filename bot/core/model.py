@@ -273,6 +273,7 @@ class Knowledge(BaseModel):
     topics: Mapping[str, Topic]
     cities: Mapping[str, City]
     handoff: Intent
+    offtopic: Intent | None = None
 
     def fallback_chain(self, lang: str) -> list[str]:
         """``lang`` and its configured fallbacks, ending in English and German."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.dialogue import Dialogue
+from bot.core.i18n import translator
 from bot.core.render import LRI, PDI
 
 
@@ -141,3 +142,17 @@ def test_json_contract(dialogue: Dialogue) -> None:
     data = dialogue.decide("arzt", "de").to_json()
     assert set(data) == {"kind", "topic", "candidates", "lang", "text"}
     assert isinstance(data["candidates"], list)
+
+
+def test_offtopic_is_declined_politely(fixture_dialogue: Dialogue) -> None:
+    decision = fixture_dialogue.decide("wie wird das wetter morgen", "de")
+    assert decision.kind == "fallback"
+    de = translator("de")
+    first = decision.text.split("\n")[0]
+    assert first == de.gettext("I can only help with questions about arriving and living in North Rhine-Westphalia.")
+    assert first != de.gettext("Sorry, I do not have an answer to that.")
+
+
+def test_offtopic_words_do_not_hide_real_questions(fixture_dialogue: Dialogue) -> None:
+    decision = fixture_dialogue.decide("apotheke nachts offen", "de")
+    assert (decision.kind, decision.topic) == ("answer", "pharmacy")

@@ -1,0 +1,52 @@
+"""The shared development set as a regression floor (figures of `python -m bot eval ../shared/eval/dev.yaml`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.dialogue import Dialogue
+from bot.core.evaluate import Report, evaluate, load_items
+from tests.conftest import SHARED
+
+DEV = SHARED / "eval" / "dev.yaml"
+
+
+@pytest.fixture(scope="module")
+def report(dialogue: Dialogue) -> Report:
+    if not DEV.is_file():
+        pytest.fail(f"{DEV} is missing: CI and development machines have ../shared beside the repository")
+    items = load_items(DEV)
+    assert len(items) >= 100
+    return evaluate(items, lambda i: dialogue.decide(i.text, i.lang, i.city))
+
+
+@pytest.fixture(scope="module")
+def report_de_en(dialogue: Dialogue) -> Report:
+    items = [i for i in load_items(DEV) if i.lang in ("de", "en")]
+    return evaluate(items, lambda i: dialogue.decide(i.text, i.lang, i.city))
+
+
+def test_emergencies_are_never_missed(report: Report) -> None:
+    missed = [(i.id, i.text) for i, d in report.misses if i.expect == "emergency"]
+    assert report.emergency_recall == 1.0, missed
+
+
+def test_no_false_emergencies(report: Report) -> None:
+    assert report.false_emergency == 0
+
+
+def test_german_and_english_top1(report_de_en: Report) -> None:
+    assert report_de_en.top1 >= 0.85
+
+
+def test_out_of_scope_is_not_answered(report: Report) -> None:
+    assert report.oos_false_rate <= 0.10
+
+
+def test_handoff_recall(report: Report) -> None:
+    assert report.handoff_recall >= 0.95
+
+
+def test_overall_floors(report: Report) -> None:
+    assert report.top1 >= 0.85
+    assert report.hit3 >= 0.95
