@@ -33,7 +33,7 @@ from bot.core.evaluate import load_items  # noqa: E402
 from bot.core.knowledge import load_knowledge  # noqa: E402
 from bot.core.matcher import build_index  # noqa: E402
 from bot.core.model import Knowledge, Topic, Translation  # noqa: E402
-from bot.core.normalize import normalize  # noqa: E402
+from bot.core.normalize import clear_caches  # noqa: E402
 
 ALPHABETS = {
     "latin": string.ascii_lowercase,
@@ -114,7 +114,7 @@ def latency(dialogue: Dialogue, questions: list[tuple[str, str, str | None]], pa
     times: list[float] = []
     for _ in range(passes):
         for text, lang, city in questions:
-            normalize.cache_clear()
+            clear_caches()
             start = time.perf_counter_ns()
             dialogue.decide(text, lang, city)
             times.append((time.perf_counter_ns() - start) / 1e6)
@@ -139,7 +139,7 @@ def main() -> int:
 
     loads = []
     for _ in range(5):
-        normalize.cache_clear()
+        clear_caches()
         gc.collect()
         start = time.perf_counter()
         knowledge = load_knowledge(folder)
@@ -151,7 +151,7 @@ def main() -> int:
     )
     print(f"load-and-index (1x): median {statistics.median(loads) * 1000:.0f} ms, min {min(loads) * 1000:.0f} ms")
 
-    normalize.cache_clear()
+    clear_caches()
     tracemalloc.start()
     k = load_knowledge(folder)
     build_index(k)
@@ -165,7 +165,7 @@ def main() -> int:
     report("decision latency (1x)", latency(dialogue, questions, args.passes))
 
     big = synthetic(knowledge, args.scale)
-    normalize.cache_clear()
+    clear_caches()
     gc.collect()
     start = time.perf_counter()
     big_index = build_index(big)

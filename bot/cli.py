@@ -121,19 +121,47 @@ def cmd_chat(args: argparse.Namespace, config: Config, out: TextIO) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
-    """Serve Telegram users (needs TELEGRAM_BOT_TOKEN)."""
+    """Serve Telegram users (needs TELEGRAM_BOT_TOKEN): long polling, or ``--webhook``."""
+    import logging
+
+    from bot.core.conversation import Conversation
+    from bot.storage.engine import make_engine, migrate
+    from bot.storage.stores import SqlStores
+    from bot.telegram.app import TelegramSettings, build_application, quiet_library_logs, run_polling, run_webhook
+    from bot.telegram.services import Services
+
     try:
-        config.require_token()
+        token = config.require_token()
+        if args.webhook and config.webhook_url is None:
+            raise ConfigError("--webhook needs LOTSE_WEBHOOK_URL (the public https address Telegram posts to)")
     except ConfigError as exc:
         print(exc, file=out)
         return 2
-    _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
-    print(
-        "This version of Lotse has no Telegram edge yet (it is being built); the token is fine.\n"
-        "Try Lotse in the terminal meanwhile: make chat",
-        file=out,
-    )
-    return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_library_logs()
+    dialogue = _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    stores = SqlStores(engine)
+    services = Services(Conversation(dialogue), stores, stores, stores)
+    settings = TelegramSettings(token, config.api_base_url, config.api_file_url)
+    application = build_application(settings, services)
+    logging.getLogger("lotse").info(
+        "Lotse starting: %d topics, %d languages, database %s", len(dialogue.knowledge.topics),
+        len(dialogue.knowledge.languages), engine.url.render_as_string(hide_password=True),
+    )  # fmt: skip
+    if args.webhook:
+        assert config.webhook_url is not None
+        run_webhook(
+            application,
+            url=config.webhook_url,
+            listen=config.webhook_listen,
+            port=config.webhook_port,
+            secret=config.webhook_secret,
+        )
+    else:
+        run_polling(application)
+    return 0
 
 
 def cmd_coverage(args: argparse.Namespace, config: Config, out: TextIO) -> int:
@@ -181,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     cov.set_defaults(func=cmd_coverage)
 
     run = sub.add_parser("run", help="serve Telegram users (needs TELEGRAM_BOT_TOKEN)")
+    run.add_argument("--webhook", action="store_true", help="serve a webhook (LOTSE_WEBHOOK_*) instead of polling")
     run.set_defaults(func=cmd_run)
 
     ev = sub.add_parser("eval", help="evaluate on a labelled question file")
@@ -210,4 +239,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except KnowledgeError as exc:
         print(f"The knowledge base has errors; run 'python -m bot check' to see all.\n{exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
     return code

@@ -1,7 +1,9 @@
 """Configuration: the only module that reads the environment.
 
 Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL``, ``DATABASE_URL``,
-``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``; matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>``
+``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``, ``LOTSE_WEBHOOK_URL``, ``LOTSE_WEBHOOK_LISTEN``, ``LOTSE_WEBHOOK_PORT``,
+``LOTSE_WEBHOOK_SECRET``; a file ``.env`` beside the project is read too (the environment wins); matching
+thresholds may be overridden with ``LOTSE_MATCH_<FIELD>``
 (e.g. ``LOTSE_MATCH_ANSWER_SCORE=2.8``).
 """
 
@@ -13,11 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from bot.core.i18n import DEFAULT_LOCALES_DIR
 from bot.core.matcher import MatchSettings, settings_from_mapping
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_KNOWLEDGE_DIR = PROJECT_DIR / "knowledge"
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'lotse.db'}"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 _MATCH_PREFIX = "LOTSE_MATCH_"
 _TOKEN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
 
@@ -47,6 +53,18 @@ class Config:
     locales_dir: Path
     match: MatchSettings
     telegram_token: str | None = None
+    api_base_url: str = DEFAULT_API_BASE_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_ids: frozenset[int] = frozenset()
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+
+    @property
+    def api_file_url(self) -> str:
+        """Where files are downloaded from (the Bot API server's ``/file/bot`` path)."""
+        return self.api_base_url.removesuffix("/bot") + "/file/bot"
 
     def require_token(self) -> str:
         """The bot token, or a :class:`ConfigError` that explains how to get one."""
@@ -62,7 +80,9 @@ class Config:
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read the configuration from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
+    if env is None:
+        dotenv = {k: v for k, v in dotenv_values(PROJECT_DIR / ".env").items() if v is not None}
+        env = {**dotenv, **os.environ}
     knowledge_dir = Path(env.get("KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
     names = {f.name for f in fields(MatchSettings)}
     overrides: dict[str, str] = {}
@@ -77,4 +97,36 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     except ValueError as exc:
         raise ConfigError(f"LOTSE_MATCH_*: not a number ({exc})") from exc
     token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
-    return Config(knowledge_dir=knowledge_dir, locales_dir=DEFAULT_LOCALES_DIR, match=match, telegram_token=token)
+    base = (env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL).strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", base):
+        raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https:// (got {base!r})")
+    if not base.endswith("/bot"):
+        base += "/bot"
+    admins: set[int] = set()
+    for part in (env.get("LOTSE_ADMIN_IDS") or "").split(","):
+        if part.strip():
+            if not part.strip().lstrip("-").isdigit():
+                raise ConfigError(f"LOTSE_ADMIN_IDS: {part.strip()!r} is not a Telegram user id (a number)")
+            admins.add(int(part))
+    port_text = env.get("LOTSE_WEBHOOK_PORT") or "8443"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"LOTSE_WEBHOOK_PORT: {port_text!r} is not a port number")
+    webhook_url = (env.get("LOTSE_WEBHOOK_URL") or "").strip() or None
+    if webhook_url is not None and not webhook_url.startswith("https://"):
+        raise ConfigError("LOTSE_WEBHOOK_URL must be an https:// address that Telegram can reach")
+    secret = (env.get("LOTSE_WEBHOOK_SECRET") or "").strip() or None
+    if secret is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", secret):
+        raise ConfigError("LOTSE_WEBHOOK_SECRET may contain only A-Z, a-z, 0-9, _ and - (1 to 256 characters)")
+    return Config(
+        knowledge_dir=knowledge_dir,
+        locales_dir=DEFAULT_LOCALES_DIR,
+        match=match,
+        telegram_token=token,
+        api_base_url=base,
+        database_url=(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL).strip(),
+        admin_ids=frozenset(admins),
+        webhook_url=webhook_url,
+        webhook_listen=(env.get("LOTSE_WEBHOOK_LISTEN") or "0.0.0.0").strip(),
+        webhook_port=int(port_text),
+        webhook_secret=secret,
+    )

@@ -10,6 +10,7 @@ from bot.core.i18n import DEFAULT_LOCALES_DIR, Translator, translator
 from bot.core.knowledge import EMERGENCY_TOPIC
 from bot.core.matcher import HANDOFF, INTENTS, OFFTOPIC, Candidate, Index, MatchResult, MatchSettings
 from bot.core.model import Knowledge
+from bot.core.normalize import tokens
 from bot.core.render import RenderedTopic, render_topic
 
 Kind = Literal["answer", "clarify", "fallback", "emergency", "handoff"]
@@ -64,6 +65,10 @@ class Dialogue:
 
     def t(self, lang: str) -> Translator:
         return translator(lang, self.locales_dir)
+
+    def is_emergency(self, text: str) -> bool:
+        """Whether ``text`` contains an emergency trigger word or phrase."""
+        return self.index.emergency_trigger(tokens(text[:MAX_TEXT_LENGTH])) is not None
 
     def decide(self, text: str, lang: str | None = None, city: str | None = None) -> Decision:
         """Decide what to answer to ``text`` from someone using interface language ``lang`` in ``city``."""

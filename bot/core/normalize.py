@@ -133,22 +133,39 @@ def _digits(text: str) -> str:
     return "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() else ch for ch in text)
 
 
+def _prepare(text: str) -> str:
+    """Script-independent folding: NFKC, case, invisible marks, letter variants, digits."""
+    text = unicodedata.normalize("NFKC", text)
+    return _digits(text.casefold().translate(_TABLE))
+
+
+def _fold_word(text: str) -> str:
+    """Latin folding: umlauts and their digraph spellings, other diacritics."""
+    text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
+    text = _fold_latin(text)
+    return _GERMAN_DIGRAPH.sub(lambda m: m.group(1)[0], text)
+
+
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """Return ``text`` folded for matching (never for display)."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.casefold().translate(_TABLE)
-    # Umlauts first become digraphs' single letter; "ae/oe/ue" after a letter is read as an umlaut spelling.
-    text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
-    text = _fold_latin(text)
-    text = _GERMAN_DIGRAPH.sub(lambda m: m.group(1)[0], text)
-    text = _digits(text)
-    return " ".join(text.split())
+    return " ".join(_fold_word(_prepare(text)).split())
+
+
+@lru_cache(maxsize=65536)
+def _token_tuple(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for word in _TOKEN.findall(_prepare(text)):
+        folded = _fold_word(word)
+        # In words of up to three letters the diacritics carry the meaning: Turkish "iş" (work) is not "is".
+        chosen = word if len(folded) <= 3 else folded
+        out.append(_ARTICLE.sub("", chosen))
+    return tuple(out)
 
 
 def tokens(text: str) -> list[str]:
-    """Normalised word tokens of ``text`` (Arabic article split off long words)."""
-    return [_ARTICLE.sub("", token) for token in _TOKEN.findall(normalize(text))]
+    """Normalised word tokens of ``text`` (short words keep their diacritics; Arabic article split off)."""
+    return list(_token_tuple(text))
 
 
 def proclitic_stem(token: str) -> str | None:
@@ -172,3 +189,9 @@ def script_of(text: str) -> str:
             counts["ethiopic"] += 1
     best = max(counts, key=lambda k: counts[k])
     return best if counts[best] else "other"
+
+
+def clear_caches() -> None:
+    """Forget memoised results (benchmarks measure cold calls)."""
+    normalize.cache_clear()
+    _token_tuple.cache_clear()

@@ -78,6 +78,12 @@ def test_tokens_split_punctuation_of_every_script() -> None:
     assert tokens("ta3ban w ma 3am nam") == ["ta3ban", "w", "ma", "3am", "nam"]
 
 
+def test_short_words_keep_their_diacritics() -> None:
+    assert tokens("iş is") == ["iş", "is"]  # Turkish "work" is not English "is"
+    assert tokens("göç Göç") == ["göç", "göç"]
+    assert tokens("Arbeitsamt Çalışma") == ["arbeitsamt", "calisma"]
+
+
 def test_ethiopic_is_transliterated_for_matching() -> None:
     assert normalize("ሰላም") == "selam"
     assert normalize("ዓዲ") == normalize("ኣዲ")  # pharyngeal and glottal carriers are often mixed up

@@ -1,0 +1,421 @@
+"""The conversation: onboarding, questions, menus and settings as pure decisions over a stored profile.
+
+Every edge (Telegram, the terminal) turns its input into one of the ``on_*`` calls below, stores the returned
+profile and shows the returned replies. Nothing here knows Telegram or the database; per-user state lives only in
+:class:`Profile`, which the caller keeps in its store.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from bot.core.dialogue import Decision, Dialogue
+from bot.core.i18n import N_, Translator
+from bot.core.model import CATEGORIES
+from bot.core.render import contacts_text
+
+Step = Literal["language", "city", "ready"]
+MediaKind = Literal["voice", "photo", "video", "sticker", "document", "contact", "other"]
+MAX_CALLBACK_BYTES = 64
+NEAREST_CITY_KM = 60.0
+
+CATEGORY_NAMES: dict[str, str] = {
+    "health": N_("Health"),
+    "documents": N_("Documents and residence"),
+    "learning": N_("German and education"),
+    "work-money": N_("Work and money"),
+    "family-school": N_("Family, school and childcare"),
+    "daily-life": N_("Daily life"),
+    "help": N_("Help and counselling"),
+}
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Start and choose language and city")),
+    ("menu", N_("All topics")),
+    ("human", N_("Talk to a person")),
+    ("language", N_("Change language")),
+    ("city", N_("Change city")),
+    ("privacy", N_("What is stored about you")),
+    ("delete", N_("Delete everything about you")),
+    ("help", N_("How Lotse works")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What Lotse keeps about one person (the minimum: no name, no phone number)."""
+
+    user_id: int
+    lang: str | None = None
+    city: str | None = None
+    step: Step = "language"
+    last_topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button (callback ``data``) or a reply-keyboard button that shares the location."""
+
+    label: str
+    data: str | None = None
+    request_location: bool = False
+
+    def __post_init__(self) -> None:
+        if self.data is not None and len(self.data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+            raise ValueError(f"callback data longer than {MAX_CALLBACK_BYTES} bytes: {self.data!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show: plain text (the edge escapes it), a bold title, buttons."""
+
+    text: str
+    title: str | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    keyboard: tuple[tuple[Button, ...], ...] = ()
+    remove_keyboard: bool = False
+    direction: str = "ltr"
+    kind: str = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one event: the profile to store and the replies to send."""
+
+    profile: Profile
+    replies: tuple[Reply, ...]
+    decision: Decision | None = None
+    feedback: tuple[str, str] | None = field(default=None)  # (topic, "up"|"down") to record
+    handoff: bool = False  # the person wants a human (the handoff flow takes over)
+
+
+class Clock(Protocol):
+    def __call__(self) -> float: ...
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def _rows(buttons: Iterable[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
+    items = list(buttons)
+    return tuple(tuple(items[i : i + per_row]) for i in range(0, len(items), per_row))
+
+
+class Conversation:
+    """Turns events of one person into replies; stateless apart from the profile passed in."""
+
+    def __init__(self, dialogue: Dialogue) -> None:
+        self.dialogue = dialogue
+        self.knowledge = dialogue.knowledge
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def _t(self, lang: str | None) -> Translator:
+        return self.dialogue.t(self.dialogue.language(lang))
+
+    def _dir(self, lang: str | None) -> str:
+        code = self.dialogue.language(lang)
+        return self.knowledge.languages[code].direction
+
+    def supported(self, code: str | None) -> str | None:
+        """The Lotse language for a Telegram ``language_code`` (``pt-br`` -> ``pt``), or None."""
+        if not code:
+            return None
+        base = code.lower().replace("_", "-").split("-")[0]
+        return base if base in self.knowledge.languages else None
+
+    def language_picker(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        buttons = [Button(lg.native, f"lang:{code}") for code, lg in self.knowledge.languages.items()]
+        return Reply(
+            t.gettext("Please choose your language:"),
+            buttons=_rows(buttons, 3),
+            direction=self._dir(lang),
+            kind="language",
+        )
+
+    def city_picker(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        code = self.dialogue.language(lang)
+        buttons = [Button(city.name(code), f"city:{slug}") for slug, city in self.knowledge.cities.items()]
+        buttons.append(Button(t.gettext("Other city"), "city:-"))
+        return Reply(
+            t.gettext("In which city do you live? Then I can show you local addresses."),
+            buttons=_rows(buttons, 2),
+            keyboard=((Button(t.gettext("📍 Share my location"), request_location=True),),),
+            direction=self._dir(lang),
+            kind="city",
+        )
+
+    def privacy(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        text = "\n".join(
+            [
+                t.gettext("Lotse stores only your language, your city and the topic you last looked at."),
+                t.gettext("Your name and phone number are not stored. Your questions are not stored."),
+                t.gettext("If you ask to talk to a person, I first show you what will be shared and ask you."),
+                t.gettext("/delete removes everything about you at once."),
+            ]
+        )
+        return Reply(text, title=t.gettext("Privacy"), direction=self._dir(lang), kind="privacy")
+
+    def help(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        lines = [
+            t.gettext(
+                "Write your question in your own words, in any language. For example: “Where can I learn German?”"
+            )
+        ]
+        lines += [f"/{name} – {t.gettext(description)}" for name, description in COMMANDS]
+        return Reply("\n".join(lines), title=t.gettext("How Lotse works"), direction=self._dir(lang), kind="help")
+
+    def menu(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        buttons = [Button(t.gettext(CATEGORY_NAMES[cat]), f"cat:{cat}") for cat in CATEGORIES if self._topics_in(cat)]
+        return Reply(
+            t.gettext("Choose a topic area:"), buttons=_rows(buttons, 2), direction=self._dir(lang), kind="menu"
+        )
+
+    def _topics_in(self, category: str) -> list[str]:
+        return [tid for tid, topic in self.knowledge.topics.items() if topic.category == category]
+
+    def category(self, category: str, lang: str | None, city: str | None) -> Reply:
+        t = self._t(lang)
+        code = self.dialogue.language(lang)
+        ids = self._topics_in(category)
+        buttons = [Button(self.dialogue.render(tid, code, city).title, f"t:{tid}") for tid in ids]
+        buttons.append(Button(t.gettext("⬅ All topics"), "menu"))
+        title = t.gettext(CATEGORY_NAMES.get(category, category))
+        return Reply(
+            t.gettext("Choose a topic:"), title=title, buttons=_rows(buttons, 1), direction=self._dir(lang), kind="menu"
+        )
+
+    def topic_reply(self, topic_id: str, lang: str | None, city: str | None, kind: str = "answer") -> Reply:
+        """A topic's answer with buttons: related topics, feedback, talk to a person."""
+        t = self._t(lang)
+        code = self.dialogue.language(lang)
+        text, shown = self.dialogue.topic_text(topic_id, code, city)
+        title, _, body = text.partition("\n\n")
+        if self.dialogue.render(topic_id, code, city).fell_back:  # the note stands before the title
+            note, _, rest = text.partition("\n\n")
+            title, _, body = rest.partition("\n\n")
+            body = f"{note}\n\n{body}"
+        topic = self.knowledge.topics[topic_id]
+        related = [
+            Button("➡ " + self.dialogue.render(rid, code, city).title, f"t:{rid}")
+            for rid in topic.related
+            if rid in self.knowledge.topics
+        ][:3]
+        rows: list[tuple[Button, ...]] = [(b,) for b in related]
+        if kind == "answer":
+            rows.append((Button("👍", f"fb:up:{topic_id}"), Button("👎", f"fb:down:{topic_id}")))
+        rows.append((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")))
+        return Reply(
+            body, title=title, buttons=tuple(rows), direction=self.knowledge.languages[shown].direction, kind=kind
+        )
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def on_start(self, profile: Profile | None, user_id: int, telegram_lang: str | None) -> Outcome:
+        """/start: greet in the client's language when Lotse has it, else offer the language picker."""
+        if profile is not None and profile.step == "ready":
+            t = self._t(profile.lang)
+            greeting = Reply(
+                t.gettext("Welcome back! Ask me anything, or choose a topic."), direction=self._dir(profile.lang)
+            )
+            return Outcome(profile, (greeting, self.menu(profile.lang)))
+        lang = (profile.lang if profile else None) or self.supported(telegram_lang)
+        if lang is None:
+            return Outcome(Profile(user_id, step="language"), (self.language_picker("en"),))
+        profile = Profile(user_id, lang=lang, step="city")
+        t = self._t(lang)
+        hello = Reply(
+            t.gettext(
+                "Hello! I am Lotse. I answer questions about arriving in North Rhine-Westphalia: doctors, "
+                "documents, German courses, work, school and more."
+            ),
+            buttons=((Button(t.gettext("🌐 Other language"), "lang:?"),),),
+            direction=self._dir(lang),
+        )
+        return Outcome(profile, (hello, self.city_picker(lang)))
+
+    def on_language(self, profile: Profile, code: str) -> Outcome:
+        """A language was chosen (button or /language)."""
+        if code == "?" or code not in self.knowledge.languages:
+            return Outcome(profile, (self.language_picker(profile.lang),))
+        step: Step = "city" if profile.step == "language" else profile.step
+        profile = replace(profile, lang=code, step=step)
+        t = self._t(code)
+        done = Reply(t.gettext("Language: {language}").format(language=self.knowledge.languages[code].native))
+        if step == "city":
+            return Outcome(profile, (done, self.city_picker(code)))
+        return Outcome(profile, (replace(done, direction=self._dir(code)),))
+
+    def on_city(self, profile: Profile, slug: str) -> Outcome:
+        """A city was chosen (button), or "other"."""
+        t = self._t(profile.lang)
+        code = self.dialogue.language(profile.lang)
+        was_onboarding = profile.step != "ready"
+        if slug in self.knowledge.cities:
+            profile = replace(profile, city=slug, step="ready")
+            text = t.gettext("City: {city}").format(city=self.knowledge.cities[slug].name(code))
+        else:
+            profile = replace(profile, city=None, step="ready")
+            text = t.gettext(
+                "I have no local addresses for your city yet. I will give you general answers and point you to "
+                "the integration centre of your city."
+            )
+        replies = [Reply(text, remove_keyboard=True, direction=self._dir(code))]
+        if was_onboarding:
+            replies += [self.privacy(code), self._ready(code)]
+        return Outcome(profile, tuple(replies))
+
+    def on_location(self, profile: Profile, lat: float, lon: float) -> Outcome:
+        """A shared location picks the nearest known city (within 60 km)."""
+        nearest = min(
+            self.knowledge.cities.values(),
+            key=lambda c: _distance_km(lat, lon, c.coordinates.lat, c.coordinates.lon),
+            default=None,
+        )
+        if (
+            nearest is not None
+            and _distance_km(lat, lon, nearest.coordinates.lat, nearest.coordinates.lon) <= NEAREST_CITY_KM
+        ):
+            return self.on_city(profile, nearest.slug)
+        return self.on_city(profile, "-")
+
+    def _ready(self, lang: str) -> Reply:
+        t = self._t(lang)
+        return Reply(
+            t.gettext("Now ask me anything in your own words, or open the menu."),
+            buttons=((Button(t.gettext("☰ Menu"), "menu"),),),
+            direction=self._dir(lang),
+        )
+
+    def on_text(self, profile: Profile, text: str) -> Outcome:
+        """A question in free text."""
+        lang = self.dialogue.language(profile.lang)
+        decision = self.dialogue.decide(text, lang, profile.city)
+        t = self._t(lang)
+        if decision.kind in ("answer", "emergency") and decision.topic:
+            reply = self.topic_reply(decision.topic, lang, profile.city, kind=decision.kind)
+            profile = replace(profile, last_topic=decision.topic)
+            return Outcome(profile, (reply,), decision)
+        if decision.kind == "clarify":
+            buttons: list[tuple[Button, ...]] = [
+                (Button(self.dialogue.render(c, lang, profile.city).title, f"t:{c}"),) for c in decision.candidates
+            ]
+            buttons.append((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")))
+            reply = Reply(
+                t.gettext("I am not sure what you mean. Please choose a topic:"),
+                buttons=tuple(buttons),
+                direction=self._dir(lang),
+                kind="clarify",
+            )
+            return Outcome(profile, (reply,), decision)
+        if decision.kind == "handoff":
+            return Outcome(profile, (), decision, handoff=True)
+        person = ((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),)
+        reply = Reply(decision.text, buttons=person, direction=self._dir(lang), kind="fallback")
+        return Outcome(profile, (reply,), decision)
+
+    def on_topic(self, profile: Profile, topic_id: str) -> Outcome:
+        """A topic was tapped (menu, clarify choice or related topic)."""
+        if topic_id not in self.knowledge.topics:
+            return Outcome(profile, (self.menu(profile.lang),))
+        reply = self.topic_reply(topic_id, profile.lang, profile.city)
+        return Outcome(replace(profile, last_topic=topic_id), (reply,))
+
+    def on_feedback(self, profile: Profile, topic_id: str, helpful: bool) -> Outcome:
+        """👍 or 👎 on an answer; 👎 offers a person."""
+        t = self._t(profile.lang)
+        if helpful:
+            reply = Reply(t.gettext("Thank you! I am glad it helped."), direction=self._dir(profile.lang))
+            return Outcome(profile, (reply,), feedback=(topic_id, "up"))
+        reply = Reply(
+            t.gettext("Sorry that this did not help. A person from the integration centre can help you."),
+            buttons=((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),),
+            direction=self._dir(profile.lang),
+        )
+        return Outcome(profile, (reply,), feedback=(topic_id, "down"))
+
+    def on_media(self, profile: Profile, kind: MediaKind) -> Outcome:
+        """Voice, photos, stickers, documents...: say kindly what Lotse can do instead."""
+        t = self._t(profile.lang)
+        texts = {
+            "voice": t.gettext("I cannot listen to voice messages yet. Please write your question in a few words."),
+            "photo": t.gettext(
+                "I cannot read pictures. Please write your question in a few words, or talk to a person: /human"
+            ),
+            "video": t.gettext("I cannot watch videos. Please write your question in a few words."),
+            "document": t.gettext(
+                "I cannot read documents or letters. Please write what it is about, or talk to a person: /human"
+            ),
+            "sticker": t.gettext("😊 Write me a question, or open the menu: /menu"),
+            "contact": t.gettext("Please do not send contact details here. Write your question instead."),
+            "other": t.gettext("Please write your question in a few words, in any language."),
+        }
+        return Outcome(profile, (Reply(texts[kind], direction=self._dir(profile.lang)),))
+
+    def is_emergency(self, text: str) -> bool:
+        """Whether ``text`` contains an emergency word (answered even when the person is slowed down)."""
+        return self.dialogue.is_emergency(text)
+
+    def on_human(self, profile: Profile) -> Outcome:
+        """The person wants a human: show how to reach the integration centre of their city."""
+        t = self._t(profile.lang)
+        code = self.dialogue.language(profile.lang)
+        city = self.knowledge.cities.get(profile.city) if profile.city else None
+        intro = t.gettext("You can talk to a person at the integration centre or the Service Point of your city.")
+        contacts = contacts_text("integration-centre", city, code, self.knowledge, t)
+        reply = Reply(
+            f"{intro}\n\n{contacts}",
+            title=t.gettext("Talk to a person"),
+            buttons=((Button(t.gettext("☰ Menu"), "menu"),),),
+            direction=self._dir(code),
+            kind="human",
+        )
+        return Outcome(profile, (reply,))
+
+    def confirm_delete(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        return Reply(
+            t.gettext("Delete everything Lotse stores about you (language, city, last topic)?"),
+            buttons=((Button(t.gettext("Yes, delete"), "del:yes"), Button(t.gettext("No"), "del:no")),),
+            direction=self._dir(lang),
+            kind="delete",
+        )
+
+    def deleted(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        return Reply(
+            t.gettext("Everything about you has been deleted. Send /start to begin again."), direction=self._dir(lang)
+        )
+
+    def kept(self, lang: str | None) -> Reply:
+        t = self._t(lang)
+        return Reply(t.gettext("Nothing was deleted."), direction=self._dir(lang))
+
+    def slow_down(self, profile: Profile) -> Outcome:
+        """The person sends messages faster than Lotse answers them."""
+        t = self._t(profile.lang)
+        return Outcome(
+            profile,
+            (
+                Reply(
+                    t.gettext("Please wait a moment before sending more messages."), direction=self._dir(profile.lang)
+                ),
+            ),
+        )
+
+    def commands(self, lang: str) -> list[tuple[str, str]]:
+        """The bot's command list with descriptions in ``lang`` (for setMyCommands)."""
+        t = self._t(lang)
+        return [(name, t.gettext(description)) for name, description in COMMANDS]

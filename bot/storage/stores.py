@@ -1,0 +1,126 @@
+"""SQLModel implementations of the core's store interfaces (:mod:`bot.core.ports`).
+
+Calls run in a worker thread (``asyncio.to_thread``) so the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.core.conversation import Profile
+from bot.core.ports import Admission
+from bot.storage.tables import FeedbackRow, UserRow, _now
+
+T = TypeVar("T")
+
+
+class SqlStores:
+    """Profiles, the per-person message budget and feedback counts in one database."""
+
+    def __init__(self, engine: Engine, *, burst: float = 8.0, per_second: float = 0.5) -> None:
+        self.engine = engine
+        self.burst = burst
+        self.per_second = per_second
+
+    async def _run(self, fn: Callable[[Session], T]) -> T:
+        def work() -> T:
+            with Session(self.engine, expire_on_commit=False) as session:
+                return fn(session)
+
+        return await asyncio.to_thread(work)
+
+    # -- ProfileStore ---------------------------------------------------------------------------------------
+
+    async def get(self, user_id: int) -> Profile | None:
+        def fn(session: Session) -> Profile | None:
+            row = session.get(UserRow, user_id)
+            if row is None:
+                return None
+            step = row.step if row.step in ("language", "city", "ready") else "language"
+            return Profile(row.user_id, row.lang, row.city, step, row.last_topic)  # type: ignore[arg-type]
+
+        return await self._run(fn)
+
+    async def save(self, profile: Profile) -> None:
+        def fn(session: Session) -> None:
+            for attempt in range(2):
+                row = session.get(UserRow, profile.user_id)
+                if row is None:
+                    row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
+                row.lang, row.city, row.step, row.last_topic = (
+                    profile.lang,
+                    profile.city,
+                    profile.step,
+                    profile.last_topic,
+                )
+                row.updated_at = _now()
+                session.add(row)
+                try:
+                    session.commit()
+                    return
+                except IntegrityError:  # another process created the row first
+                    session.rollback()
+                    if attempt:
+                        raise
+
+        await self._run(fn)
+
+    async def delete(self, user_id: int) -> None:
+        def fn(session: Session) -> None:
+            row = session.get(UserRow, user_id)
+            if row is not None:
+                session.delete(row)
+                session.commit()
+
+        await self._run(fn)
+
+    # -- FloodGate ------------------------------------------------------------------------------------------
+
+    async def allow(self, user_id: int, now: float) -> Admission:
+        def fn(session: Session) -> Admission:
+            row = session.exec(select(UserRow).where(UserRow.user_id == user_id).with_for_update()).first()
+            if row is None:
+                row = UserRow(user_id=user_id, rate_tokens=self.burst, rate_updated=now)
+            tokens = min(self.burst, row.rate_tokens + max(0.0, now - row.rate_updated) * self.per_second)
+            verdict: Admission
+            if tokens >= 1.0:
+                verdict, row.rate_tokens, row.rate_warned = "ok", tokens - 1.0, False
+            else:
+                verdict = "drop" if row.rate_warned else "warn"
+                row.rate_tokens, row.rate_warned = tokens, True
+            row.rate_updated = now
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:  # created concurrently by another process: let this one through
+                session.rollback()
+                return "ok"
+            return verdict
+
+        return await self._run(fn)
+
+    # -- FeedbackStore --------------------------------------------------------------------------------------
+
+    async def record(self, topic: str, lang: str, helpful: bool) -> None:
+        def fn(session: Session) -> None:
+            row = session.get(FeedbackRow, (topic, lang)) or FeedbackRow(topic=topic, lang=lang)
+            if helpful:
+                row.up += 1
+            else:
+                row.down += 1
+            session.add(row)
+            session.commit()
+
+        await self._run(fn)
+
+    async def counts(self) -> dict[tuple[str, str], tuple[int, int]]:
+        def fn(session: Session) -> dict[tuple[str, str], tuple[int, int]]:
+            return {(r.topic, r.lang): (r.up, r.down) for r in session.exec(select(FeedbackRow))}
+
+        return await self._run(fn)

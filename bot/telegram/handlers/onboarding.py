@@ -1,0 +1,58 @@
+"""Onboarding and settings: /start, /language, /city, language and city buttons, shared location."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.core.conversation import Outcome
+from bot.telegram.services import apply, load_profile, services
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet in the client's language when Lotse has it; otherwise offer the language picker."""
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    stored = await svc.profiles.get(user.id)
+    await apply(update, context, svc.conversation.on_start(stored, user.id, user.language_code))
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the language picker."""
+    profile = await load_profile(update, context)
+    await apply(update, context, Outcome(profile, (services(context).conversation.language_picker(profile.lang),)))
+
+
+async def city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the city picker."""
+    profile = await load_profile(update, context)
+    await apply(update, context, Outcome(profile, (services(context).conversation.city_picker(profile.lang),)))
+
+
+async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A language (``lang:xx``) or city (``city:slug``) button."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    profile = await load_profile(update, context)
+    conversation = services(context).conversation
+    kind, _, value = query.data.partition(":")
+    if kind == "lang":
+        outcome = conversation.on_language(profile, value)
+    else:
+        if profile.lang is None:
+            profile = replace(profile, lang="en")
+        outcome = conversation.on_city(profile, value)
+    await apply(update, context, outcome)
+
+
+async def location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared location picks the nearest city."""
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    profile = await load_profile(update, context)
+    outcome = services(context).conversation.on_location(profile, message.location.latitude, message.location.longitude)
+    await apply(update, context, outcome)

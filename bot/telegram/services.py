@@ -1,0 +1,81 @@
+"""What the handlers need, wired once in :func:`bot.telegram.app.build_application`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+from telegram.ext import ContextTypes
+
+from bot.core.conversation import Conversation, Outcome, Profile, Reply
+from bot.core.ports import FeedbackStore, FloodGate, ProfileStore
+from bot.telegram.keyboards import markup
+from bot.telegram.render import to_html
+
+log = logging.getLogger("lotse.telegram")
+KEY = "lotse"
+
+
+@dataclass(slots=True)
+class Services:
+    """The conversation and the stores; no per-user state is kept here."""
+
+    conversation: Conversation
+    profiles: ProfileStore
+    gate: FloodGate
+    feedback: FeedbackStore
+    staff_chat_ids: frozenset[int] = frozenset()
+    clock: Callable[[], float] = field(default=time.time)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found: Services = context.application.bot_data[KEY]
+    return found
+
+
+async def load_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Profile:
+    """The sender's stored profile, or a new one in the Telegram client's language when Lotse has it."""
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    stored = await svc.profiles.get(user.id)
+    if stored is not None:
+        return stored
+    return Profile(user.id, lang=svc.conversation.supported(user.language_code), step="language")
+
+
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequence[Reply]) -> None:
+    """Send replies in order; a user who blocked the bot (403) ends the sending quietly."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        for reply in replies:
+            messages = to_html(reply)
+            for index, html in enumerate(messages):
+                last = index == len(messages) - 1
+                keyboard = markup(reply) if last else None
+                if last and reply.buttons and reply.keyboard:
+                    await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+                    label = reply.keyboard[0][0].label
+                    keyboard_only = Reply(label, keyboard=reply.keyboard)
+                    await context.bot.send_message(chat.id, label, reply_markup=markup(keyboard_only))
+                    continue
+                await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    except Forbidden:
+        log.info("delivery refused: the user blocked the bot")
+
+
+async def apply(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+    """Store the outcome's profile, record feedback, send its replies."""
+    svc = services(context)
+    await svc.profiles.save(outcome.profile)
+    if outcome.feedback is not None:
+        topic, verdict = outcome.feedback
+        await svc.feedback.record(topic, outcome.profile.lang or "en", verdict == "up")
+    await send(update, context, outcome.replies)

@@ -1,0 +1,357 @@
+"""A fake Telegram Bot API server on 127.0.0.1 (aiohttp) that validates requests the way Telegram does.
+
+The real python-telegram-bot ``Application`` talks to it over HTTP, unmodified except for ``base_url``. Tests play
+users (:class:`FakeUser`) who send messages and tap buttons, and read what the bot sent them.
+
+Validated like Telegram: HTML entities (only Telegram's tags, every ``<`` and ``&`` escaped), message length after
+parsing (4096 UTF-16 units), callback_data (1-64 bytes), command names and descriptions. Faults on demand: 403 for a
+user who blocked the bot, 429 with ``retry_after`` for the next N sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler",
+                "blockquote", "span", "tg-emoji"}  # fmt: skip
+_TAG = re.compile(r"<(/?)([a-z-]+)([^<>]*)>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "cache_time"}
+JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters",
+               "entities"}  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.retry_after = code, description, retry_after
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(text: str) -> str:
+    """The visible text of Telegram HTML, or ApiError 400 as Telegram would answer."""
+    out: list[str] = []
+    stack: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "<":
+            m = _TAG.match(text, i)
+            if not m or m.group(2) not in ALLOWED_TAGS:
+                raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag at byte offset {i}")
+            closing, name = m.group(1) == "/", m.group(2)
+            if closing:
+                if not stack or stack[-1] != name:
+                    raise ApiError(400, f"Bad Request: can't parse entities: unexpected end tag at byte offset {i}")
+                stack.pop()
+            else:
+                stack.append(name)
+            i = m.end()
+        elif ch == "&":
+            m = _ENTITY.match(text, i)
+            if not m:
+                raise ApiError(400, f"Bad Request: can't parse entities: unsupported entity at byte offset {i}")
+            out.append(html.unescape(m.group(0)))
+            i = m.end()
+        elif ch == ">":
+            raise ApiError(400, f"Bad Request: can't parse entities: unexpected '>' at byte offset {i}")
+        else:
+            out.append(ch)
+            i += 1
+    if stack:
+        raise ApiError(400, f"Bad Request: can't parse entities: unclosed start tag {stack[-1]}")
+    return "".join(out)
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (as a user would see it)."""
+
+    chat_id: int
+    message_id: int
+    text: str  # visible text (HTML parsed)
+    raw: str
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+
+    @property
+    def buttons(self) -> list[tuple[str, str | None]]:
+        """(label, callback_data) of inline buttons, row by row."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data")) for row in rows for b in row]
+
+    @property
+    def keyboard(self) -> list[dict[str, Any]]:
+        rows = (self.reply_markup or {}).get("keyboard", [])
+        return [b for row in rows for b in row]
+
+
+@dataclass
+class FakeTelegram:
+    """The server's state: updates waiting for the bot, what the bot sent, faults to inject."""
+
+    token: str = "123456789:AAEhBP0av28xjVQCyYb0Ffq_Kd8aX1JQnOo"
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    blocked: set[int] = field(default_factory=set)
+    throttle: int = 0  # the next N send calls answer 429
+    retry_after: int = 1
+    throttled: int = 0
+    commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _new_sent: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- HTTP -------------------------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append((method, params))
+        try:
+            handler = getattr(self, f"api_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            result = await handler(params)
+        except ApiError as exc:
+            body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return web.json_response(body, status=exc.code)
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            raw: dict[str, Any] = await request.json()
+        else:
+            raw = dict(await request.post())
+        params: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in INT_FIELDS and isinstance(value, str):
+                params[key] = int(value) if value.lstrip("-").isdigit() else value
+            elif key in JSON_FIELDS and isinstance(value, str):
+                params[key] = json.loads(value)
+            else:
+                params[key] = value
+        return params
+
+    # -- Bot API methods ----------------------------------------------------------------------------------------
+
+    async def api_getMe(self, _: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - Bot API name
+        return {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Lotse", "username": "lotse_test_bot",
+                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
+
+    async def api_deleteWebhook(self, _: dict[str, Any]) -> bool:  # noqa: N802
+        return True
+
+    async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout=min(float(params.get("timeout") or 0), 1.0))
+            except TimeoutError:
+                pass
+        return self.updates[: int(params.get("limit") or 100)]
+
+    async def api_setMyCommands(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        commands = params.get("commands") or []
+        if not 0 < len(commands) <= 100:
+            raise ApiError(400, "Bad Request: commands must be non-empty")
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command["description"]) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[params.get("language_code") or ""] = commands
+        return True
+
+    async def api_answerCallbackQuery(self, _: dict[str, Any]) -> bool:  # noqa: N802
+        return True
+
+    async def api_sendChatAction(self, _: dict[str, Any]) -> bool:  # noqa: N802
+        return True
+
+    def _check_send(self, chat_id: int) -> None:
+        if self.throttle > 0:
+            self.throttle -= 1
+            self.throttled += 1
+            raise ApiError(429, f"Too Many Requests: retry after {self.retry_after}", retry_after=self.retry_after)
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    @staticmethod
+    def _check_markup(markup: dict[str, Any] | None) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode("utf-8")) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+
+    async def api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = int(params["chat_id"])
+        self._check_send(chat_id)
+        raw = str(params.get("text") or "")
+        mode = params.get("parse_mode")
+        visible = parse_html(raw) if mode == "HTML" else raw
+        if not visible.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(visible) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        message_id = next(self._message_ids)
+        sent = Sent(chat_id, message_id, visible, raw, mode, markup)
+        async with self._new_sent:
+            self.sent.append(sent)
+            self._new_sent.notify_all()
+        return {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Lotse"}, "text": visible}  # fmt: skip
+
+    # -- for tests ----------------------------------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self.updates.append({"update_id": update_id, **update})
+        self._new_update.set()
+        return update_id
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    async def wait_for(self, chat_id: int, count: int, timeout: float = 10.0, quiet: float = 0.3) -> list[Sent]:
+        """Wait until ``count`` messages reached ``chat_id`` and nothing more came for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        async with self._new_sent:
+            while len(self.to(chat_id)) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"expected {count} messages to {chat_id}, got {len(self.to(chat_id))}")
+                try:
+                    await asyncio.wait_for(self._new_sent.wait(), remaining)
+                except TimeoutError:
+                    continue
+        last = len(self.to(chat_id))
+        while True:
+            await asyncio.sleep(quiet)
+            if len(self.to(chat_id)) == last:
+                return self.to(chat_id)
+            last = len(self.to(chat_id))
+
+
+@dataclass
+class FakeUser:
+    """A person using Telegram: sends updates to the fake server and reads the bot's replies."""
+
+    server: FakeTelegram
+    id: int
+    first_name: str = "Amal"
+    language_code: str | None = "en"
+    chat_type: str = "private"
+    chat_id: int | None = None
+    seen: int = 0
+
+    def _who(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def _chat(self) -> dict[str, Any]:
+        if self.chat_type == "private":
+            return {"id": self.id, "type": "private", "first_name": self.first_name}
+        return {"id": self.chat_id, "type": self.chat_type, "title": "Some group"}
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {"message_id": next(self.server._message_ids), "date": int(time.time()), "chat": self._chat(),
+                "from": self._who(), **content}  # fmt: skip
+
+    def push_text(self, text: str, *, edited: bool = False, forwarded: bool = False) -> None:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if forwarded:
+            content["forward_origin"] = {"type": "hidden_user", "date": int(time.time()), "sender_user_name": "X"}
+        message = self._message(**content)
+        if edited:
+            message["edit_date"] = int(time.time())
+        self.server.push({"edited_message" if edited else "message": message})
+
+    async def _replies(self, expect: int, quiet: float = 0.3, timeout: float = 10.0) -> list[Sent]:
+        chat = self.id if self.chat_type == "private" else int(self.chat_id or 0)
+        all_sent = await self.server.wait_for(chat, self.seen + expect, timeout=timeout, quiet=quiet)
+        new = all_sent[self.seen :]
+        self.seen = len(all_sent)
+        return new
+
+    async def send(self, text: str, expect: int = 1, **kwargs: Any) -> list[Sent]:
+        """Send a text message; return the bot's replies (at least ``expect``)."""
+        self.push_text(text, **kwargs)
+        return await self._replies(expect)
+
+    async def send_content(self, expect: int = 1, **content: Any) -> list[Sent]:
+        """Send a non-text message (voice=..., sticker=..., location=...)."""
+        self.server.push({"message": self._message(**content)})
+        return await self._replies(expect)
+
+    def last_buttons(self) -> list[tuple[str, str | None]]:
+        chat = self.id
+        for sent in reversed(self.server.to(chat)):
+            if sent.buttons:
+                return sent.buttons
+        return []
+
+    async def tap(self, label: str, expect: int = 1) -> list[Sent]:
+        """Tap the inline button with this label (or callback data) on the latest message that has it."""
+        for sent in reversed(self.server.to(self.id)):
+            for text, data in sent.buttons:
+                if label in (text, data) or (label in text):
+                    query = {"id": str(next(self.server._update_ids)), "from": self._who(), "chat_instance": "1",
+                             "data": data, "message": {"message_id": sent.message_id, "date": int(time.time()),
+                                                       "chat": self._chat(), "text": sent.text}}  # fmt: skip
+                    self.server.push({"callback_query": query})
+                    return await self._replies(expect)
+        raise AssertionError(f"no button {label!r}; buttons: {self.last_buttons()}")
