@@ -97,12 +97,15 @@ class Dialogue:
         top_score = cands[0].score if cands else 0.0
         if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * top_score:
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=cands)
-        if cands and cands[0].target == OFFTOPIC and cands[0].score >= s.offtopic_score:
+        offtopic = next((c for c in cands if c.target == OFFTOPIC), None)
+        offtopic_score = offtopic.score if offtopic is not None else 0.0
+        if offtopic_score >= s.offtopic_score and (not topics or offtopic_score >= topics[0].score):
             return self._fallback(lang, city, cands, offtopic=True)
         if not topics:
             return self._fallback(lang, city, cands)
         best = topics[0]
-        second = topics[1].score if len(topics) > 1 else 0.0
+        # The runner-up may be another topic or the off-topic intent: both make an answer less certain.
+        second = max(topics[1].score if len(topics) > 1 else 0.0, offtopic_score)
         margin = (best.score - second) / best.score if best.score else 0.0
         confident = (
             best.score >= s.answer_score

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import stopwordsiso
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.model import Knowledge
@@ -49,7 +50,7 @@ class MatchSettings:
     answer_score: float = 0.7
     answer_coverage: float = 0.2
     answer_margin: float = 0.1
-    answer_keyword_score: float = 0.6
+    answer_keyword_score: float = 0.5
     emergency_score: float = 1.5
     clarify_score: float = 0.5
     clarify_ratio: float = 0.5
@@ -113,7 +114,9 @@ class Index:
         self.knowledge = knowledge
         self._lang_bit = {code: 1 << i for i, code in enumerate(knowledge.languages)}
         self._postings: dict[str, dict[str, _Posting]] = defaultdict(dict)
+        self._phrases: dict[str, set[tuple[str, ...]]] = defaultdict(set)
         self.targets: list[str] = []
+        self._stopwords = self._build_stopwords(knowledge)
         for topic in knowledge.topics.values():
             self.targets.append(topic.id)
             for lang, tr in topic.translations.items():
@@ -147,13 +150,41 @@ class Index:
 
     # -- building -------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _build_stopwords(knowledge: Knowledge) -> dict[str, frozenset[str]]:
+        """Function words per language (stopwords-iso), except words that volunteers made keywords anywhere.
+
+        Per language, because a function word in one is a content word in another (German "bin" = "am",
+        English "bin" = rubbish bin).
+        """
+        keywords = {
+            tok
+            for topic in knowledge.topics.values()
+            for tr in topic.translations.values()
+            for text in (*tr.keywords, tr.title)
+            for tok in tokens(text)
+        }
+        for intent in (knowledge.handoff, knowledge.offtopic):
+            if intent is not None:
+                keywords.update(tok for tr in intent.translations.values() for k in tr.keywords for tok in tokens(k))
+        stop: dict[str, frozenset[str]] = {}
+        for code in knowledge.languages:
+            if stopwordsiso.has_lang(code):
+                words = {tok for word in stopwordsiso.stopwords(code) for tok in tokens(word)}
+                stop[code] = frozenset(words - keywords)
+        return stop
+
     def _add(self, target: str, lang: str, kind: str, texts: Iterable[str]) -> None:
-        keyword = kind != "example"
         bit = self._lang_bit.get(lang, 0)
+        stop = self._stopwords.get(lang, frozenset())
         for text in texts:
-            toks = [t for t in tokens(text) if len(t) >= self.settings.min_token_length]
-            # A word of a keyword phrase says less than a keyword on its own ("ابحث عن شقة", "bot değil").
-            weight = 1.0 / math.sqrt(len(toks)) if keyword and toks else self.settings.example_weight
+            toks = [t for t in tokens(text) if len(t) >= self.settings.min_token_length and t not in stop]
+            # A word of a keyword phrase says less than a keyword on its own ("ابحث عن شقة", "bot değil"), and
+            # only a single-word keyword is evidence on its own.
+            keyword = kind == "keyword" and len(toks) == 1
+            if kind == "keyword" and len(toks) > 1:
+                self._phrases[target].add(tuple(dict.fromkeys(toks)))
+            weight = 1.0 / math.sqrt(len(toks)) if kind != "example" and toks else self.settings.example_weight
             for tok in toks:
                 posting = self._postings[tok].get(target)
                 if posting is None:
@@ -283,13 +314,19 @@ class Index:
         all_tokens = tokens(text)
         city, city_tokens = self.detect_city(all_tokens)
         trigger = self.emergency_trigger(all_tokens)
-        query = [t for t in dict.fromkeys(all_tokens) if len(t) >= s.min_token_length and t not in city_tokens]
+        stop = self._stopwords.get(lang, frozenset())
+        query = [
+            t
+            for t in dict.fromkeys(all_tokens)
+            if len(t) >= s.min_token_length and t not in city_tokens and t not in stop
+        ]
         user_bit = self._lang_bit.get(lang, 0)
         scores: dict[str, float] = defaultdict(float)
         keyword_scores: dict[str, float] = defaultdict(float)
+        matched: dict[str, dict[str, tuple[float, bool]]] = defaultdict(dict)  # target -> vocabulary -> (value, kw)
         mass = 0.0
         for tok in query:
-            best: dict[str, tuple[float, bool]] = {}
+            best: dict[str, tuple[float, bool, str]] = {}
             token_mass = 0.0
             for match in self._match_token(tok):
                 idf = self.idf[match.vocab]
@@ -297,14 +334,22 @@ class Index:
                 for target, posting in self._postings[match.vocab].items():
                     factor = 1.0 if posting.langs & user_bit else s.other_language_factor
                     value = match.similarity * posting.weight * idf * factor
-                    if value > best.get(target, (0.0, False))[0]:
-                        best[target] = (value, posting.keyword)
+                    if value > best.get(target, (0.0, False, ""))[0]:
+                        best[target] = (value, posting.keyword, match.vocab)
             mass += token_mass if token_mass > 0 else s.unknown_token_idf
-            for target, (value, from_keyword) in best.items():
+            for target, (value, from_keyword, vocab) in best.items():
                 scores[target] += value
+                matched[target][vocab] = (value, from_keyword)
                 if from_keyword:
                     keyword_scores[target] += value
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        for target, _ in ranked:
+            # A keyword phrase ("black bin", "ابحث عن شقة") is evidence when all of its words are there.
+            found = matched[target]
+            complete = {
+                tok for phrase in self._phrases.get(target, ()) if all(t in found for t in phrase) for tok in phrase
+            }
+            keyword_scores[target] += sum(found[tok][0] for tok in complete if not found[tok][1])
         candidates = tuple(
             Candidate(t, round(v, 4), round(v / mass, 4) if mass else 0.0, round(keyword_scores[t], 4))
             for t, v in ranked

@@ -11,6 +11,7 @@ user who blocked the bot, 429 with ``retry_after`` for the next N sends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -119,6 +120,10 @@ class FakeTelegram:
     port: int = 0
 
     @property
+    def bot_id(self) -> int:
+        return int(self.token.split(":")[0])
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
@@ -178,8 +183,15 @@ class FakeTelegram:
     # -- Bot API methods ----------------------------------------------------------------------------------------
 
     async def api_getMe(self, _: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - Bot API name
-        return {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Lotse", "username": "lotse_test_bot",
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Lotse",
+            "username": "lotse_test_bot",
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def api_deleteWebhook(self, _: dict[str, Any]) -> bool:  # noqa: N802
         return True
@@ -189,10 +201,9 @@ class FakeTelegram:
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates:
             self._new_update.clear()
-            try:
-                await asyncio.wait_for(self._new_update.wait(), timeout=min(float(params.get("timeout") or 0), 1.0))
-            except TimeoutError:
-                pass
+            wait = min(float(params.get("timeout") or 0), 1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout=wait)
         return self.updates[: int(params.get("limit") or 100)]
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> bool:  # noqa: N802
@@ -248,8 +259,13 @@ class FakeTelegram:
         async with self._new_sent:
             self.sent.append(sent)
             self._new_sent.notify_all()
-        return {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-                "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Lotse"}, "text": visible}  # fmt: skip
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Lotse"},
+            "text": visible,
+        }
 
     # -- for tests ----------------------------------------------------------------------------------------------
 
