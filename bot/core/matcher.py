@@ -52,7 +52,7 @@ class MatchSettings:
     answer_margin: float = 0.1
     answer_keyword_score: float = 0.5
     emergency_score: float = 1.5
-    clarify_score: float = 0.5
+    clarify_score: float = 0.3
     clarify_ratio: float = 0.5
     handoff_score: float = 0.8
     handoff_ratio: float = 0.8

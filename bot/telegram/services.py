@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -44,9 +44,12 @@ async def load_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Pr
     user = update.effective_user
     assert user is not None
     stored = await svc.profiles.get(user.id)
-    if stored is not None:
+    if stored is not None and stored.lang is not None:
         return stored
-    return Profile(user.id, lang=svc.conversation.supported(user.language_code), step="language")
+    lang = svc.conversation.supported(user.language_code)
+    if stored is not None:
+        return replace(stored, lang=lang)
+    return Profile(user.id, lang=lang, step="language")
 
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequence[Reply]) -> None:

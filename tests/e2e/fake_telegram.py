@@ -82,10 +82,15 @@ class Sent:
 
     chat_id: int
     message_id: int
-    text: str  # visible text (HTML parsed)
+    visible: str  # the text as Telegram shows it (HTML parsed, bidi isolates kept)
     raw: str
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
+
+    @property
+    def text(self) -> str:
+        """What a person reads (without the invisible bidi isolate marks)."""
+        return re.sub("[\u2066-\u2069]", "", self.visible)
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -16,8 +14,6 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     profile = await load_profile(update, context)
-    if profile.lang is None:
-        profile = replace(profile, lang="en")
     conversation = services(context).conversation
     outcome = conversation.on_text(profile, message.text)
     if outcome.handoff:

@@ -1,0 +1,156 @@
+"""Asking, menus, other message kinds and Telegram faults, as a user and as Telegram see them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.core.i18n import translator
+from tests.e2e.conftest import Lotse
+from tests.e2e.fake_telegram import FakeUser
+
+
+async def _ready(lotse: Lotse, user_id: int, lang: str, city: str = "city:koeln") -> FakeUser:
+    user = lotse.user(user_id, language_code=lang)
+    await user.send("/start", expect=3)
+    await user.tap(city, expect=3)
+    return user
+
+
+async def test_question_with_typos_gets_the_answer(lotse: Lotse) -> None:
+    user = await _ready(lotse, 301, "de")
+    (answer,) = await user.send("wo kan ich deutsh lernen kostenlos")
+    title = lotse.dialogue.render("language-course", "de", "koeln").title
+    assert answer.text.startswith(title)
+    labels = [label for label, _ in answer.buttons]
+    assert "👍" in labels and "👎" in labels
+    assert translator("de").gettext("💬 Talk to a person") in labels
+    related = lotse.dialogue.render(lotse.dialogue.knowledge.topics["language-course"].related[0], "de", "koeln")
+    assert "➡ " + related.title in labels
+
+
+async def test_clarify_buttons_lead_to_the_answer(lotse: Lotse) -> None:
+    user = await _ready(lotse, 302, "en")
+    decision = lotse.dialogue.decide("certificate", "en", "koeln")
+    assert decision.kind == "clarify", decision  # a genuinely ambiguous word
+    (choice,) = await user.send("certificate")
+    assert choice.text == translator("en").gettext("I am not sure what you mean. Please choose a topic:")
+    first = lotse.dialogue.render(decision.candidates[0], "en", "koeln").title
+    assert first in [label for label, _ in choice.buttons]
+    (answer,) = await user.tap(first)
+    assert answer.text.startswith(first)
+
+
+async def test_emergency_in_ukrainian_comes_first(lotse: Lotse) -> None:
+    user = lotse.user(303, language_code="uk")  # not even onboarded
+    (answer,) = await user.send("допоможіть, у квартирі пожежа, дитина не дихає")
+    assert "112" in answer.text and "110" in answer.text
+    assert answer.text.startswith(lotse.dialogue.render("emergency", "uk", None).title)
+    assert "👍" not in [label for label, _ in answer.buttons]
+
+
+async def test_menu_browsing(lotse: Lotse) -> None:
+    user = await _ready(lotse, 304, "de")
+    de = translator("de")
+    (menu,) = await user.send("/menu")
+    assert menu.text == de.gettext("Choose a topic area:")
+    (health,) = await user.tap(de.gettext("Health"))
+    pharmacy = lotse.dialogue.render("pharmacy", "de", "koeln").title
+    assert pharmacy in [label for label, _ in health.buttons]
+    (answer,) = await user.tap(pharmacy)
+    assert answer.text.startswith(pharmacy)
+    (thanks,) = await user.tap("👍")
+    assert thanks.text == de.gettext("Thank you! I am glad it helped.")
+    assert await lotse.stores.counts() == {("pharmacy", "de"): (1, 0)}
+
+
+async def test_fallback_offers_a_person_and_the_menu(lotse: Lotse) -> None:
+    user = await _ready(lotse, 305, "en")
+    (reply,) = await user.send("what is the capital of peru")
+    labels = [label for label, _ in reply.buttons]
+    assert translator("en").gettext("💬 Talk to a person") in labels
+    (human,) = await user.tap("💬")
+    assert "Integrationszentrum" in human.text or "integration" in human.text.lower()
+
+
+async def test_voice_sticker_photo_and_document(lotse: Lotse) -> None:
+    user = await _ready(lotse, 306, "ar")
+    ar = translator("ar")
+    (voice,) = await user.send_content(voice={"file_id": "v1", "file_unique_id": "v1", "duration": 3})
+    assert voice.text.startswith(
+        ar.gettext("I cannot listen to voice messages yet. Please write your question in a few words.")[:20]
+    )
+    sticker_data = {"file_id": "s1", "file_unique_id": "s1", "type": "regular", "width": 512, "height": 512,
+                    "is_animated": False, "is_video": False}  # fmt: skip
+    (sticker,) = await user.send_content(sticker=sticker_data)
+    assert "/menu" in sticker.text
+    (photo,) = await user.send_content(photo=[{"file_id": "p1", "file_unique_id": "p1", "width": 10, "height": 10}])
+    assert "/human" in photo.text
+    (document,) = await user.send_content(document={"file_id": "d1", "file_unique_id": "d1", "file_name": "x.pdf"})
+    assert "/human" in document.text
+
+
+async def test_edited_and_forwarded_messages_are_answered(lotse: Lotse) -> None:
+    user = await _ready(lotse, 307, "de")
+    user.push_text("apotheke nachts", edited=True)
+    (edited,) = await user._replies(1)
+    assert edited.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
+    (forwarded,) = await user.send("wo ist die ausländerbehörde", forwarded=True)
+    assert forwarded.text.startswith(lotse.dialogue.render("residence-permit", "de", "koeln").title)
+
+
+async def test_group_chats_are_ignored(lotse: Lotse) -> None:
+    member = FakeUser(lotse.server, 308, language_code="de", chat_type="supergroup", chat_id=-100555)
+    member.push_text("arzt")
+    private = lotse.user(309, language_code="de")
+    await private.send("/start", expect=3)  # the bot is alive and has processed the group update before
+    assert lotse.server.to(-100555) == []
+
+
+async def test_hostile_text_breaks_nothing(lotse: Lotse) -> None:
+    user = await _ready(lotse, 310, "en")
+    (reply,) = await user.send("<b>&amp; </i> <script>alert(1)</script> & < >")
+    assert reply.parse_mode == "HTML"  # the fake server parsed it like Telegram
+    assert reply.text
+
+
+async def test_blocked_user_does_not_stop_the_bot(lotse: Lotse) -> None:
+    blocked = await _ready(lotse, 311, "de")
+    lotse.server.blocked.add(311)
+    blocked.push_text("arzt")
+    other = lotse.user(312, language_code="de")
+    greeting, _, _ = await other.send("/start", expect=3)
+    assert greeting.text
+    sends = [p for m, p in lotse.server.calls if m == "sendMessage" and int(p["chat_id"]) == 311]
+    assert len(sends) >= 7  # onboarding plus the refused reply
+
+
+async def test_429_burst_is_retried_in_order(lotse: Lotse) -> None:
+    lotse.server.throttle = 3
+    lotse.server.retry_after = 1
+    user = lotse.user(313, language_code="de")
+    greeting, picker, location = await user.send("/start", expect=3)
+    assert lotse.server.throttled == 3
+    assert greeting.text == translator("de").gettext(
+        "Hello! I am Lotse. I answer questions about arriving in North Rhine-Westphalia: doctors, "
+        "documents, German courses, work, school and more."
+    )
+    assert picker.buttons and location.keyboard
+
+
+async def test_flood_is_slowed_down_without_affecting_others(lotse: Lotse) -> None:
+    flooder = await _ready(lotse, 314, "en")
+    before = len(lotse.server.to(314))
+    for i in range(15):
+        flooder.push_text(f"doctor {i}")
+    calm = lotse.user(315, language_code="en")
+    greeting, _, _ = await calm.send("/start", expect=3)
+    assert greeting.text
+    await asyncio.sleep(1.0)
+    replies = lotse.server.to(314)[before:]
+    warning = translator("en").gettext("Please wait a moment before sending more messages.")
+    assert [r.text for r in replies].count(warning) == 1
+    assert len(replies) < 15
+    # emergencies always get through
+    flooder.seen = len(lotse.server.to(314))
+    (emergency,) = await flooder.send("fire! my flat is burning")
+    assert "112" in emergency.text
