@@ -6,10 +6,12 @@ Calls run in a worker thread (``asyncio.to_thread``) so the event loop never wai
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine
+from sqlalchemy import CursorResult, Engine, Table, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -27,10 +29,12 @@ class SqlStores:
         self.engine = engine
         self.burst = burst
         self.per_second = per_second
+        # SQLite has one writer at a time (and in memory one shared connection): take turns in this process.
+        self._lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     async def _run(self, fn: Callable[[Session], T]) -> T:
         def work() -> T:
-            with Session(self.engine, expire_on_commit=False) as session:
+            with self._lock, Session(self.engine, expire_on_commit=False) as session:
                 return fn(session)
 
         return await asyncio.to_thread(work)
@@ -108,13 +112,24 @@ class SqlStores:
     # -- FeedbackStore --------------------------------------------------------------------------------------
 
     async def record(self, topic: str, lang: str, helpful: bool) -> None:
+        table: Table = FeedbackRow.__table__  # type: ignore[attr-defined]
+        column = table.c.up if helpful else table.c.down
+
+        def increment(session: Session) -> int:
+            statement = update(table).where(table.c.topic == topic, table.c.lang == lang).values({column: column + 1})
+            result = cast(CursorResult[Any], session.execute(statement))
+            return int(result.rowcount or 0)
+
         def fn(session: Session) -> None:
-            row = session.get(FeedbackRow, (topic, lang)) or FeedbackRow(topic=topic, lang=lang)
-            if helpful:
-                row.up += 1
-            else:
-                row.down += 1
-            session.add(row)
+            # An atomic increment, so that concurrent taps (or processes) never lose a count.
+            if increment(session) == 0:
+                session.add(FeedbackRow(topic=topic, lang=lang, up=int(helpful), down=int(not helpful)))
+                try:
+                    session.commit()
+                    return
+                except IntegrityError:  # created concurrently: increment the row that now exists
+                    session.rollback()
+                    increment(session)
             session.commit()
 
         await self._run(fn)

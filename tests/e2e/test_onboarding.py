@@ -54,6 +54,7 @@ async def test_change_language_and_city(lotse: Lotse) -> None:
     await user.send("/start", expect=3)
     await user.tap("Düsseldorf", expect=3)
     (picker,) = await user.send("/language")
+    assert "Türkçe" in [label for label, _ in picker.buttons]
     (done,) = await user.tap("Türkçe")
     assert "Türkçe" in done.text
     await user.send("/city", expect=2)
@@ -85,6 +86,7 @@ async def test_restart_keeps_preferences(lotse: Lotse) -> None:
     assert "Bielefeld" in answer.text or bielefeld in answer.text
     assert answer.text != ""
     (welcome, menu) = await user.send("/start", expect=2)
+    assert menu.buttons
     assert welcome.text == translator("fa").gettext("Welcome back! Ask me anything, or choose a topic.")
 
 
@@ -101,6 +103,7 @@ async def test_delete_forgets_the_person(lotse: Lotse) -> None:
     await user.send("/start", expect=3)
     await user.tap("Köln", expect=3)
     (confirm,) = await user.send("/delete")
+    assert "del:yes" in [data for _, data in confirm.buttons]
     (done,) = await user.tap("del:yes")
     assert "/start" in done.text
     assert await lotse.stores.get(206) is None

@@ -1,0 +1,69 @@
+"""Stores on SQLite and PostgreSQL: profiles, the message budget, feedback, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import Engine, inspect
+
+from bot.core.conversation import Profile
+from bot.storage.engine import migrate
+from bot.storage.stores import SqlStores
+
+
+def test_migrations_create_the_schema_and_are_idempotent(engine: Engine) -> None:
+    migrate(engine)  # a second run changes nothing
+    tables = set(inspect(engine).get_table_names())
+    assert {"users", "topic_feedback", "alembic_version"} <= tables
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    assert "first_name" not in columns and "username" not in columns and "phone" not in columns
+
+
+async def test_profile_round_trip_and_delete(engine: Engine) -> None:
+    stores = SqlStores(engine)
+    assert await stores.get(42) is None
+    profile = Profile(42, lang="ar", city="koeln", step="ready", last_topic="doctor")
+    await stores.save(profile)
+    assert await stores.get(42) == profile
+    await stores.save(Profile(42, lang="fa", city=None, step="ready"))
+    assert await stores.get(42) == Profile(42, lang="fa", city=None, step="ready")
+    await stores.delete(42)
+    assert await stores.get(42) is None
+    await stores.delete(42)  # deleting twice is fine
+
+
+async def test_big_telegram_ids(engine: Engine) -> None:
+    stores = SqlStores(engine)
+    big = 7_999_999_999  # Telegram user ids exceed 32 bits
+    await stores.save(Profile(big, lang="de"))
+    fetched = await stores.get(big)
+    assert fetched is not None and fetched.user_id == big
+
+
+async def test_flood_gate_budget_refills_per_person(engine: Engine) -> None:
+    stores = SqlStores(engine, burst=3, per_second=1.0)
+    verdicts = [await stores.allow(1, 100.0) for _ in range(5)]
+    assert verdicts == ["ok", "ok", "ok", "warn", "drop"]
+    assert await stores.allow(2, 100.0) == "ok"  # another person is not affected
+    assert await stores.allow(1, 101.5) == "ok"  # refilled after a second
+    assert await stores.allow(1, 101.5) == "warn"
+
+
+async def test_flood_gate_does_not_clobber_the_profile(engine: Engine) -> None:
+    stores = SqlStores(engine)
+    await stores.save(Profile(7, lang="uk", city="dortmund", step="ready"))
+    await stores.allow(7, 50.0)
+    assert await stores.get(7) == Profile(7, lang="uk", city="dortmund", step="ready")
+
+
+async def test_feedback_counts(engine: Engine) -> None:
+    stores = SqlStores(engine)
+    await asyncio.gather(*(stores.record("doctor", "ar", i % 3 != 0) for i in range(6)))
+    await stores.record("doctor", "de", False)
+    assert await stores.counts() == {("doctor", "ar"): (4, 2), ("doctor", "de"): (0, 1)}
+
+
+async def test_two_processes_share_state(engine: Engine) -> None:
+    first, second = SqlStores(engine), SqlStores(engine)
+    await first.save(Profile(9, lang="tr", city="moers", step="ready"))
+    assert await second.get(9) == Profile(9, lang="tr", city="moers", step="ready")
