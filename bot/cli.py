@@ -143,7 +143,9 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     engine = make_engine(config.database_url)
     migrate(engine)
     stores = SqlStores(engine)
-    services = Services(Conversation(dialogue), stores, stores, stores)
+    conversation = Conversation(dialogue)
+    conversation.warm_up()
+    services = Services(conversation, stores, stores, stores)
     settings = TelegramSettings(token, config.api_base_url, config.api_file_url)
     application = build_application(settings, services)
     logging.getLogger("lotse").info(

@@ -51,7 +51,6 @@ class Profile:
     lang: str | None = None
     city: str | None = None
     step: Step = "language"
-    last_topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +157,7 @@ class Conversation:
         t = self._t(lang)
         text = "\n".join(
             [
-                t.gettext("Lotse stores only your language, your city and the topic you last looked at."),
+                t.gettext("Lotse stores only your language and your city."),
                 t.gettext("Your name and phone number are not stored. Your questions are not stored."),
                 t.gettext("If you ask to talk to a person, I first show you what will be shared and ask you."),
                 t.gettext("/delete removes everything about you at once."),
@@ -306,7 +305,6 @@ class Conversation:
         t = self._t(lang)
         if decision.kind in ("answer", "emergency") and decision.topic:
             reply = self.topic_reply(decision.topic, lang, profile.city, kind=decision.kind)
-            profile = replace(profile, last_topic=decision.topic)
             return Outcome(profile, (reply,), decision)
         if decision.kind == "clarify":
             buttons: list[tuple[Button, ...]] = [
@@ -331,7 +329,7 @@ class Conversation:
         if topic_id not in self.knowledge.topics:
             return Outcome(profile, (self.menu(profile.lang),))
         reply = self.topic_reply(topic_id, profile.lang, profile.city)
-        return Outcome(replace(profile, last_topic=topic_id), (reply,))
+        return Outcome(profile, (reply,))
 
     def on_feedback(self, profile: Profile, topic_id: str, helpful: bool) -> Outcome:
         """👍 or 👎 on an answer; 👎 offers a person."""
@@ -387,7 +385,7 @@ class Conversation:
     def confirm_delete(self, lang: str | None) -> Reply:
         t = self._t(lang)
         return Reply(
-            t.gettext("Delete everything Lotse stores about you (language, city, last topic)?"),
+            t.gettext("Delete everything Lotse stores about you (language and city)?"),
             buttons=((Button(t.gettext("Yes, delete"), "del:yes"), Button(t.gettext("No"), "del:no")),),
             direction=self._dir(lang),
             kind="delete",
@@ -414,6 +412,13 @@ class Conversation:
                 ),
             ),
         )
+
+    def warm_up(self) -> None:
+        """Compile every interface catalog and render every topic once, so that no person waits for it."""
+        for code in self.knowledge.languages:
+            self._t(code)
+            for topic_id in self.knowledge.topics:
+                self.dialogue.render(topic_id, code, next(iter(self.knowledge.cities), None))
 
     def commands(self, lang: str) -> list[tuple[str, str]]:
         """The bot's command list with descriptions in ``lang`` (for setMyCommands)."""

@@ -97,7 +97,7 @@ class _TokenMatch:
 @dataclass(slots=True)
 class _Triggers:
     single: set[str] = field(default_factory=set)
-    phrases: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    phrases: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)  # by each of their words
     vocab: set[str] = field(default_factory=set)
     deletes: dict[str, set[str]] = field(default_factory=dict)
 
@@ -114,7 +114,7 @@ class Index:
         self.knowledge = knowledge
         self._lang_bit = {code: 1 << i for i, code in enumerate(knowledge.languages)}
         self._postings: dict[str, dict[str, _Posting]] = defaultdict(dict)
-        self._phrases: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        self._phrases: dict[str, dict[str, set[tuple[str, ...]]]] = defaultdict(dict)  # target -> word -> phrases
         self.targets: list[str] = []
         self._stopwords = self._build_stopwords(knowledge)
         for topic in knowledge.topics.values():
@@ -183,7 +183,9 @@ class Index:
             # only a single-word keyword is evidence on its own.
             keyword = kind == "keyword" and len(toks) == 1
             if kind == "keyword" and len(toks) > 1:
-                self._phrases[target].add(tuple(dict.fromkeys(toks)))
+                phrase = tuple(dict.fromkeys(toks))
+                for tok in phrase:
+                    self._phrases[target].setdefault(tok, set()).add(phrase)
             weight = 1.0 / math.sqrt(len(toks)) if kind != "example" and toks else self.settings.example_weight
             for tok in toks:
                 posting = self._postings[tok].get(target)
@@ -208,7 +210,8 @@ class Index:
                 if len(toks) == 1:
                     triggers.single.add(toks[0])
                 else:
-                    triggers.phrases.append((phrase, toks))
+                    for tok in set(toks):
+                        triggers.phrases.setdefault(tok, []).append((phrase, toks))
         for tok in triggers.vocab:
             if len(tok) >= self.settings.emergency_fuzzy_min_length:
                 for key in (tok, *_deletes(tok)):
@@ -266,9 +269,10 @@ class Index:
         for tok in present:
             if tok in tr.single:
                 return tok
-        for phrase, toks in tr.phrases:
-            if all(t in present for t in toks):
-                return phrase
+        for tok in present:
+            for phrase, toks in tr.phrases.get(tok, ()):
+                if all(t in present for t in toks):
+                    return phrase
         return None
 
     def _match_token(self, tok: str) -> list[_TokenMatch]:
@@ -346,9 +350,9 @@ class Index:
         for target, _ in ranked:
             # A keyword phrase ("black bin", "ابحث عن شقة") is evidence when all of its words are there.
             found = matched[target]
-            complete = {
-                tok for phrase in self._phrases.get(target, ()) if all(t in found for t in phrase) for tok in phrase
-            }
+            by_word = self._phrases.get(target, {})
+            phrases = {phrase for tok in found for phrase in by_word.get(tok, ())}
+            complete = {tok for phrase in phrases if all(t in found for t in phrase) for tok in phrase}
             keyword_scores[target] += sum(found[tok][0] for tok in complete if not found[tok][1])
         candidates = tuple(
             Candidate(t, round(v, 4), round(v / mass, 4) if mass else 0.0, round(keyword_scores[t], 4))

@@ -21,9 +21,12 @@ Admission = Literal["ok", "warn", "drop"]
 
 
 class FloodGate(Protocol):
-    """Per-person message budget (a token bucket in the database): "ok", once "warn" when it runs out, then "drop"."""
+    """Per-person message budget (a token bucket in the database): "ok", once "warn" when it runs out, then "drop".
 
-    async def allow(self, user_id: int, now: float) -> Admission: ...
+    ``admit`` also returns the stored profile, so that one database round trip serves both.
+    """
+
+    async def admit(self, user_id: int, now: float) -> tuple[Admission, Profile | None]: ...
 
 
 class FeedbackStore(Protocol):

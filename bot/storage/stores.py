@@ -6,20 +6,24 @@ Calls run in a worker thread (``asyncio.to_thread``) so the event loop never wai
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Table, update
+from sqlalchemy import CursorResult, Engine, Table, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.conversation import Profile
+from bot.core.conversation import Profile, Step
 from bot.core.ports import Admission
 from bot.storage.tables import FeedbackRow, UserRow, _now
 
 T = TypeVar("T")
+
+
+def _profile(row: UserRow) -> Profile:
+    step = row.step if row.step in ("language", "city", "ready") else "language"
+    return Profile(row.user_id, row.lang, row.city, step)  # type: ignore[arg-type]
 
 
 class SqlStores:
@@ -29,14 +33,17 @@ class SqlStores:
         self.engine = engine
         self.burst = burst
         self.per_second = per_second
-        # SQLite has one writer at a time (and in memory one shared connection): take turns in this process.
-        self._lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        # SQLite (WAL, synchronous=NORMAL) answers in well under a millisecond without waiting for the disk: run it
+        # inline, one call at a time. A server database waits on the network: run it in a worker thread.
+        self._inline = engine.dialect.name == "sqlite"
 
     async def _run(self, fn: Callable[[Session], T]) -> T:
         def work() -> T:
-            with self._lock, Session(self.engine, expire_on_commit=False) as session:
+            with Session(self.engine, expire_on_commit=False) as session:
                 return fn(session)
 
+        if self._inline:
+            return work()
         return await asyncio.to_thread(work)
 
     # -- ProfileStore ---------------------------------------------------------------------------------------
@@ -44,10 +51,7 @@ class SqlStores:
     async def get(self, user_id: int) -> Profile | None:
         def fn(session: Session) -> Profile | None:
             row = session.get(UserRow, user_id)
-            if row is None:
-                return None
-            step = row.step if row.step in ("language", "city", "ready") else "language"
-            return Profile(row.user_id, row.lang, row.city, step, row.last_topic)  # type: ignore[arg-type]
+            return None if row is None else _profile(row)
 
         return await self._run(fn)
 
@@ -57,12 +61,7 @@ class SqlStores:
                 row = session.get(UserRow, profile.user_id)
                 if row is None:
                     row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
-                row.lang, row.city, row.step, row.last_topic = (
-                    profile.lang,
-                    profile.city,
-                    profile.step,
-                    profile.last_topic,
-                )
+                row.lang, row.city, row.step = profile.lang, profile.city, profile.step
                 row.updated_at = _now()
                 session.add(row)
                 try:
@@ -86,28 +85,42 @@ class SqlStores:
 
     # -- FloodGate ------------------------------------------------------------------------------------------
 
-    async def allow(self, user_id: int, now: float) -> Admission:
-        def fn(session: Session) -> Admission:
-            row = session.exec(select(UserRow).where(UserRow.user_id == user_id).with_for_update()).first()
-            if row is None:
-                row = UserRow(user_id=user_id, rate_tokens=self.burst, rate_updated=now)
-            tokens = min(self.burst, row.rate_tokens + max(0.0, now - row.rate_updated) * self.per_second)
-            verdict: Admission
-            if tokens >= 1.0:
-                verdict, row.rate_tokens, row.rate_warned = "ok", tokens - 1.0, False
-            else:
-                verdict = "drop" if row.rate_warned else "warn"
-                row.rate_tokens, row.rate_warned = tokens, True
-            row.rate_updated = now
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:  # created concurrently by another process: let this one through
-                session.rollback()
-                return "ok"
-            return verdict
+    async def admit(self, user_id: int, now: float) -> tuple[Admission, Profile | None]:
+        users: Table = UserRow.__table__  # type: ignore[attr-defined]
+        c = users.c
 
-        return await self._run(fn)
+        def work() -> tuple[Admission, Profile | None]:
+            try:
+                return admit(self.engine)
+            except IntegrityError:  # the row was created concurrently by another process: let this one through
+                return "ok", None
+
+        def admit(engine: Engine) -> tuple[Admission, Profile | None]:
+            # Runs once per message: plain SQL statements, no ORM objects.
+            with engine.begin() as conn:
+                query = sa_select(c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step)
+                row = conn.execute(query.where(c.user_id == user_id).with_for_update()).first()
+                if row is None:
+                    values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False}
+                    statement = insert(users).values(
+                        user_id=user_id, step="language", created_at=_now(), updated_at=_now(), **values
+                    )
+                    conn.execute(statement)
+                    return "ok", None
+                tokens = min(self.burst, row.rate_tokens + max(0.0, now - row.rate_updated) * self.per_second)
+                verdict: Admission
+                if tokens >= 1.0:
+                    verdict, tokens, warned = "ok", tokens - 1.0, False
+                else:
+                    verdict, warned = ("drop" if row.rate_warned else "warn"), True
+                changes = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
+                conn.execute(update(users).where(c.user_id == user_id).values(**changes))
+                step: Step = row.step if row.step in ("language", "city", "ready") else "language"
+                return verdict, Profile(user_id, row.lang, row.city, step)
+
+        if self._inline:
+            return work()
+        return await asyncio.to_thread(work)
 
     # -- FeedbackStore --------------------------------------------------------------------------------------
 

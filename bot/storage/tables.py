@@ -21,7 +21,6 @@ class UserRow(SQLModel, table=True):
     lang: str | None = Field(default=None, max_length=8)
     city: str | None = Field(default=None, max_length=64)
     step: str = Field(default="language", max_length=16)
-    last_topic: str | None = Field(default=None, max_length=64)
     rate_tokens: float = Field(default=0.0)
     rate_updated: float = Field(default=0.0)
     rate_warned: bool = Field(default=False)

@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot.telegram.handlers import ask, guard, media, menu, onboarding
+from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.services import KEY, Services
 
 log = logging.getLogger("lotse.telegram")
@@ -34,6 +35,7 @@ class TelegramSettings:
     base_url: str
     base_file_url: str
     max_retries: int = 5
+    rate_limit: bool = True  # Telegram's limits (30/s overall, 20/min per group); off only in benchmarks
 
 
 def quiet_library_logs() -> None:
@@ -66,18 +68,21 @@ async def set_commands(application: Application) -> None:  # type: ignore[type-a
 
 def build_application(settings: TelegramSettings, services: Services) -> Application:  # type: ignore[type-arg]
     """The Application with all Lotse handlers; ``services`` carry the conversation and the stores."""
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
         .post_init(set_commands)
-        .build()
+        .concurrent_updates(PerChatUpdateProcessor())
     )
+    if settings.rate_limit:
+        builder.rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
+    application = builder.build()
     application.bot_data[KEY] = services
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, guard.guard), group=-1)
+    application.add_handler(TypeHandler(Update, guard.done), group=1)
     application.add_handlers(
         [
             CommandHandler("start", onboarding.start, filters=private),
@@ -108,6 +113,19 @@ def run_polling(application: Application) -> None:  # type: ignore[type-arg]
     application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
 
 
+def webhook_options(url: str, listen: str, port: int, secret: str | None) -> dict[str, object]:
+    """Arguments for PTB's webhook server: path from ``url``, Telegram's secret header checked on every request."""
+    path = url.split("://", 1)[1].partition("/")[2]
+    return {
+        "listen": listen,
+        "port": port,
+        "url_path": path,
+        "webhook_url": url,
+        "secret_token": secret or secrets.token_urlsafe(32),
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
 def run_webhook(
     application: Application,  # type: ignore[type-arg]
     *,
@@ -116,13 +134,5 @@ def run_webhook(
     port: int,
     secret: str | None,
 ) -> None:
-    """Serve with PTB's webhook server; Telegram must send ``secret`` in its header."""
-    path = url.split("://", 1)[1].split("/", 1)[1] if url.count("/") > 2 else ""
-    application.run_webhook(
-        listen=listen,
-        port=port,
-        url_path=path,
-        webhook_url=url,
-        secret_token=secret or secrets.token_urlsafe(32),
-        allowed_updates=Update.ALL_TYPES,
-    )
+    """Serve with PTB's webhook server until interrupted."""
+    application.run_webhook(**webhook_options(url, listen, port, secret))  # type: ignore[arg-type]

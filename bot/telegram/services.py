@@ -31,6 +31,8 @@ class Services:
     feedback: FeedbackStore
     staff_chat_ids: frozenset[int] = frozenset()
     clock: Callable[[], float] = field(default=time.time)
+    # Profiles read by the guard for the update being processed (by update id); dropped when the update is done.
+    preloaded: dict[int, Profile | None] = field(default_factory=dict)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -43,7 +45,10 @@ async def load_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Pr
     svc = services(context)
     user = update.effective_user
     assert user is not None
-    stored = await svc.profiles.get(user.id)
+    if update.update_id in svc.preloaded:
+        stored = svc.preloaded.pop(update.update_id)
+    else:
+        stored = await svc.profiles.get(user.id)
     if stored is not None and stored.lang is not None:
         return stored
     lang = svc.conversation.supported(user.language_code)
@@ -74,10 +79,13 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
         log.info("delivery refused: the user blocked the bot")
 
 
-async def apply(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
-    """Store the outcome's profile, record feedback, send its replies."""
+async def apply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, before: Profile | None = None
+) -> None:
+    """Store the outcome's profile (when it changed), record feedback, send its replies."""
     svc = services(context)
-    await svc.profiles.save(outcome.profile)
+    if outcome.profile != before:
+        await svc.profiles.save(outcome.profile)
     if outcome.feedback is not None:
         topic, verdict = outcome.feedback
         await svc.feedback.record(topic, outcome.profile.lang or "en", verdict == "up")

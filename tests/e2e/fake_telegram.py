@@ -86,6 +86,7 @@ class Sent:
     raw: str
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
+    received: float = field(default_factory=time.perf_counter)
 
     @property
     def text(self) -> str:
@@ -117,6 +118,7 @@ class FakeTelegram:
     retry_after: int = 1
     throttled: int = 0
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    webhook: tuple[str, str | None] | None = None
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -199,6 +201,14 @@ class FakeTelegram:
         }
 
     async def api_deleteWebhook(self, _: dict[str, Any]) -> bool:  # noqa: N802
+        self.webhook = None
+        return True
+
+    async def api_setWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = (str(params["url"]), secret)
         return True
 
     async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802

@@ -22,7 +22,7 @@ def test_migrations_create_the_schema_and_are_idempotent(engine: Engine) -> None
 async def test_profile_round_trip_and_delete(engine: Engine) -> None:
     stores = SqlStores(engine)
     assert await stores.get(42) is None
-    profile = Profile(42, lang="ar", city="koeln", step="ready", last_topic="doctor")
+    profile = Profile(42, lang="ar", city="koeln", step="ready")
     await stores.save(profile)
     assert await stores.get(42) == profile
     await stores.save(Profile(42, lang="fa", city=None, step="ready"))
@@ -42,18 +42,19 @@ async def test_big_telegram_ids(engine: Engine) -> None:
 
 async def test_flood_gate_budget_refills_per_person(engine: Engine) -> None:
     stores = SqlStores(engine, burst=3, per_second=1.0)
-    verdicts = [await stores.allow(1, 100.0) for _ in range(5)]
+    verdicts = [(await stores.admit(1, 100.0))[0] for _ in range(5)]
     assert verdicts == ["ok", "ok", "ok", "warn", "drop"]
-    assert await stores.allow(2, 100.0) == "ok"  # another person is not affected
-    assert await stores.allow(1, 101.5) == "ok"  # refilled after a second
-    assert await stores.allow(1, 101.5) == "warn"
+    assert (await stores.admit(2, 100.0))[0] == "ok"  # another person is not affected
+    assert (await stores.admit(1, 101.5))[0] == "ok"  # refilled after a second
+    assert (await stores.admit(1, 101.5))[0] == "warn"
 
 
 async def test_flood_gate_does_not_clobber_the_profile(engine: Engine) -> None:
     stores = SqlStores(engine)
     await stores.save(Profile(7, lang="uk", city="dortmund", step="ready"))
-    await stores.allow(7, 50.0)
+    assert await stores.admit(7, 50.0) == ("ok", Profile(7, lang="uk", city="dortmund", step="ready"))
     assert await stores.get(7) == Profile(7, lang="uk", city="dortmund", step="ready")
+    assert await stores.admit(8, 50.0) == ("ok", None)  # a new person: no profile yet
 
 
 async def test_feedback_counts(engine: Engine) -> None:

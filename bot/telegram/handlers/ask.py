@@ -18,7 +18,7 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = conversation.on_text(profile, message.text)
     if outcome.handoff:
         outcome = conversation.on_human(outcome.profile)
-    await apply(update, context, outcome)
+    await apply(update, context, outcome, before=profile)
 
 
 async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,14 +20,21 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if chat.id not in svc.staff_chat_ids:
             raise ApplicationHandlerStop
         return
-    verdict = await svc.gate.allow(user.id, svc.clock())
+    verdict, stored = await svc.gate.admit(user.id, svc.clock())
     if verdict == "ok":
+        svc.preloaded[update.update_id] = stored
         return
     message = update.effective_message
     if message is not None and message.text and svc.conversation.is_emergency(message.text):
+        svc.preloaded[update.update_id] = stored
         return
     if verdict == "warn":
         profile = await load_profile(update, context)
         outcome: Outcome = svc.conversation.slow_down(profile)
         await send(update, context, outcome.replies)
     raise ApplicationHandlerStop
+
+
+async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After all handlers: forget what the guard read for this update."""
+    services(context).preloaded.pop(update.update_id, None)

@@ -23,7 +23,6 @@ def upgrade() -> None:
         sa.Column("lang", sa.String(length=8), nullable=True),
         sa.Column("city", sa.String(length=64), nullable=True),
         sa.Column("step", sa.String(length=16), nullable=False),
-        sa.Column("last_topic", sa.String(length=64), nullable=True),
         sa.Column("rate_tokens", sa.Float(), nullable=False),
         sa.Column("rate_updated", sa.Float(), nullable=False),
         sa.Column("rate_warned", sa.Boolean(), nullable=False, server_default=sa.false()),

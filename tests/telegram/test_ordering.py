@@ -1,0 +1,36 @@
+"""Per-chat ordering: one person's messages in order, different people in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from telegram import Chat, Message, Update
+
+from bot.telegram.ordering import PerChatUpdateProcessor
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    chat = Chat(chat_id, "private")
+    return Update(update_id, message=Message(update_id, date=None, chat=chat, text="x"))  # type: ignore[arg-type]
+
+
+async def test_same_chat_in_order_other_chats_in_parallel() -> None:
+    processor = PerChatUpdateProcessor()
+    done: list[tuple[int, int]] = []
+
+    async def work(chat: int, n: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        done.append((chat, n))
+
+    start = time.monotonic()
+    await asyncio.gather(
+        processor.do_process_update(_update(1, 10), work(10, 1, 0.2)),
+        processor.do_process_update(_update(2, 10), work(10, 2, 0.0)),
+        processor.do_process_update(_update(3, 20), work(20, 1, 0.05)),
+    )
+    elapsed = time.monotonic() - start
+    assert [n for chat, n in done if chat == 10] == [1, 2]  # the quick second message waited for the first
+    assert done.index((20, 1)) < done.index((10, 1))  # another chat did not wait
+    assert elapsed < 0.35
+    assert processor._tails == {}
