@@ -182,6 +182,28 @@ def cmd_coverage(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Database schema: ``upgrade`` to the newest migration, ``revision`` to write a new one, ``current``."""
+    from alembic import command
+
+    from bot.storage.engine import alembic_config, make_engine, migrate
+
+    engine = make_engine(config.database_url)
+    url = engine.url.render_as_string(hide_password=True)
+    if args.action == "upgrade":
+        migrate(engine)
+        print(f"{url}: schema is up to date", file=out)
+    elif args.action == "current":
+        command.current(alembic_config(engine), verbose=False)
+    else:
+        if not args.message:
+            print("db revision: give a message with -m", file=sys.stderr)
+            return 2
+        command.revision(alembic_config(engine), message=args.message, autogenerate=True)
+        print("wrote a new migration to bot/storage/migrations/versions/; review it before committing", file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description="Lotse: arrival helper for newcomers in NRW")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve Telegram users (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument("--webhook", action="store_true", help="serve a webhook (LOTSE_WEBHOOK_*) instead of polling")
     run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database schema (Alembic): upgrade, current, revision -m MESSAGE")
+    db.add_argument("action", choices=["upgrade", "current", "revision"])
+    db.add_argument("-m", "--message", help="what the new migration changes (for revision)")
+    db.set_defaults(func=cmd_db)
 
     ev = sub.add_parser("eval", help="evaluate on a labelled question file")
     ev.add_argument("file")

@@ -107,10 +107,12 @@ class Dialogue:
         # The runner-up may be another topic or the off-topic intent: both make an answer less certain.
         second = max(topics[1].score if len(topics) > 1 else 0.0, offtopic_score)
         margin = (best.score - second) / best.score if best.score else 0.0
+        offtopic_margin = (best.score - offtopic_score) / best.score if best.score else 0.0
         confident = (
             best.score >= s.answer_score
             and best.coverage >= s.answer_coverage
             and margin >= s.answer_margin
+            and offtopic_margin >= s.offtopic_margin
             and best.keyword_score >= s.answer_keyword_score
         )
         if confident and best.target == EMERGENCY_TOPIC:

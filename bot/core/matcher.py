@@ -41,6 +41,7 @@ class MatchSettings:
 
     other_language_factor: float = 0.9
     example_weight: float = 0.4
+    example_df_weight: float = 0.5
     fuzzy_min_length: int = 5
     fuzzy_penalty: float = 1.5
     affix_weight: float = 0.8
@@ -57,6 +58,7 @@ class MatchSettings:
     handoff_score: float = 0.8
     handoff_ratio: float = 0.8
     offtopic_score: float = 0.5
+    offtopic_margin: float = 0.1
     emergency_fuzzy_min_length: int = 6
 
 
@@ -115,6 +117,7 @@ class Index:
         self._lang_bit = {code: 1 << i for i, code in enumerate(knowledge.languages)}
         self._postings: dict[str, dict[str, _Posting]] = defaultdict(dict)
         self._phrases: dict[str, dict[str, set[tuple[str, ...]]]] = defaultdict(dict)  # target -> word -> phrases
+        self._curated: dict[str, set[str]] = defaultdict(set)  # target -> words of its keywords and titles
         self.targets: list[str] = []
         self._stopwords = self._build_stopwords(knowledge)
         for topic in knowledge.topics.values():
@@ -135,9 +138,14 @@ class Index:
         # IDF scaled so that a token found in one target only weighs 1.0, whatever the size of the knowledge base:
         # thresholds then mean the same with 25 topics and with 2,500.
         top = math.log(1.0 + (n - 0.5) / 1.5)
-        self.idf: dict[str, float] = {
-            tok: math.log(1.0 + (n - len(p) + 0.5) / (len(p) + 0.5)) / top for tok, p in self._postings.items()
-        }
+        # Distinctiveness: a target that lists a word as keyword or title counts fully, one that merely uses it in an
+        # example sentence counts partly (example_df_weight).
+        self.idf: dict[str, float] = {}
+        share = self.settings.example_df_weight
+        for tok, postings in self._postings.items():
+            curated = sum(1 for target in postings if tok in self._curated.get(target, ()))
+            df = max(1.0, curated + share * (len(postings) - curated))
+            self.idf[tok] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) / top
         self._delete_map: dict[str, list[str]] = defaultdict(list)
         self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for tok in self._postings:
@@ -152,41 +160,45 @@ class Index:
 
     @staticmethod
     def _build_stopwords(knowledge: Knowledge) -> dict[str, frozenset[str]]:
-        """Function words per language (stopwords-iso), except words that volunteers made keywords anywhere.
+        """Function words per language (stopwords-iso), except that language's single-word keywords.
 
         Per language, because a function word in one is a content word in another (German "bin" = "am",
-        English "bin" = rubbish bin).
+        English "bin" = rubbish bin); only a keyword that is a single word overrides a stopword ("in" of
+        "in the world" does not).
         """
-        keywords = {
-            tok
-            for topic in knowledge.topics.values()
-            for tr in topic.translations.values()
-            for text in (*tr.keywords, tr.title)
-            for tok in tokens(text)
-        }
-        for intent in (knowledge.handoff, knowledge.offtopic):
-            if intent is not None:
-                keywords.update(tok for tr in intent.translations.values() for k in tr.keywords for tok in tokens(k))
+        intents = [intent for intent in (knowledge.handoff, knowledge.offtopic) if intent is not None]
+        keywords: dict[str, set[str]] = defaultdict(set)
+        for lang, group in [
+            *((lang, tr.keywords) for topic in knowledge.topics.values() for lang, tr in topic.translations.items()),
+            *((lang, tr.keywords) for intent in intents for lang, tr in intent.translations.items()),
+        ]:
+            for keyword in group:
+                toks = tokens(keyword)
+                if len(toks) == 1:
+                    keywords[lang].add(toks[0])
         stop: dict[str, frozenset[str]] = {}
         for code in knowledge.languages:
             if stopwordsiso.has_lang(code):
                 words = {tok for word in stopwordsiso.stopwords(code) for tok in tokens(word)}
-                stop[code] = frozenset(words - keywords)
+                stop[code] = frozenset(words - keywords[code])
         return stop
 
     def _add(self, target: str, lang: str, kind: str, texts: Iterable[str]) -> None:
         bit = self._lang_bit.get(lang, 0)
         stop = self._stopwords.get(lang, frozenset())
         for text in texts:
-            toks = [t for t in tokens(text) if len(t) >= self.settings.min_token_length and t not in stop]
-            # A word of a keyword phrase says less than a keyword on its own ("ابحث عن شقة", "bot değil"), and
-            # only a single-word keyword is evidence on its own.
-            keyword = kind == "keyword" and len(toks) == 1
-            if kind == "keyword" and len(toks) > 1:
+            words = [t for t in tokens(text) if len(t) >= self.settings.min_token_length]
+            toks = [t for t in words if t not in stop]
+            # A word of a keyword phrase says less than a keyword on its own ("ابحث عن شقة", "bot değil"), and only
+            # a single-word keyword is evidence on its own: "your team" stays a phrase even without "your".
+            keyword = kind == "keyword" and len(words) == 1
+            if kind == "keyword" and len(words) > 1 and len(toks) > 1:
                 phrase = tuple(dict.fromkeys(toks))
                 for tok in phrase:
                     self._phrases[target].setdefault(tok, set()).add(phrase)
-            weight = 1.0 / math.sqrt(len(toks)) if kind != "example" and toks else self.settings.example_weight
+            weight = 1.0 / math.sqrt(len(words)) if kind != "example" and words else self.settings.example_weight
+            if kind != "example":
+                self._curated[target].update(toks)
             for tok in toks:
                 posting = self._postings[tok].get(target)
                 if posting is None:

@@ -87,6 +87,7 @@ class Sent:
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
     received: float = field(default_factory=time.perf_counter)
+    received_at: float = field(default_factory=time.time)  # wall clock, comparable across processes
 
     @property
     def text(self) -> str:
@@ -141,15 +142,29 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_post("/_control/push", self._control_push)
+        app.router.add_get("/_control/sent", self._control_sent)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    # -- control API for a benchmark driving the server in another process ------------------------------------
+
+    async def _control_push(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        ids = [self.push(update) for update in body["updates"]]
+        return web.json_response({"ids": ids})
+
+    async def _control_sent(self, request: web.Request) -> web.Response:
+        since = int(request.query.get("since", "0"))
+        sent = [{"chat_id": s.chat_id, "received_at": s.received_at} for s in self.sent[since:]]
+        return web.json_response({"total": len(self.sent), "sent": sent})
 
     # -- HTTP -------------------------------------------------------------------------------------------------
 
@@ -386,3 +401,16 @@ class FakeUser:
                     self.server.push({"callback_query": query})
                     return await self._replies(expect)
         raise AssertionError(f"no button {label!r}; buttons: {self.last_buttons()}")
+
+
+async def _serve(port: int) -> None:
+    server = FakeTelegram(port=port)
+    await server.start()
+    print(server.port, flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":  # python -m tests.e2e.fake_telegram [port]: serve until killed (for benchmarks)
+    import sys
+
+    asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
