@@ -19,10 +19,12 @@ total information, so a question that is mostly about something else scores low.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import stopwordsiso
 from rapidfuzz.distance import Levenshtein
@@ -47,6 +49,7 @@ class MatchSettings:
     affix_weight: float = 0.8
     proclitic_weight: float = 0.95
     unknown_token_idf: float = 0.4
+    min_idf: float = 0.1
     min_token_length: int = 2
     answer_score: float = 0.7
     answer_coverage: float = 0.2
@@ -146,6 +149,11 @@ class Index:
             curated = sum(1 for target in postings if tok in self._curated.get(target, ()))
             df = max(1.0, curated + share * (len(postings) - curated))
             self.idf[tok] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) / top
+        # Flat posting lists for the hot loop: (target, weight x idf, language bits, keyword?).
+        self._flat: dict[str, tuple[tuple[str, float, int, bool], ...]] = {
+            tok: tuple((t, p.weight * self.idf[tok], p.langs, p.keyword) for t, p in postings.items())
+            for tok, postings in self._postings.items()
+        }
         self._delete_map: dict[str, list[str]] = defaultdict(list)
         self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for tok in self._postings:
@@ -344,21 +352,30 @@ class Index:
         for tok in query:
             best: dict[str, tuple[float, bool, str]] = {}
             token_mass = 0.0
+            uninformative = False
             for match in self._match_token(tok):
                 idf = self.idf[match.vocab]
-                token_mass = max(token_mass, idf * match.similarity)
-                for target, posting in self._postings[match.vocab].items():
-                    factor = 1.0 if posting.langs & user_bit else s.other_language_factor
-                    value = match.similarity * posting.weight * idf * factor
-                    if value > best.get(target, (0.0, False, ""))[0]:
-                        best[target] = (value, posting.keyword, match.vocab)
-            mass += token_mass if token_mass > 0 else s.unknown_token_idf
+                if idf < s.min_idf:
+                    uninformative = True  # a word nearly every topic uses says nothing (and has the longest postings)
+                    continue
+                sim = match.similarity
+                token_mass = max(token_mass, idf * sim)
+                other = sim * s.other_language_factor
+                for target, weight, langs, keyword in self._flat[match.vocab]:
+                    value = weight * (sim if langs & user_bit else other)
+                    held = best.get(target)
+                    if held is None or value > held[0]:
+                        best[target] = (value, keyword, match.vocab)
+            if token_mass > 0:
+                mass += token_mass
+            elif not uninformative:
+                mass += s.unknown_token_idf
             for target, (value, from_keyword, vocab) in best.items():
                 scores[target] += value
                 matched[target][vocab] = (value, from_keyword)
                 if from_keyword:
                     keyword_scores[target] += value
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        ranked = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         for target, _ in ranked:
             # A keyword phrase ("black bin", "ابحث عن شقة") is evidence when all of its words are there.
             found = matched[target]
