@@ -204,6 +204,25 @@ def cmd_db(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return 0
 
 
+def cmd_centres(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Validate the staff destinations file (LOTSE_CENTRES or the given file)."""
+    from bot.core.centres import CentresError, load_centres
+
+    path = Path(args.file) if args.file else config.centres_path
+    if path is None:
+        print("centres check: give a file or set LOTSE_CENTRES (see centres.example.yaml)", file=sys.stderr)
+        return 2
+    knowledge = load_knowledge(config.knowledge_dir)
+    try:
+        centres = load_centres(path, set(knowledge.cities))
+    except CentresError as exc:
+        print(exc, file=out)
+        return 1
+    for centre in centres.by_id.values():
+        print(f"{centre.id}: {', '.join(centre.cities)} -> chat {centre.chat_id} ({centre.timezone})", file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description="Lotse: arrival helper for newcomers in NRW")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve Telegram users (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument("--webhook", action="store_true", help="serve a webhook (LOTSE_WEBHOOK_*) instead of polling")
     run.set_defaults(func=cmd_run)
+
+    centres = sub.add_parser("centres", help="validate the staff destinations file (LOTSE_CENTRES)")
+    centres.add_argument("action", choices=["check"])
+    centres.add_argument("file", nargs="?")
+    centres.set_defaults(func=cmd_centres)
 
     db = sub.add_parser("db", help="database schema (Alembic): upgrade, current, revision -m MESSAGE")
     db.add_argument("action", choices=["upgrade", "current", "revision"])

@@ -2,9 +2,8 @@
 
 Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL``, ``DATABASE_URL``,
 ``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``, ``LOTSE_WEBHOOK_URL``, ``LOTSE_WEBHOOK_LISTEN``, ``LOTSE_WEBHOOK_PORT``,
-``LOTSE_WEBHOOK_SECRET``; a file ``.env`` beside the project is read too (the environment wins); matching
-thresholds may be overridden with ``LOTSE_MATCH_<FIELD>``
-(e.g. ``LOTSE_MATCH_ANSWER_SCORE=2.8``).
+``LOTSE_WEBHOOK_SECRET``, ``LOTSE_CENTRES``; a file ``.env`` beside the project is read too (the environment
+wins); matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>`` (e.g. ``LOTSE_MATCH_ANSWER_SCORE=0.8``).
 """
 
 from __future__ import annotations
@@ -60,6 +59,7 @@ class Config:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: str | None = None
+    centres_path: Path | None = None
 
     @property
     def api_file_url(self) -> str:
@@ -129,4 +129,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_listen=(env.get("LOTSE_WEBHOOK_LISTEN") or "0.0.0.0").strip(),
         webhook_port=int(port_text),
         webhook_secret=secret,
+        centres_path=Path(env["LOTSE_CENTRES"]) if env.get("LOTSE_CENTRES") else None,
     )

@@ -373,3 +373,16 @@ def test_knowledge_objects_are_immutable() -> None:
         kb.topics["doctor"].revision = 5  # type: ignore[misc]
     with pytest.raises(TypeError):
         kb.topics["doctor"].translations["fr"] = kb.topics["doctor"].translations["de"]  # type: ignore[index]
+
+
+def test_native_language_names_are_babels() -> None:
+    from babel import Locale
+
+    from bot.core.knowledge import load_knowledge as load
+    from tests.conftest import KNOWLEDGE_DIR
+
+    for code, language in load(KNOWLEDGE_DIR).languages.items():
+        babel_name = Locale.parse(code).get_display_name(code)
+        assert babel_name is not None
+        assert language.native.casefold() == babel_name.casefold(), (code, language.native, babel_name)
+        assert language.direction == Locale.parse(code).text_direction
