@@ -243,7 +243,7 @@ class Index:
         for city in knowledge.cities.values():
             for spelling in (city.slug, *city.names.values(), *city.aliases):
                 toks = tokens(spelling)
-                if len(toks) == 1 and len(toks[0]) >= 3:
+                if len(toks) == 1 and len(toks[0]) >= 4:  # "کلن" is Köln and also Pashto "years old"
                     spellings.setdefault(toks[0], city.slug)
         return spellings
 
