@@ -145,7 +145,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     stores = SqlStores(engine)
     conversation = Conversation(dialogue)
     conversation.warm_up()
-    services = Services(conversation, stores, stores, stores)
+    services = Services(conversation, stores, stores, stores, admin_ids=config.admin_ids)
     settings = TelegramSettings(token, config.api_base_url, config.api_file_url)
     application = build_application(settings, services)
     logging.getLogger("lotse").info(

@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.handlers import ask, guard, media, menu, onboarding
+from bot.telegram.handlers import admin, ask, guard, media, menu, onboarding
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.services import KEY, Services
 
@@ -81,10 +81,12 @@ def build_application(settings: TelegramSettings, services: Services) -> Applica
     application = builder.build()
     application.bot_data[KEY] = services
     private = filters.ChatType.PRIVATE
+    admins = filters.User(user_id=list(services.admin_ids), allow_empty=False)
     application.add_handler(TypeHandler(Update, guard.guard), group=-1)
     application.add_handler(TypeHandler(Update, guard.done), group=1)
     application.add_handlers(
         [
+            CommandHandler("feedback", admin.feedback, filters=private & admins),
             CommandHandler("start", onboarding.start, filters=private),
             CommandHandler("language", onboarding.language, filters=private),
             CommandHandler("city", onboarding.city, filters=private),

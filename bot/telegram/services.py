@@ -30,6 +30,7 @@ class Services:
     gate: FloodGate
     feedback: FeedbackStore
     staff_chat_ids: frozenset[int] = frozenset()
+    admin_ids: frozenset[int] = frozenset()
     clock: Callable[[], float] = field(default=time.time)
     # Profiles read by the guard for the update being processed (by update id); dropped when the update is done.
     preloaded: dict[int, Profile | None] = field(default_factory=dict)

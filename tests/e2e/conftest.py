@@ -31,15 +31,24 @@ class Lotse:
     def user(self, user_id: int, language_code: str | None = "en", first_name: str = "Amal") -> FakeUser:
         return FakeUser(self.server, user_id, first_name=first_name, language_code=language_code)
 
-    async def restart(self) -> None:
+    async def restart(self, admin_ids: frozenset[int] = frozenset()) -> None:
         """Stop the bot process and start a new one on the same database (nothing kept in memory)."""
         await stop_app(self.app)
         self.stores = SqlStores(make_engine(self.db_url))
-        self.app = await start_app(self.server, self.stores, self.dialogue)
+        self.app = await start_app(self.server, self.stores, self.dialogue, admin_ids=admin_ids)
+
+    async def restart_with_admins(self, admin_ids: frozenset[int]) -> None:
+        await self.restart(admin_ids)
 
 
-async def start_app(server: FakeTelegram, stores: SqlStores, dialogue: Dialogue, clock: Any = None) -> Any:
-    services = Services(Conversation(dialogue), stores, stores, stores)
+async def start_app(
+    server: FakeTelegram,
+    stores: SqlStores,
+    dialogue: Dialogue,
+    clock: Any = None,
+    admin_ids: frozenset[int] = frozenset(),
+) -> Any:
+    services = Services(Conversation(dialogue), stores, stores, stores, admin_ids=admin_ids)
     if clock is not None:
         services.clock = clock
     settings = TelegramSettings(server.token, server.base_url, server.base_file_url, max_retries=5)

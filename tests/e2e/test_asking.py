@@ -154,3 +154,16 @@ async def test_flood_is_slowed_down_without_affecting_others(lotse: Lotse) -> No
     flooder.seen = len(lotse.server.to(314))
     (emergency,) = await flooder.send("fire! my flat is burning")
     assert "112" in emergency.text
+
+
+async def test_admin_sees_feedback_others_do_not(lotse: Lotse) -> None:
+    await lotse.restart_with_admins(frozenset({399}))
+    user = await _ready(lotse, 398, "de")
+    (answer,) = await user.send("apotheke nachts")
+    assert "👎" in [label for label, _ in answer.buttons]
+    await user.tap("👎")
+    (not_admin,) = await user.send("/feedback")
+    assert "👎" not in not_admin.text  # an ordinary user gets the help text, not the figures
+    admin = lotse.user(399, language_code="de")
+    (figures,) = await admin.send("/feedback")
+    assert "pharmacy (de): 👍 0  👎 1" in figures.text

@@ -1,0 +1,20 @@
+"""Commands for administrators (LOTSE_ADMIN_IDS): what people found helpful."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.core.conversation import Reply
+from bot.telegram.services import send, services
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/feedback: 👍/👎 per topic and language, least helpful first."""
+    counts = await services(context).feedback.counts()
+    if not counts:
+        await send(update, context, (Reply("No feedback yet."),))
+        return
+    rows = sorted(counts.items(), key=lambda kv: (kv[1][0] - kv[1][1], -sum(kv[1])))
+    lines = [f"{topic} ({lang}): 👍 {up}  👎 {down}" for (topic, lang), (up, down) in rows[:40]]
+    await send(update, context, (Reply("\n".join(lines), title="Feedback per topic (least helpful first)"),))
