@@ -80,6 +80,25 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
         log.info("delivery refused: the user blocked the bot")
 
 
+async def show(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, build: Callable[[Conversation, Profile], Reply]
+) -> None:
+    """Answer a button tap if it is one, then show the one reply ``build`` makes for the sender's profile."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    profile = await load_profile(update, context)
+    await apply(update, context, Outcome(profile, (build(services(context).conversation, profile),)), before=profile)
+
+
+async def tapped(update: Update) -> tuple[str, str]:
+    """Answer a button tap and split its data ``kind:value``."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    kind, _, value = query.data.partition(":")
+    return kind, value
+
+
 async def apply(
     update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, before: Profile | None = None
 ) -> None:

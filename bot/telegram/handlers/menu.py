@@ -6,37 +6,29 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import Outcome
-from bot.telegram.services import apply, load_profile, services
+from bot.telegram.services import apply, load_profile, services, show, tapped
 
 
 async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/menu and the menu button: topic areas."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    profile = await load_profile(update, context)
-    await apply(update, context, Outcome(profile, (services(context).conversation.menu(profile.lang),)))
+    await show(update, context, lambda conversation, profile: conversation.menu(profile.lang))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how Lotse works and the commands."""
-    profile = await load_profile(update, context)
-    await apply(update, context, Outcome(profile, (services(context).conversation.help(profile.lang),)))
+    await show(update, context, lambda conversation, profile: conversation.help(profile.lang))
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/privacy: what is stored and how to delete it."""
-    profile = await load_profile(update, context)
-    await apply(update, context, Outcome(profile, (services(context).conversation.privacy(profile.lang),)))
+    await show(update, context, lambda conversation, profile: conversation.privacy(profile.lang))
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``cat:<category>``, ``t:<topic>`` and ``fb:up|down:<topic>`` buttons."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
+    kind, value = await tapped(update)
     profile = await load_profile(update, context)
     conversation = services(context).conversation
-    kind, _, value = query.data.partition(":")
     if kind == "cat":
         outcome = Outcome(profile, (conversation.category(value, profile.lang, profile.city),))
     elif kind == "t":

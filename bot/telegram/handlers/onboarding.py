@@ -7,8 +7,7 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import Outcome
-from bot.telegram.services import apply, load_profile, services
+from bot.telegram.services import apply, load_profile, services, show, tapped
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -22,24 +21,19 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the language picker."""
-    profile = await load_profile(update, context)
-    await apply(update, context, Outcome(profile, (services(context).conversation.language_picker(profile.lang),)))
+    await show(update, context, lambda conversation, profile: conversation.language_picker(profile.lang))
 
 
 async def city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the city picker."""
-    profile = await load_profile(update, context)
-    await apply(update, context, Outcome(profile, (services(context).conversation.city_picker(profile.lang),)))
+    await show(update, context, lambda conversation, profile: conversation.city_picker(profile.lang))
 
 
 async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A language (``lang:xx``) or city (``city:slug``) button."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
+    kind, value = await tapped(update)
     profile = await load_profile(update, context)
     conversation = services(context).conversation
-    kind, _, value = query.data.partition(":")
     if kind == "lang":
         outcome = conversation.on_language(profile, value)
     else:
