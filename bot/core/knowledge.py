@@ -27,6 +27,9 @@ ANSWER_SOFT_LIMIT = 900
 ANSWER_HARD_LIMIT = 1500
 MIN_EXAMPLES_GOOD = 8
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s)>\]\"'«»]+", re.IGNORECASE)
+# Phone numbers: 3+ digits, possibly grouped with spaces, / or -; years (19xx, 20xx) and short counts are not numbers.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w.,])\+?\d[\d /-]{1,}\d(?![\w.,]?\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +286,39 @@ def _check_languages(path: Path, rep: _Reporter) -> dict[str, Language]:
     return languages
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _check_facts(path: Path, block: LDict, where: str, answer: str, topic: Topic, rep: _Reporter) -> None:
+    """Every web address and phone number in an answer must come from the topic's sources."""
+    urls = {s.url.rstrip("/").lower() for s in topic.sources if s.url}
+    for match in _URL_IN_TEXT.finditer(answer):
+        url = match.group(0).rstrip(".,;:!?").rstrip("/").lower()
+        if not any(url == u or url == u.removeprefix("https://") or url.startswith(u + "/") for u in urls):
+            rep.add(
+                path,
+                block.text_line("answer", match.start()),
+                f"{where}: web address '{match.group(0)}' is not among the topic's sources",
+                "add the official page to 'sources' (url:), or leave the address out",
+            )
+    cited = [_digits(text) for s in topic.sources for text in (s.body or "", s.note or "") if _digits(text)]
+    for match in _PHONE_IN_TEXT.finditer(answer):
+        text = match.group(0).strip()
+        number = _digits(text)
+        # A phone number has at least five digits, or is a bare three-digit number (110, 112); ranges like
+        # "12-27" (years of age) and years are not phone numbers.
+        if not (len(number) >= 5 or (len(number) == 3 and text.isdigit())):
+            continue
+        if not any(number in digits for digits in cited):
+            rep.add(
+                path,
+                block.text_line("answer", match.start()),
+                f"{where}: phone number '{text}' is not in the topic's sources",
+                "name the official body with its number in 'sources' (body:), or leave the number out",
+            )
+
+
 def _check_answer(path: Path, block: LDict, where: str, answer: str, rep: _Reporter) -> None:
     line = block.line_of("answer")
     for match in _PLACEHOLDER.finditer(answer):
@@ -367,6 +403,7 @@ def _check_topic(
         if not tr.reviewed:
             unreviewed.append(lang)
         _check_answer(path, lines, lang, tr.answer, rep)
+        _check_facts(path, lines, lang, tr.answer, topic, rep)
         if len(tr.examples) < MIN_EXAMPLES_GOOD:
             rep.add(
                 path,

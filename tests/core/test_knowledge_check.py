@@ -295,6 +295,22 @@ CASES: list[tuple[str, str, str, str, str, int]] = [
     ("bad direction", "languages.yaml", "direction: rtl", "direction: up", "direction", 4),
     ("handoff language unknown", "handoff.yaml", "  en:", "  xx:", "'xx' is not in languages.yaml", 9),
     ("wrong file ending", "topics/pharmacy.yaml", "", "", "wrong file ending '.yml'", 1),
+    (
+        "uncited phone number",
+        "topics/doctor.yaml",
+        "Bringen Sie die Gesundheitskarte mit.",
+        "Bringen Sie die Gesundheitskarte mit. Telefon 0211 1234567.",
+        "phone number '0211 1234567' is not in the topic's sources",
+        12,
+    ),
+    (
+        "uncited web address",
+        "topics/doctor.yaml",
+        "Bringen Sie die Gesundheitskarte mit.",
+        "Bringen Sie die Gesundheitskarte mit. Mehr: https://www.example.com/aerzte",
+        "web address 'https://www.example.com/aerzte' is not among the topic's sources",
+        12,
+    ),
 ]
 
 
