@@ -70,7 +70,7 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
         elif line == "/menu":
             pending = [tid for cat in CATEGORIES for tid, t in k.topics.items() if t.category == cat]
             for number, tid in enumerate(pending, start=1):
-                print(f"  {number}. {dialogue.render(tid, lang, city).title}", file=out)
+                print(f"  {number}. {dialogue.title(tid, lang)}", file=out)
         elif line == "/human":
             print(
                 "(In Telegram, this starts the handoff to the integration centre, after your consent.)",

@@ -189,7 +189,7 @@ class Conversation:
         t = self._t(lang)
         code = self.dialogue.language(lang)
         ids = self._topics_in(category)
-        buttons = [Button(self.dialogue.render(tid, code, city).title, f"t:{tid}") for tid in ids]
+        buttons = [Button(self.dialogue.title(tid, code), f"t:{tid}") for tid in ids]
         buttons.append(Button(t.gettext("⬅ All topics"), "menu"))
         title = t.gettext(CATEGORY_NAMES.get(category, category))
         return Reply(
@@ -202,13 +202,13 @@ class Conversation:
         code = self.dialogue.language(lang)
         text, shown = self.dialogue.topic_text(topic_id, code, city)
         title, _, body = text.partition("\n\n")
-        if self.dialogue.render(topic_id, code, city).fell_back:  # the note stands before the title
+        if shown != code:  # a fallback language: the note stands before the title
             note, _, rest = text.partition("\n\n")
             title, _, body = rest.partition("\n\n")
             body = f"{note}\n\n{body}"
         topic = self.knowledge.topics[topic_id]
         related = [
-            Button("➡ " + self.dialogue.render(rid, code, city).title, f"t:{rid}")
+            Button("➡ " + self.dialogue.title(rid, code), f"t:{rid}")
             for rid in topic.related
             if rid in self.knowledge.topics
         ][:3]
@@ -308,7 +308,7 @@ class Conversation:
             return Outcome(profile, (reply,), decision)
         if decision.kind == "clarify":
             buttons: list[tuple[Button, ...]] = [
-                (Button(self.dialogue.render(c, lang, profile.city).title, f"t:{c}"),) for c in decision.candidates
+                (Button(self.dialogue.title(c, lang), f"t:{c}"),) for c in decision.candidates
             ]
             buttons.append((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")))
             reply = Reply(

@@ -11,7 +11,7 @@ from bot.core.knowledge import EMERGENCY_TOPIC
 from bot.core.matcher import HANDOFF, INTENTS, OFFTOPIC, Candidate, Index, MatchResult, MatchSettings
 from bot.core.model import Knowledge
 from bot.core.normalize import tokens
-from bot.core.render import RenderedTopic, render_topic
+from bot.core.render import RenderedTopic, render_topic, translation_for
 
 Kind = Literal["answer", "clarify", "fallback", "emergency", "handoff"]
 KINDS: tuple[Kind, ...] = ("answer", "clarify", "fallback", "emergency", "handoff")
@@ -136,6 +136,10 @@ class Dialogue:
         city_obj = self.knowledge.cities.get(city) if city else None
         return render_topic(topic, lang, city_obj, self.knowledge, self.t(lang))
 
+    def title(self, topic_id: str, lang: str) -> str:
+        """A topic's title in ``lang`` or its fallback (cheap: no placeholders are filled)."""
+        return translation_for(self.knowledge.topics[topic_id], self.language(lang), self.knowledge)[1].title
+
     def topic_text(self, topic_id: str, lang: str, city: str | None) -> tuple[str, str]:
         """Full reply text for a topic (title, answer, fallback note) and the language it is written in."""
         lang = self.language(lang)
@@ -157,7 +161,7 @@ class Dialogue:
         t = self.t(lang)
         lines = [t.gettext("I am not sure what you mean. Please choose a topic:")]
         for number, cand in enumerate(chosen, start=1):
-            lines.append(f"{number}. {self.render(cand.target, lang, city).title}")
+            lines.append(f"{number}. {self.title(cand.target, lang)}")
         lines.append(t.gettext("None of these? Write your question in other words, or talk to a person: /human"))
         ids = tuple(c.target for c in chosen)
         return Decision("clarify", None, ids, lang, "\n".join(lines), city, scores=cands)
