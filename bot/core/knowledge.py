@@ -204,15 +204,27 @@ def check_knowledge(root: Path) -> CheckResult:
     languages = _check_languages(root / "languages.yaml", rep)
     codes = set(languages)
     raw_topics: dict[str, tuple[Path, LDict, Topic]] = {}
-    for path in _yaml_files(root / "topics", rep):
+    topic_files = _yaml_files(root / "topics", rep)
+    # A topic whose file has errors still exists for the others: no follow-up errors in the files that link to it.
+    existing = {path.stem for path in topic_files}
+    unchecked: list[tuple[Path, LDict]] = []
+    for path in topic_files:
         raw = _load(path, rep)
         if raw is None:
             continue
         topic = _validate(Topic, raw, path, rep)
         if topic is not None:
             raw_topics[topic.id] = (path, raw, topic)
+        else:
+            unchecked.append((path, raw))
     for _topic_id, (path, raw, topic) in raw_topics.items():
-        _check_topic(path, raw, topic, raw_topics.keys(), languages, rep)
+        _check_topic(path, raw, topic, existing | raw_topics.keys(), languages, rep)
+    for path, raw in unchecked:  # a file with errors: still report its broken links, all at once
+        related = raw.get("related")
+        if isinstance(related, LList):
+            for index, other in enumerate(related):
+                if isinstance(other, str) and other not in existing:
+                    rep.add(path, related.line_of(index), f"related topic '{other}' does not exist", "check the id")
     if EMERGENCY_TOPIC not in raw_topics and (root / "topics").is_dir():
         rep.add(root / "topics", 1, "the emergency topic is missing", "restore topics/emergency.yaml")
     handoff = _check_intent(root / "handoff.yaml", codes, rep, required=True)

@@ -402,3 +402,9 @@ def test_native_language_names_are_babels() -> None:
         assert babel_name is not None
         assert language.native.casefold() == babel_name.casefold(), (code, language.native, babel_name)
         assert language.direction == Locale.parse(code).text_direction
+
+
+def test_a_broken_topic_causes_no_follow_up_errors_elsewhere(tmp_path: Path) -> None:
+    root = _broken(tmp_path, "topics/pharmacy.yaml", "category: health", "category: health\ncategory: help")
+    errors = check_knowledge(root).errors
+    assert [e.file.endswith("pharmacy.yaml") for e in errors] == [True]
