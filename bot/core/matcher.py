@@ -332,18 +332,23 @@ class Index:
                     break
         return [_TokenMatch(v, sim) for v, sim in matches.items()]
 
-    def search(self, text: str, lang: str, limit: int = 5) -> MatchResult:
-        """Rank targets for ``text`` written by someone whose interface language is ``lang``."""
-        s = self.settings
+    def _query(self, text: str, lang: str) -> tuple[list[str], list[str], str | None, set[str]]:
+        """All tokens, the words that are matched (no city names, no function words), the city and its tokens."""
         all_tokens = tokens(text)
         city, city_tokens = self.detect_city(all_tokens)
-        trigger = self.emergency_trigger(all_tokens)
         stop = self._stopwords.get(lang, frozenset())
         query = [
             t
             for t in dict.fromkeys(all_tokens)
-            if len(t) >= s.min_token_length and t not in city_tokens and t not in stop
+            if len(t) >= self.settings.min_token_length and t not in city_tokens and t not in stop
         ]
+        return all_tokens, query, city, city_tokens
+
+    def search(self, text: str, lang: str, limit: int = 5) -> MatchResult:
+        """Rank targets for ``text`` written by someone whose interface language is ``lang``."""
+        s = self.settings
+        all_tokens, query, city, _ = self._query(text, lang)
+        trigger = self.emergency_trigger(all_tokens)
         user_bit = self._lang_bit.get(lang, 0)
         scores: dict[str, float] = defaultdict(float)
         keyword_scores: dict[str, float] = defaultdict(float)
@@ -392,16 +397,13 @@ class Index:
     def explain(self, text: str, lang: str) -> list[str]:
         """Human-readable lines: how each word of ``text`` matched (for ``ask --explain``)."""
         lines = []
-        all_tokens = tokens(text)
-        city, city_tokens = self.detect_city(all_tokens)
+        all_tokens, query, city, city_tokens = self._query(text, lang)
         if city:
             lines.append(f"city: {city} (from {', '.join(sorted(city_tokens))})")
         trigger = self.emergency_trigger(all_tokens)
         if trigger:
             lines.append(f"emergency trigger: {trigger}")
-        for tok in dict.fromkeys(all_tokens):
-            if tok in city_tokens or len(tok) < self.settings.min_token_length:
-                continue
+        for tok in query:
             found = sorted(self._match_token(tok), key=lambda m: -m.similarity * self.idf[m.vocab])
             parts = [
                 f"{m.vocab}~{m.similarity:.2f} idf={self.idf[m.vocab]:.2f} -> {','.join(sorted(self._postings[m.vocab]))}"  # noqa: E501

@@ -22,8 +22,12 @@ T = TypeVar("T")
 
 
 def _profile(row: UserRow) -> Profile:
-    step = row.step if row.step in ("language", "city", "ready") else "language"
-    return Profile(row.user_id, row.lang, row.city, step)  # type: ignore[arg-type]
+    return Profile(row.user_id, row.lang, row.city, _step(row.step))
+
+
+def _step(value: str) -> Step:
+    """A stored onboarding step, or "language" for anything unknown."""
+    return value if value in ("language", "city", "ready") else "language"  # type: ignore[return-value]
 
 
 class SqlStores:
@@ -115,8 +119,7 @@ class SqlStores:
                     verdict, warned = ("drop" if row.rate_warned else "warn"), True
                 changes = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
                 conn.execute(update(users).where(c.user_id == user_id).values(**changes))
-                step: Step = row.step if row.step in ("language", "city", "ready") else "language"
-                return verdict, Profile(user_id, row.lang, row.city, step)
+                return verdict, Profile(user_id, row.lang, row.city, _step(row.step))
 
         if self._inline:
             return work()

@@ -37,9 +37,6 @@ class Lotse:
         self.stores = SqlStores(make_engine(self.db_url))
         self.app = await start_app(self.server, self.stores, self.dialogue, admin_ids=admin_ids)
 
-    async def restart_with_admins(self, admin_ids: frozenset[int]) -> None:
-        await self.restart(admin_ids)
-
 
 async def start_app(
     server: FakeTelegram,

@@ -157,7 +157,7 @@ async def test_flood_is_slowed_down_without_affecting_others(lotse: Lotse) -> No
 
 
 async def test_admin_sees_feedback_others_do_not(lotse: Lotse) -> None:
-    await lotse.restart_with_admins(frozenset({399}))
+    await lotse.restart(admin_ids=frozenset({399}))
     user = await _ready(lotse, 398, "de")
     (answer,) = await user.send("apotheke nachts")
     assert "👎" in [label for label, _ in answer.buttons]

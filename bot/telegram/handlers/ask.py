@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import Outcome
-from bot.telegram.services import apply, load_profile, services
+from bot.telegram.services import apply, load_profile, send, services
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,8 +42,6 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.data == "del:yes":
         assert update.effective_user is not None
         await services(context).profiles.delete(update.effective_user.id)
-        from bot.telegram.services import send
-
         await send(update, context, (conversation.deleted(profile.lang),))
     else:
         await apply(update, context, Outcome(profile, (conversation.kept(profile.lang),)))
