@@ -124,34 +124,83 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Serve Telegram users (needs TELEGRAM_BOT_TOKEN): long polling, or ``--webhook``."""
     import logging
 
+    from bot.core.centres import CentresError, load_centres
     from bot.core.conversation import Conversation
+    from bot.core.handoff import Handoff, HandoffSettings
     from bot.storage.engine import make_engine, migrate
     from bot.storage.stores import SqlStores
-    from bot.telegram.app import TelegramSettings, build_application, quiet_library_logs, run_polling, run_webhook
+    from bot.storage.tickets import SqlTickets
+    from bot.telegram.app import (
+        OutboxOptions,
+        TelegramSettings,
+        build_application,
+        quiet_library_logs,
+        run_polling,
+        run_webhook,
+    )
+    from bot.telegram.outbox import OutboxSettings
     from bot.telegram.services import Services
+    from bot.telegram.webapi import Hook, LibreTranslate
 
+    dialogue = _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
     try:
         token = config.require_token()
         if args.webhook and config.webhook_url is None:
             raise ConfigError("--webhook needs LOTSE_WEBHOOK_URL (the public https address Telegram posts to)")
+        centres = load_centres(config.centres_path, set(dialogue.knowledge.cities)) if config.centres_path else None
+        hooks = {
+            centre.id: Hook(centre.webhook.url, config.secret(centre.webhook.secret_env))
+            for centre in (centres.by_id.values() if centres else ())
+            if centre.webhook is not None
+        }
     except ConfigError as exc:
         print(exc, file=out)
         return 2
+    except CentresError as exc:
+        print(f"LOTSE_CENTRES has errors:\n{exc}", file=out)
+        return 2
+    except OSError as exc:
+        print(f"LOTSE_CENTRES: cannot read {config.centres_path} ({exc.strerror})", file=out)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_library_logs()
-    dialogue = _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
     engine = make_engine(config.database_url)
     migrate(engine)
     stores = SqlStores(engine)
-    conversation = Conversation(dialogue)
+    conversation = Conversation(dialogue, retention_days=config.retention_days)
     conversation.warm_up()
-    services = Services(conversation, stores, stores, stores, admin_ids=config.admin_ids)
+    tickets = SqlTickets(engine)
+    handoff = None
+    if centres is not None:
+        settings_ = HandoffSettings(reopen_hours=config.reopen_hours, retention_days=config.retention_days)
+        handoff = Handoff(conversation, centres, tickets, settings_, translation=config.translate_url is not None)
+    services = Services(
+        conversation,
+        stores,
+        stores,
+        stores,
+        admin_ids=config.admin_ids,
+        staff_chat_ids=centres.staff_chat_ids if centres else frozenset(),
+        handoff=handoff,
+    )
+    limit, window = config.group_rate
+    outbox = OutboxOptions(
+        store=tickets,
+        settings=OutboxSettings(group_limit=limit, group_window=window),
+        hooks=hooks,
+        translator=LibreTranslate(config.translate_url, config.translate_key) if config.translate_url else None,
+    )
     settings = TelegramSettings(token, config.api_base_url, config.api_file_url)
-    application = build_application(settings, services)
-    logging.getLogger("lotse").info(
+    application = build_application(settings, services, outbox)
+    log = logging.getLogger("lotse")
+    log.info(
         "Lotse starting: %d topics, %d languages, database %s", len(dialogue.knowledge.topics),
         len(dialogue.knowledge.languages), engine.url.render_as_string(hide_password=True),
     )  # fmt: skip
+    if centres is None:
+        log.warning("LOTSE_CENTRES is not set: 'talk to a person' shows the integration centre's contacts only")
+    else:
+        log.info("handoff to %d staff group(s)", len(centres.by_id))
     if args.webhook:
         assert config.webhook_url is not None
         run_webhook(

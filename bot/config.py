@@ -2,7 +2,9 @@
 
 Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL``, ``DATABASE_URL``,
 ``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``, ``LOTSE_WEBHOOK_URL``, ``LOTSE_WEBHOOK_LISTEN``, ``LOTSE_WEBHOOK_PORT``,
-``LOTSE_WEBHOOK_SECRET``, ``LOTSE_CENTRES``; a file ``.env`` beside the project is read too (the environment
+``LOTSE_WEBHOOK_SECRET``, ``LOTSE_CENTRES``, ``LOTSE_REOPEN_HOURS``, ``LOTSE_RETENTION_DAYS``, ``LOTSE_TRANSLATE_URL``,
+``LOTSE_TRANSLATE_KEY``, ``LOTSE_GROUP_RATE`` (tests only), and the webhook secrets named in the centres file;
+a file ``.env`` beside the project is read too (the environment
 wins); matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>`` (e.g. ``LOTSE_MATCH_ANSWER_SCORE=0.8``).
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -60,6 +62,19 @@ class Config:
     webhook_port: int = 8443
     webhook_secret: str | None = None
     centres_path: Path | None = None
+    reopen_hours: float = 24.0
+    retention_days: int = 90
+    translate_url: str | None = None
+    translate_key: str | None = None
+    group_rate: tuple[int, float] = (20, 60.0)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def secret(self, name: str) -> str:
+        """The value of the environment variable ``name`` (a centre's webhook secret), or a ConfigError."""
+        value = (self.secrets.get(name) or "").strip()
+        if len(value) < 16:
+            raise ConfigError(f"{name}: set this environment variable to the webhook secret (at least 16 characters)")
+        return value
 
     @property
     def api_file_url(self) -> str:
@@ -117,7 +132,24 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     secret = (env.get("LOTSE_WEBHOOK_SECRET") or "").strip() or None
     if secret is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", secret):
         raise ConfigError("LOTSE_WEBHOOK_SECRET may contain only A-Z, a-z, 0-9, _ and - (1 to 256 characters)")
+    reopen = _number(env, "LOTSE_REOPEN_HOURS", "24", "a number of hours (0 turns reopening off)")
+    retention = _number(env, "LOTSE_RETENTION_DAYS", "90", "a whole number of days, at least 1")
+    if retention < 1 or retention != int(retention):
+        raise ConfigError("LOTSE_RETENTION_DAYS: a whole number of days, at least 1")
+    translate_url = (env.get("LOTSE_TRANSLATE_URL") or "").strip() or None
+    if translate_url is not None and not re.match(r"^https?://\S+$", translate_url):
+        raise ConfigError("LOTSE_TRANSLATE_URL must be the http(s) address of a LibreTranslate /translate endpoint")
+    rate = (env.get("LOTSE_GROUP_RATE") or "20/60").strip()
+    found = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)", rate)
+    if not found or int(found.group(1)) < 1 or float(found.group(2)) <= 0:
+        raise ConfigError("LOTSE_GROUP_RATE: messages/seconds, e.g. 20/60 (Telegram's limit; change it only in tests)")
     return Config(
+        reopen_hours=reopen,
+        retention_days=int(retention),
+        translate_url=translate_url,
+        translate_key=(env.get("LOTSE_TRANSLATE_KEY") or "").strip() or None,
+        group_rate=(int(found.group(1)), float(found.group(2))),
+        secrets=dict(env),
         knowledge_dir=knowledge_dir,
         locales_dir=DEFAULT_LOCALES_DIR,
         match=match,
@@ -131,3 +163,14 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_secret=secret,
         centres_path=Path(env["LOTSE_CENTRES"]) if env.get("LOTSE_CENTRES") else None,
     )
+
+
+def _number(env: Mapping[str, str], name: str, default: str, what: str) -> float:
+    text = (env.get(name) or default).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not {what}") from None
+    if value < 0:
+        raise ConfigError(f"{name}: {text!r} is not {what}")
+    return value

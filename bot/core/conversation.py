@@ -17,7 +17,9 @@ from bot.core.i18n import N_, Translator
 from bot.core.model import CATEGORIES
 from bot.core.render import contacts_text
 
-Step = Literal["language", "city", "ready"]
+Step = Literal["language", "city", "ready", "question"]
+STEPS: tuple[str, ...] = ("language", "city", "ready", "question")
+RECENT = 3  # topics remembered for a handoff, if the person chooses to share them
 MediaKind = Literal["voice", "photo", "video", "sticker", "document", "contact", "other"]
 MAX_CALLBACK_BYTES = 64
 NEAREST_CITY_KM = 60.0
@@ -35,6 +37,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start and choose language and city")),
     ("menu", N_("All topics")),
     ("human", N_("Talk to a person")),
+    ("end", N_("End the conversation with a person")),
     ("language", N_("Change language")),
     ("city", N_("Change city")),
     ("privacy", N_("What is stored about you")),
@@ -45,12 +48,18 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """What Lotse keeps about one person (the minimum: no name, no phone number)."""
+    """What Lotse keeps about one person (the minimum: no name, no phone number, no questions)."""
 
     user_id: int
     lang: str | None = None
     city: str | None = None
     step: Step = "language"
+    recent: tuple[str, ...] = ()  # ids of the last topics shown, newest first
+
+    def saw(self, topic_id: str) -> Profile:
+        """This profile after the topic ``topic_id`` was shown."""
+        recent = (topic_id, *(t for t in self.recent if t != topic_id))[:RECENT]
+        return self if recent == self.recent else replace(self, recent=recent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +119,9 @@ def _rows(buttons: Iterable[Button], per_row: int) -> tuple[tuple[Button, ...], 
 class Conversation:
     """Turns events of one person into replies; stateless apart from the profile passed in."""
 
-    def __init__(self, dialogue: Dialogue) -> None:
+    def __init__(self, dialogue: Dialogue, retention_days: int = 90) -> None:
         self.dialogue = dialogue
+        self.retention_days = retention_days  # how long a closed case's messages are kept (told in /privacy)
         self.knowledge = dialogue.knowledge
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -155,11 +165,20 @@ class Conversation:
 
     def privacy(self, lang: str | None) -> Reply:
         t = self._t(lang)
+        retention_days = self.retention_days
         text = "\n".join(
             [
-                t.gettext("Lotse stores only your language and your city."),
-                t.gettext("Your name and phone number are not stored. Your questions are not stored."),
+                t.gettext("Lotse stores your language, your city and the last three topics it showed you."),
+                t.gettext("Your name and phone number are not stored. Your questions to Lotse are not stored."),
                 t.gettext("If you ask to talk to a person, I first show you what will be shared and ask you."),
+                t.ngettext(
+                    "What you send to the integration centre is kept while your case is open and deleted "
+                    "%(num)d day after it is closed.",
+                    "What you send to the integration centre is kept while your case is open and deleted "
+                    "%(num)d days after it is closed.",
+                    retention_days,
+                )
+                % {"num": retention_days},
                 t.gettext("/delete removes everything about you at once."),
             ]
         )
@@ -305,7 +324,7 @@ class Conversation:
         t = self._t(lang)
         if decision.kind in ("answer", "emergency") and decision.topic:
             reply = self.topic_reply(decision.topic, lang, profile.city, kind=decision.kind)
-            return Outcome(profile, (reply,), decision)
+            return Outcome(profile.saw(decision.topic), (reply,), decision)
         if decision.kind == "clarify":
             buttons: list[tuple[Button, ...]] = [
                 (Button(self.dialogue.title(c, lang), f"t:{c}"),) for c in decision.candidates
@@ -329,7 +348,7 @@ class Conversation:
         if topic_id not in self.knowledge.topics:
             return Outcome(profile, (self.menu(profile.lang),))
         reply = self.topic_reply(topic_id, profile.lang, profile.city)
-        return Outcome(profile, (reply,))
+        return Outcome(profile.saw(topic_id), (reply,))
 
     def on_feedback(self, profile: Profile, topic_id: str, helpful: bool) -> Outcome:
         """👍 or 👎 on an answer; 👎 offers a person."""
@@ -385,7 +404,9 @@ class Conversation:
     def confirm_delete(self, lang: str | None) -> Reply:
         t = self._t(lang)
         return Reply(
-            t.gettext("Delete everything Lotse stores about you (language and city)?"),
+            t.gettext(
+                "Delete everything Lotse stores about you (language, city and your messages to the integration centre)?"
+            ),
             buttons=((Button(t.gettext("Yes, delete"), "del:yes"), Button(t.gettext("No"), "del:no")),),
             direction=self._dir(lang),
             kind="delete",

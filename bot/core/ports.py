@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 from bot.core.conversation import Profile
+from bot.core.handoff import Delivery, OutboxItem, Status, Ticket
 
 
 class ProfileStore(Protocol):
@@ -35,3 +37,118 @@ class FeedbackStore(Protocol):
     async def record(self, topic: str, lang: str, helpful: bool) -> None: ...
 
     async def counts(self) -> dict[tuple[str, str], tuple[int, int]]: ...
+
+
+class TicketStore(Protocol):
+    """Handoff tickets and their outbox. Every ``change`` stores the ticket and its deliveries in one transaction."""
+
+    async def draft(
+        self,
+        *,
+        user_id: int,
+        centre_id: str,
+        chat_id: int,
+        lang: str,
+        city: str | None,
+        question: str,
+        candidates: tuple[str, ...],
+        shared_topics: tuple[str, ...],
+        now: float,
+    ) -> Ticket:
+        """A new unconfirmed request with a fresh case number (the person's earlier drafts are dropped)."""
+        ...
+
+    async def get(self, ticket_id: int) -> Ticket | None: ...
+
+    async def active(self, user_id: int) -> Ticket | None:
+        """The person's open or taken ticket."""
+        ...
+
+    async def reopenable(self, user_id: int, closed_since: float) -> Ticket | None:
+        """The person's latest ticket closed by staff at or after ``closed_since``."""
+        ...
+
+    async def by_thread(self, chat_id: int, thread_id: int) -> Ticket | None: ...
+
+    async def by_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        """The ticket whose card, or a relayed copy of whose messages, is ``message_id`` in ``chat_id``."""
+        ...
+
+    async def delivery_ticket(self, key: str) -> int | None:
+        """The ticket of the delivery with ``key`` (used to relay edits)."""
+        ...
+
+    async def change(
+        self,
+        ticket_id: int,
+        expect: Sequence[Status] | None,
+        changes: Mapping[str, Any],
+        deliveries: Callable[[Ticket], Sequence[Delivery]],
+        now: float,
+    ) -> Ticket | None:
+        """Apply ``changes`` if the ticket's status is in ``expect`` (any when None) and store its deliveries.
+
+        Returns the changed ticket, or None when the ticket does not exist or is in another status.
+        """
+        ...
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> int:
+        """Store deliveries, skipping keys already stored; returns how many were new."""
+        ...
+
+    async def discard(self, ticket_id: int, user_id: int) -> None:
+        """Delete an unconfirmed request."""
+        ...
+
+    async def erase(
+        self,
+        user_id: int,
+        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]],
+        now: float,
+    ) -> list[str]:
+        """Erase the texts of the person's tickets and their relay records; returns the case numbers."""
+        ...
+
+    async def active_in(self, chat_id: int) -> list[Ticket]:
+        """Open and taken tickets of a staff group, waiting longest first."""
+        ...
+
+    async def stats(self, chat_id: int, since: float) -> dict[str, Any]: ...
+
+    async def purge(self, closed_before: float, drafts_before: float, now: float) -> dict[str, int]:
+        """Retention: erase texts of tickets closed before ``closed_before`` and their relay records, delete
+        unconfirmed requests older than ``drafts_before`` and delivered outbox rows without a ticket."""
+        ...
+
+
+class Outbox(Protocol):
+    """The worker's view of the outbox."""
+
+    async def claim(self, now: float, lease: float, limit: int) -> list[OutboxItem]:
+        """For each destination its oldest undelivered item, if due and not leased by another worker."""
+        ...
+
+    async def delivered(self, item_id: int, chat_id: int | None, message_id: int | None, now: float) -> None:
+        """Mark an item sent (its text is dropped; the message id pair is kept for edits)."""
+        ...
+
+    async def retry(self, item_id: int, at: float, error: str) -> None: ...
+
+    async def postpone(self, item_id: int, at: float) -> None:
+        """Try again at ``at`` without counting a failed attempt (the group's message budget is used up)."""
+        ...
+
+    async def give_up(self, item_id: int, error: str, now: float) -> None: ...
+
+    async def sent_since(self, dest: str, since: float) -> list[float]:
+        """Times at which messages were sent to ``dest`` since ``since`` (for the 20-per-minute group limit)."""
+        ...
+
+    async def copy_of(self, key: str) -> tuple[int, int] | None:
+        """(chat id, message id) of what the delivery ``key`` produced."""
+        ...
+
+    async def set_place(self, ticket_id: int, *, thread_id: int | None = None, card_message_id: int | None = None,
+                        clear_thread: bool = False) -> None:  # fmt: skip
+        """Remember the ticket's forum topic and card message."""
+        ...

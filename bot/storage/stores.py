@@ -14,20 +14,24 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.conversation import Profile, Step
+from bot.core.conversation import STEPS, Profile, Step
 from bot.core.ports import Admission
 from bot.storage.tables import FeedbackRow, UserRow, _now
 
 T = TypeVar("T")
 
 
-def _profile(row: UserRow) -> Profile:
-    return Profile(row.user_id, row.lang, row.city, _step(row.step))
+def _profile(row: Any) -> Profile:
+    return Profile(row.user_id, row.lang, row.city, _step(row.step), _recent(row.recent))
 
 
 def _step(value: str) -> Step:
     """A stored onboarding step, or "language" for anything unknown."""
-    return value if value in ("language", "city", "ready") else "language"  # type: ignore[return-value]
+    return value if value in STEPS else "language"  # type: ignore[return-value]
+
+
+def _recent(value: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
 
 
 class SqlStores:
@@ -66,6 +70,7 @@ class SqlStores:
                 if row is None:
                     row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
                 row.lang, row.city, row.step = profile.lang, profile.city, profile.step
+                row.recent = ",".join(profile.recent)
                 row.updated_at = _now()
                 session.add(row)
                 try:
@@ -102,7 +107,9 @@ class SqlStores:
         def admit(engine: Engine) -> tuple[Admission, Profile | None]:
             # Runs once per message: plain SQL statements, no ORM objects.
             with engine.begin() as conn:
-                query = sa_select(c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step)
+                query = sa_select(
+                    c.user_id, c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step, c.recent
+                )
                 row = conn.execute(query.where(c.user_id == user_id).with_for_update()).first()
                 if row is None:
                     values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False}
@@ -119,7 +126,7 @@ class SqlStores:
                     verdict, warned = ("drop" if row.rate_warned else "warn"), True
                 changes = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
                 conn.execute(update(users).where(c.user_id == user_id).values(**changes))
-                return verdict, Profile(user_id, row.lang, row.city, _step(row.step))
+                return verdict, _profile(row)
 
         if self._inline:
             return work()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -21,6 +21,7 @@ class UserRow(SQLModel, table=True):
     lang: str | None = Field(default=None, max_length=8)
     city: str | None = Field(default=None, max_length=64)
     step: str = Field(default="language", max_length=16)
+    recent: str = Field(default="", max_length=200)  # ids of the last topics shown, comma-separated
     rate_tokens: float = Field(default=0.0)
     rate_updated: float = Field(default=0.0)
     rate_warned: bool = Field(default=False)
@@ -37,3 +38,79 @@ class FeedbackRow(SQLModel, table=True):
     lang: str = Field(primary_key=True, max_length=8)
     up: int = Field(default=0)
     down: int = Field(default=0)
+
+
+class TicketRow(SQLModel, table=True):
+    """A handoff request. ``question`` and ``first_name`` are erased by /delete and after the retention period."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # At most one open or taken ticket per person, whatever several bot processes do at the same time.
+        Index(
+            "ix_tickets_one_active",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'taken')"),
+            postgresql_where=text("status IN ('open', 'taken')"),
+        ),
+        Index("ix_tickets_thread", "chat_id", "thread_id"),
+        Index("ix_tickets_user_status", "user_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_no: str = Field(max_length=8, unique=True)
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    centre_id: str = Field(max_length=64)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lang: str = Field(max_length=8)
+    city: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="draft", max_length=16)
+    version: int = Field(default=0)
+    urgent: bool = Field(default=False)
+    blocked: bool = Field(default=False)
+    question: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    first_name: str | None = Field(default=None, max_length=64)
+    candidates: str = Field(default="", max_length=200)
+    shared_topics: str = Field(default="", max_length=200)
+    thread_id: int | None = Field(default=None)
+    card_message_id: int | None = Field(default=None)
+    taken_by: str | None = Field(default=None, max_length=64)
+    closed_by: str | None = Field(default=None, max_length=8)
+    created_at: float = Field(default=0.0)
+    opened_at: float | None = Field(default=None)
+    first_reply_at: float | None = Field(default=None)
+    closed_at: float | None = Field(default=None)
+    purged_at: float | None = Field(default=None)
+
+
+class OutboxRow(SQLModel, table=True):
+    """Something to send; delivered in ``id`` order per destination by the outbox worker, retried with backoff.
+
+    After delivery the payload (which may hold message text) is dropped; (``dst_chat``, ``dst_msg``) is kept so that
+    edits can be relayed, until the ticket is erased or purged.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "dest", "id"),
+        Index("ix_outbox_sent", "dest", "sent_at"),
+        Index("ix_outbox_copy", "dst_chat", "dst_msg"),
+        Index("ix_outbox_ticket", "ticket_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    dest: str = Field(max_length=80)
+    kind: str = Field(max_length=16)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    ticket_id: int | None = Field(default=None)
+    status: str = Field(default="pending", max_length=8)  # pending | sent | failed
+    attempts: int = Field(default=0)
+    next_at: float = Field(default=0.0)
+    lease_until: float = Field(default=0.0)
+    error: str | None = Field(default=None, max_length=200)
+    created_at: float = Field(default=0.0)
+    sent_at: float | None = Field(default=None)
+    dst_chat: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    dst_msg: int | None = Field(default=None)
+    weight: int = Field(default=1)  # how many messages this counts for in Telegram's per-group limit

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
-from dataclasses import dataclass
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
@@ -20,11 +26,25 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.handlers import admin, ask, guard, media, menu, onboarding
+from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.ordering import PerChatUpdateProcessor
+from bot.telegram.outbox import OutboxSettings, Worker
+from bot.telegram.polling import poll
 from bot.telegram.services import KEY, Services
+from bot.telegram.webapi import Hook, LibreTranslate
 
 log = logging.getLogger("lotse.telegram")
+WORKER = "lotse-outbox"
+
+
+@dataclass(slots=True)
+class OutboxOptions:
+    """The outbox store (the tickets' database) and where else deliveries go."""
+
+    store: Any = None  # SqlTickets: the Outbox port plus a ``wakeup`` hook
+    settings: OutboxSettings = field(default_factory=OutboxSettings)
+    hooks: Mapping[str, Hook] = field(default_factory=dict)
+    translator: LibreTranslate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +55,7 @@ class TelegramSettings:
     base_url: str
     base_file_url: str
     max_retries: int = 5
-    rate_limit: bool = True  # Telegram's limits (30/s overall, 20/min per group); off only in benchmarks
+    rate_limit: bool = True  # Telegram's limits (30/s overall; the outbox keeps 20/min per group); off in benchmarks
 
 
 def quiet_library_logs() -> None:
@@ -59,6 +79,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
     """The command menu in every interface language (language_code scope), English by default."""
     svc: Services = application.bot_data[KEY]
+    if WORKER in application.bot_data:
+        application.bot_data[WORKER].start()
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(retention, interval=3600, first=1, name="lotse-retention")
     conversation = svc.conversation
     await application.bot.set_my_commands([BotCommand(n, d) for n, d in conversation.commands("en")])
     for code in conversation.knowledge.languages:
@@ -66,7 +90,27 @@ async def set_commands(application: Application) -> None:  # type: ignore[type-a
         await application.bot.set_my_commands(commands, language_code=code)
 
 
-def build_application(settings: TelegramSettings, services: Services) -> Application:  # type: ignore[type-arg]
+async def stop_worker(application: Application) -> None:  # type: ignore[type-arg]
+    """Let the outbox worker finish the item in hand."""
+    worker: Worker | None = application.bot_data.get(WORKER)
+    if worker is not None:
+        await worker.stop()
+
+
+async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hourly: erase closed cases' texts after the retention period, drop unconfirmed requests (see Handoff.purge)."""
+    handoff = context.application.bot_data[KEY].handoff
+    if handoff is not None:
+        counts = await handoff.purge(time.time())
+        if any(counts.values()):
+            log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def build_application(
+    settings: TelegramSettings,
+    services: Services,
+    outbox: OutboxOptions | None = None,
+) -> Application:  # type: ignore[type-arg]
     """The Application with all Lotse handlers; ``services`` carry the conversation and the stores."""
     builder = (
         ApplicationBuilder()
@@ -74,12 +118,28 @@ def build_application(settings: TelegramSettings, services: Services) -> Applica
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .post_init(set_commands)
+        .post_stop(stop_worker)
         .concurrent_updates(PerChatUpdateProcessor())
     )
     if settings.rate_limit:
-        builder.rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
+        # Everything for staff groups goes through the outbox, which keeps Telegram's 20 messages a minute per
+        # group across processes; the limiter keeps the overall 30 per second.
+        builder.rate_limiter(AIORateLimiter(max_retries=settings.max_retries, group_max_rate=0))
     application = builder.build()
     application.bot_data[KEY] = services
+    if services.handoff is not None:
+        options = outbox or OutboxOptions()
+        worker = Worker(
+            application.bot,
+            services.handoff,
+            options.store,
+            options.settings,
+            clock=services.clock,
+            hooks=options.hooks,
+            translator=options.translator,
+        )
+        options.store.wakeup = worker.wake
+        application.bot_data[WORKER] = worker
     private = filters.ChatType.PRIVATE
     admins = filters.User(user_id=list(services.admin_ids), allow_empty=False)
     application.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -93,12 +153,14 @@ def build_application(settings: TelegramSettings, services: Services) -> Applica
             CommandHandler("menu", menu.menu, filters=private),
             CommandHandler("help", menu.help_command, filters=private),
             CommandHandler("privacy", menu.privacy, filters=private),
-            CommandHandler("human", ask.human, filters=private),
+            CommandHandler("human", handoff.human, filters=private),
+            CommandHandler("end", handoff.end, filters=private),
             CommandHandler("delete", ask.delete, filters=private),
             CallbackQueryHandler(onboarding.chosen, pattern=r"^(lang|city):"),
             CallbackQueryHandler(menu.menu, pattern=r"^menu$"),
             CallbackQueryHandler(menu.button, pattern=r"^(cat|t|fb):"),
-            CallbackQueryHandler(ask.human, pattern=r"^human$"),
+            CallbackQueryHandler(handoff.human, pattern=r"^human$"),
+            CallbackQueryHandler(handoff.consent, pattern=r"^ho:"),
             CallbackQueryHandler(ask.delete, pattern=r"^del:"),
             MessageHandler(private & filters.LOCATION, onboarding.location),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, ask.text),
@@ -106,13 +168,46 @@ def build_application(settings: TelegramSettings, services: Services) -> Applica
             MessageHandler(private & ~filters.TEXT & ~filters.LOCATION, media.media),
         ]
     )
+    if services.staff_chat_ids:
+        groups = filters.Chat(chat_id=list(services.staff_chat_ids))
+        commands = ["tickets", "stats", "send", "tr", "take", "close", "urgent", "reopen"]
+        content = filters.TEXT | filters.PHOTO | filters.Document.ALL | filters.VOICE
+        application.add_handlers(
+            [
+                CallbackQueryHandler(staff.button, pattern=r"^tk:"),
+                CommandHandler(commands, staff.command, filters=groups),
+                MessageHandler(groups & content & ~filters.COMMAND, staff.relay),
+            ]
+        )
     application.add_error_handler(on_error)
     return application
 
 
 def run_polling(application: Application) -> None:  # type: ignore[type-arg]
-    """Serve with long polling until interrupted."""
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    """Serve with long polling until SIGINT or SIGTERM; an update is confirmed only after it was processed."""
+    asyncio.run(serve(application))
+
+
+async def serve(application: Application, stop: asyncio.Event | None = None) -> None:  # type: ignore[type-arg]
+    """Start, poll until ``stop`` (or a signal), stop: the lifecycle PTB's ``run_polling`` has, with our poller."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        try:
+            await poll(application, stop)
+        finally:
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+    finally:
+        await application.shutdown()
 
 
 def webhook_options(url: str, listen: str, port: int, secret: str | None) -> dict[str, object]:

@@ -13,6 +13,7 @@ from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import Conversation, Outcome, Profile, Reply
+from bot.core.handoff import Handoff
 from bot.core.ports import FeedbackStore, FloodGate, ProfileStore
 from bot.telegram.keyboards import markup
 from bot.telegram.render import to_html
@@ -32,6 +33,7 @@ class Services:
     staff_chat_ids: frozenset[int] = frozenset()
     admin_ids: frozenset[int] = frozenset()
     clock: Callable[[], float] = field(default=time.time)
+    handoff: Handoff | None = None  # None without LOTSE_CENTRES: "talk to a person" shows contacts instead
     # Profiles read by the guard for the update being processed (by update id); dropped when the update is done.
     preloaded: dict[int, Profile | None] = field(default_factory=dict)
 

@@ -1,21 +1,72 @@
-"""End-to-end harness: the real Application polling a fake Bot API on 127.0.0.1, with a SQLite file database."""
+"""End-to-end harness: the real Application polling a fake Bot API on 127.0.0.1, with a SQLite file database.
+
+The bot polls with Lotse's own poller (an update is confirmed only after it was processed) and runs its outbox
+worker, exactly as ``python -m bot run`` does. With ``centres`` the handoff is on, with a staff forum supergroup.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.core.centres import Centre, Centres
 from bot.core.conversation import Conversation
 from bot.core.dialogue import Dialogue
+from bot.core.handoff import Handoff, HandoffSettings
 from bot.storage.engine import make_engine, migrate
 from bot.storage.stores import SqlStores
-from bot.telegram.app import TelegramSettings, build_application
+from bot.storage.tickets import SqlTickets
+from bot.telegram.app import OutboxOptions, TelegramSettings, build_application, stop_worker
+from bot.telegram.outbox import OutboxSettings
+from bot.telegram.polling import poll
 from bot.telegram.services import Services
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+from bot.telegram.webapi import Hook, LibreTranslate
+from tests.e2e.fake_telegram import FakeStaff, FakeTelegram, FakeUser
+
+STAFF_GROUP = -1001000000001
+ALWAYS_OPEN = {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def centres(
+    chat_id: int = STAFF_GROUP, hours: dict[str, str] | None = None, webhook: dict[str, str] | None = None
+) -> Centres:
+    centre = Centre.model_validate(
+        {
+            "id": "ki-koeln",
+            "name": "Kommunales Integrationszentrum Köln",
+            "cities": ["*"],
+            "chat_id": chat_id,
+            "hours": ALWAYS_OPEN if hours is None else hours,
+            "languages": ["de", "en"],
+            "webhook": webhook,
+        }
+    )
+    return Centres({centre.id: centre})
+
+
+@dataclass
+class Options:
+    """How the bot under test is configured."""
+
+    centres: Centres | None = None
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    outbox: OutboxSettings = field(default_factory=lambda: OutboxSettings(poll=0.2))
+    hooks: dict[str, Hook] = field(default_factory=dict)
+    translator: LibreTranslate | None = None
+    admin_ids: frozenset[int] = frozenset()
+    clock: Any = None
+
+
+@dataclass
+class Running:
+    app: Any
+    stop: asyncio.Event
+    task: asyncio.Task[None]
 
 
 @dataclass
@@ -23,63 +74,102 @@ class Lotse:
     """A running bot and its fake Telegram."""
 
     server: FakeTelegram
-    app: Any
+    running: Running
     stores: SqlStores
+    tickets: SqlTickets
     db_url: str
     dialogue: Dialogue
+    options: Options
+
+    @property
+    def app(self) -> Any:
+        return self.running.app
 
     def user(self, user_id: int, language_code: str | None = "en", first_name: str = "Amal") -> FakeUser:
         return FakeUser(self.server, user_id, first_name=first_name, language_code=language_code)
 
-    async def restart(self, admin_ids: frozenset[int] = frozenset()) -> None:
+    def staff(self, user_id: int = 9001, first_name: str = "Petra", chat_id: int = STAFF_GROUP) -> FakeStaff:
+        return FakeStaff(self.server, user_id, chat_id, first_name=first_name)
+
+    async def restart(self, admin_ids: frozenset[int] | None = None, **changes: Any) -> None:
         """Stop the bot process and start a new one on the same database (nothing kept in memory)."""
-        await stop_app(self.app)
-        self.stores = SqlStores(make_engine(self.db_url))
-        self.app = await start_app(self.server, self.stores, self.dialogue, admin_ids=admin_ids)
+        await stop_app(self.running)
+        if admin_ids is not None:
+            self.options.admin_ids = admin_ids
+        for name, value in changes.items():
+            setattr(self.options, name, value)
+        engine = make_engine(self.db_url)
+        self.stores, self.tickets = SqlStores(engine), SqlTickets(engine)
+        self.running = await start_app(self.server, self.stores, self.tickets, self.dialogue, self.options)
 
 
 async def start_app(
-    server: FakeTelegram,
-    stores: SqlStores,
-    dialogue: Dialogue,
-    clock: Any = None,
-    admin_ids: frozenset[int] = frozenset(),
-) -> Any:
-    services = Services(Conversation(dialogue), stores, stores, stores, admin_ids=admin_ids)
-    if clock is not None:
-        services.clock = clock
+    server: FakeTelegram, stores: SqlStores, tickets: SqlTickets, dialogue: Dialogue, options: Options
+) -> Running:
+    conversation = Conversation(dialogue, retention_days=options.handoff.retention_days)
+    handoff = None
+    if options.centres is not None:
+        handoff = Handoff(conversation, options.centres, tickets, options.handoff, options.translator is not None)
+    services = Services(
+        conversation,
+        stores,
+        stores,
+        stores,
+        admin_ids=options.admin_ids,
+        staff_chat_ids=options.centres.staff_chat_ids if options.centres else frozenset(),
+        handoff=handoff,
+    )
+    if options.clock is not None:
+        services.clock = options.clock
     settings = TelegramSettings(server.token, server.base_url, server.base_file_url, max_retries=5)
-    app = build_application(settings, services)
+    outbox = OutboxOptions(tickets, options.outbox, options.hooks, options.translator)
+    app = build_application(settings, services, outbox)
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "edited_message",
-                                                                                   "callback_query"])  # fmt: skip
-    return app
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(app, stop, timeout=1, allowed_updates=["message", "edited_message",
+                                                                          "callback_query"]))  # fmt: skip
+    return Running(app, stop, task)
 
 
-async def stop_app(app: Any) -> None:
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+async def stop_app(running: Running) -> None:
+    running.stop.set()
+    await running.task
+    app = running.app
     if app.running:
         await app.stop()
+    await stop_worker(app)
     await app.shutdown()
+
+
+async def _lotse(tmp_path: Path, dialogue: Dialogue, options: Options) -> AsyncIterator[Lotse]:
+    server = FakeTelegram()
+    await server.start()
+    server.forums.add(STAFF_GROUP)
+    db_url = f"sqlite:///{tmp_path / 'lotse.db'}"
+    engine = make_engine(db_url)
+    migrate(engine)
+    stores, tickets = SqlStores(engine), SqlTickets(engine)
+    running = await start_app(server, stores, tickets, dialogue, options)
+    harness = Lotse(server, running, stores, tickets, db_url, dialogue, options)
+    try:
+        yield harness
+    finally:
+        await stop_app(harness.running)
+        await server.stop()
 
 
 @pytest.fixture
 async def lotse(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lotse]:
-    server = FakeTelegram()
-    await server.start()
-    db_url = f"sqlite:///{tmp_path / 'lotse.db'}"
-    engine = make_engine(db_url)
-    migrate(engine)
-    stores = SqlStores(engine)
-    app = await start_app(server, stores, dialogue)
-    harness = Lotse(server, app, stores, db_url, dialogue)
-    try:
+    """Lotse without handoff configuration (LOTSE_CENTRES unset)."""
+    async for harness in _lotse(tmp_path, dialogue, Options()):
         yield harness
-    finally:
-        await stop_app(harness.app)
-        await server.stop()
+
+
+@pytest.fixture
+async def desk(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lotse]:
+    """Lotse with one always-open centre for every city and its staff forum supergroup."""
+    async for harness in _lotse(tmp_path, dialogue, Options(centres=centres())):
+        yield harness

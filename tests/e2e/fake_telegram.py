@@ -26,9 +26,10 @@ ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a",
                 "blockquote", "span", "tg-emoji"}  # fmt: skip
 _TAG = re.compile(r"<(/?)([a-z-]+)([^<>]*)>")
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
-INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "cache_time"}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "cache_time", "message_thread_id"}
 JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters",
-               "entities"}  # fmt: skip
+               "entities", "reaction", "caption_entities"}  # fmt: skip
+MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
 
 
 class ApiError(Exception):
@@ -88,6 +89,12 @@ class Sent:
     reply_markup: dict[str, Any] | None
     received: float = field(default_factory=time.perf_counter)
     received_at: float = field(default_factory=time.time)  # wall clock, comparable across processes
+    thread_id: int | None = None
+    reply_to: int | None = None
+    media: str | None = None  # photo | document | voice
+    file_id: str | None = None
+    edits: int = 0
+    deleted: bool = False
 
     @property
     def text(self) -> str:
@@ -120,6 +127,12 @@ class FakeTelegram:
     throttled: int = 0
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     webhook: tuple[str, str | None] | None = None
+    forums: set[int] = field(default_factory=set)  # supergroups with forum topics
+    members: dict[int, set[int]] = field(default_factory=dict)  # group -> user ids of its members
+    topics: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)  # group -> thread id -> topic
+    reactions: list[tuple[int, int, str]] = field(default_factory=list)
+    throttle_chats: dict[int, int] = field(default_factory=dict)  # chat -> the next N sends there answer 429
+    service_messages: list[tuple[int, float]] = field(default_factory=list)  # (group, time): topic created
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -255,6 +268,10 @@ class FakeTelegram:
         return True
 
     def _check_send(self, chat_id: int) -> None:
+        if self.throttle_chats.get(chat_id, 0) > 0:
+            self.throttle_chats[chat_id] -= 1
+            self.throttled += 1
+            raise ApiError(429, f"Too Many Requests: retry after {self.retry_after}", retry_after=self.retry_after)
         if self.throttle > 0:
             self.throttle -= 1
             self.throttled += 1
@@ -272,7 +289,43 @@ class FakeTelegram:
                 if not button.get("text"):
                     raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
 
-    async def api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _chat_json(self, chat_id: int) -> dict[str, Any]:
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": "User"}
+        return {"id": chat_id, "type": "supergroup", "title": "Staff", "is_forum": chat_id in self.forums}
+
+    def _place(self, chat_id: int, params: dict[str, Any]) -> tuple[int | None, int | None]:
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            if chat_id not in self.forums or int(thread) not in self.topics.get(chat_id, {}):
+                raise ApiError(400, "Bad Request: message thread not found")
+            thread = int(thread)
+        reply = params.get("reply_parameters") or {}
+        return thread, reply.get("message_id")
+
+    async def _record(self, sent: Sent) -> dict[str, Any]:
+        async with self._new_sent:
+            self.sent.append(sent)
+            self._new_sent.notify_all()
+        result: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self._chat_json(sent.chat_id),
+            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Lotse"},
+        }
+        if sent.thread_id is not None:
+            result["message_thread_id"] = sent.thread_id
+            result["is_topic_message"] = True
+        if sent.media is None:
+            result["text"] = sent.visible
+        else:
+            file = {"file_id": sent.file_id, "file_unique_id": sent.file_id}
+            result[sent.media] = [{**file, "width": 1, "height": 1}] if sent.media == "photo" else (
+                {**file, "duration": 1} if sent.media == "voice" else file)  # fmt: skip
+            result["caption"] = sent.visible
+        return result
+
+    async def api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - Bot API name
         chat_id = int(params["chat_id"])
         self._check_send(chat_id)
         raw = str(params.get("text") or "")
@@ -284,18 +337,113 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message is too long")
         markup = params.get("reply_markup")
         self._check_markup(markup)
-        message_id = next(self._message_ids)
-        sent = Sent(chat_id, message_id, visible, raw, mode, markup)
-        async with self._new_sent:
-            self.sent.append(sent)
-            self._new_sent.notify_all()
-        return {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
-            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Lotse"},
-            "text": visible,
-        }
+        thread, reply_to = self._place(chat_id, params)
+        sent = Sent(chat_id, next(self._message_ids), visible, raw, mode, markup, thread_id=thread, reply_to=reply_to)
+        return await self._record(sent)
+
+    async def _send_media(self, media: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        self._check_send(chat_id)
+        raw = str(params.get("caption") or "")
+        mode = params.get("parse_mode")
+        visible = parse_html(raw) if mode == "HTML" else raw
+        if utf16_len(visible) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        thread, reply_to = self._place(chat_id, params)
+        file_id = str(params.get(media) or "")
+        if not file_id:
+            raise ApiError(400, f"Bad Request: there is no {media} in the request")
+        sent = Sent(chat_id, next(self._message_ids), visible, raw, mode, None, thread_id=thread, reply_to=reply_to,
+                    media=media, file_id=file_id)  # fmt: skip
+        return await self._record(sent)
+
+    async def api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return await self._send_media("photo", params)
+
+    async def api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return await self._send_media("document", params)
+
+    async def api_sendVoice(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return await self._send_media("voice", params)
+
+    def _message(self, params: dict[str, Any]) -> Sent:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.message_id == message_id and not sent.deleted:
+                return sent
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    async def api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        sent = self._message(params)
+        if sent.media is not None:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        raw = str(params.get("text") or "")
+        visible = parse_html(raw) if params.get("parse_mode") == "HTML" else raw
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if visible == sent.visible and markup == sent.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        sent.visible, sent.raw, sent.reply_markup, sent.edits = visible, raw, markup, sent.edits + 1
+        return {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat_json(sent.chat_id),
+                "text": visible}  # fmt: skip
+
+    async def api_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        sent = self._message(params)
+        raw = str(params.get("caption") or "")
+        sent.visible = parse_html(raw) if params.get("parse_mode") == "HTML" else raw
+        sent.raw, sent.edits = raw, sent.edits + 1
+        return {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat_json(sent.chat_id)}
+
+    async def api_deleteMessage(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        sent = self._message(params)
+        sent.deleted = True
+        return True
+
+    async def api_setMessageReaction(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        for reaction in params.get("reaction") or []:
+            self.reactions.append((int(params["chat_id"]), int(params["message_id"]), str(reaction.get("emoji"))))
+        return True
+
+    async def api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = int(params["chat_id"])
+        gifts = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+                 "premium_subscription": False, "gifts_from_channels": False}  # fmt: skip
+        return {**self._chat_json(chat_id), "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": gifts}  # fmt: skip
+
+    async def api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        status = "member" if user_id in self.members.get(chat_id, set()) else "left"
+        return {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "Staff"}}
+
+    async def api_createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = int(params["chat_id"])
+        if chat_id not in self.forums:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        self._check_send(chat_id)
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+        thread = next(self._message_ids)  # a topic's id is the id of its creation service message
+        self.topics.setdefault(chat_id, {})[thread] = {"name": name, "closed": False}
+        self.service_messages.append((chat_id, time.time()))
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
+
+    async def _topic_state(self, params: dict[str, Any], closed: bool) -> bool:
+        chat_id, thread = int(params["chat_id"]), int(params["message_thread_id"])
+        topic = self.topics.get(chat_id, {}).get(thread)
+        if topic is None:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if topic["closed"] == closed:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        topic["closed"] = closed
+        return True
+
+    async def api_closeForumTopic(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        return await self._topic_state(params, True)
+
+    async def api_reopenForumTopic(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        return await self._topic_state(params, False)
 
     # -- for tests ----------------------------------------------------------------------------------------------
 
@@ -355,16 +503,22 @@ class FakeUser:
         return {"message_id": next(self.server._message_ids), "date": int(time.time()), "chat": self._chat(),
                 "from": self._who(), **content}  # fmt: skip
 
-    def push_text(self, text: str, *, edited: bool = False, forwarded: bool = False) -> None:
+    def push_text(
+        self, text: str, *, edited: bool = False, forwarded: bool = False, message_id: int | None = None
+    ) -> int:
+        """Push a text message (or an edit of ``message_id``); returns its message id."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         if forwarded:
             content["forward_origin"] = {"type": "hidden_user", "date": int(time.time()), "sender_user_name": "X"}
         message = self._message(**content)
+        if message_id is not None:
+            message["message_id"] = message_id
         if edited:
             message["edit_date"] = int(time.time())
         self.server.push({"edited_message" if edited else "message": message})
+        return int(message["message_id"])
 
     async def _replies(self, expect: int, quiet: float = 0.3, timeout: float = 10.0) -> list[Sent]:
         chat = self.id if self.chat_type == "private" else int(self.chat_id or 0)
@@ -401,6 +555,71 @@ class FakeUser:
                     self.server.push({"callback_query": query})
                     return await self._replies(expect)
         raise AssertionError(f"no button {label!r}; buttons: {self.last_buttons()}")
+
+
+@dataclass
+class FakeStaff:
+    """A member of a staff supergroup: writes in forum topics or replies, taps ticket buttons, sends commands."""
+
+    server: FakeTelegram
+    id: int
+    chat_id: int
+    first_name: str = "Petra"
+
+    def __post_init__(self) -> None:
+        self.server.members.setdefault(self.chat_id, set()).add(self.id)
+
+    def _who(self) -> dict[str, Any]:
+        return {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": "de"}
+
+    def _message(self, thread: int | None, reply_to: int | None, **content: Any) -> dict[str, Any]:
+        chat = {
+            "id": self.chat_id,
+            "type": "supergroup",
+            "title": "Staff",
+            "is_forum": self.chat_id in self.server.forums,
+        }
+        message: dict[str, Any] = {"message_id": next(self.server._message_ids), "date": int(time.time()),
+                                   "chat": chat, "from": self._who(), **content}  # fmt: skip
+        if thread is not None:
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
+        replied = reply_to if reply_to is not None else thread  # in a topic, Telegram sets the topic's first message
+        if replied is not None:
+            message["reply_to_message"] = {"message_id": replied, "date": int(time.time()), "chat": chat}
+        return message
+
+    def write(self, text: str, *, thread: int | None = None, reply_to: int | None = None) -> int:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        message = self._message(thread, reply_to, **content)
+        self.server.push({"message": message})
+        return int(message["message_id"])
+
+    def send_photo(self, file_id: str, caption: str, *, thread: int | None = None) -> int:
+        photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 10, "height": 10}]
+        message = self._message(thread, None, photo=photo, caption=caption)
+        self.server.push({"message": message})
+        return int(message["message_id"])
+
+    def edit(self, message_id: int, text: str, *, thread: int | None = None) -> None:
+        message = self._message(thread, None, text=text)
+        message["message_id"] = message_id
+        message["edit_date"] = int(time.time())
+        self.server.push({"edited_message": message})
+
+    def tap(self, sent: Sent, label: str) -> None:
+        """Tap a button (by label or its beginning) on a message the bot sent to the group."""
+        for text, data in sent.buttons:
+            if text.startswith(label) or data == label:
+                chat = {"id": self.chat_id, "type": "supergroup", "title": "Staff"}
+                query = {"id": str(next(self.server._update_ids)), "from": self._who(), "chat_instance": "2",
+                         "data": data, "message": {"message_id": sent.message_id, "date": int(time.time()),
+                                                   "chat": chat, "text": sent.text}}  # fmt: skip
+                self.server.push({"callback_query": query})
+                return
+        raise AssertionError(f"no button {label!r} on {sent.buttons}")
 
 
 async def _serve(port: int) -> None:

@@ -1,4 +1,4 @@
-"""Questions in free text (also edited and forwarded ones) and the way to a person."""
+"""Questions in free text (also edited and forwarded ones), follow-ups in an open case, and /delete."""
 
 from __future__ import annotations
 
@@ -6,32 +6,38 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import Outcome
+from bot.telegram.handlers.handoff import request
 from bot.telegram.services import apply, load_profile, send, services
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any text goes to the core decision; emergencies are answered before anything else."""
+    """Text goes to an open case, or to the core decision; emergencies are answered before anything else."""
     message = update.effective_message
     assert message is not None and message.text is not None
+    svc = services(context)
     profile = await load_profile(update, context)
-    conversation = services(context).conversation
-    outcome = conversation.on_text(profile, message.text)
+    handoff = svc.handoff
+    if handoff is not None:
+        if update.edited_message is not None:
+            edited = message.edit_date.timestamp() if message.edit_date else svc.clock()
+            if await handoff.on_edit(profile, message.text, message.message_id, edited):
+                return
+        user = update.effective_user
+        first_name = user.first_name if user is not None else None
+        relayed = await handoff.on_text(profile, message.text, message.message_id, first_name, svc.clock())
+        if relayed is not None:
+            await apply(update, context, relayed, before=profile)
+            return
+    outcome = svc.conversation.on_text(profile, message.text)
     if outcome.handoff:
-        outcome = conversation.on_human(outcome.profile)
+        outcome = await request(svc, outcome.profile)
     await apply(update, context, outcome, before=profile)
 
 
-async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/human or the "Talk to a person" button."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    profile = await load_profile(update, context)
-    await apply(update, context, services(context).conversation.on_human(profile))
-
-
 async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/delete asks to confirm; the ``del:yes`` button erases the profile."""
-    conversation = services(context).conversation
+    """/delete asks to confirm; the ``del:yes`` button erases the profile and the texts of the person's cases."""
+    svc = services(context)
+    conversation = svc.conversation
     query = update.callback_query
     if query is None:
         profile = await load_profile(update, context)
@@ -41,7 +47,10 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     profile = await load_profile(update, context)
     if query.data == "del:yes":
         assert update.effective_user is not None
-        await services(context).profiles.delete(update.effective_user.id)
+        user_id = update.effective_user.id
+        if svc.handoff is not None:
+            await svc.handoff.forget(user_id, svc.clock())
+        await svc.profiles.delete(user_id)
         await send(update, context, (conversation.deleted(profile.lang),))
     else:
         await apply(update, context, Outcome(profile, (conversation.kept(profile.lang),)))

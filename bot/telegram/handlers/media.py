@@ -27,7 +27,31 @@ def _kind(update: Update) -> MediaKind:
     return "other"
 
 
+def _file_id(update: Update) -> str | None:
+    message = update.effective_message
+    assert message is not None
+    if message.photo:
+        return message.photo[-1].file_id  # the largest size
+    if message.document:
+        return message.document.file_id
+    if message.voice:
+        return message.voice.file_id
+    return None
+
+
 async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Anything that is not text, a command or a location."""
+    """Anything that is not text, a command or a location; photos, documents and voice go to an open case."""
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
     profile = await load_profile(update, context)
-    await apply(update, context, services(context).conversation.on_media(profile, _kind(update)))
+    kind = _kind(update)
+    if svc.handoff is not None and update.edited_message is None:
+        media = "voice" if message.voice else kind
+        relayed = await svc.handoff.on_media(
+            profile, media, _file_id(update), message.caption, message.message_id, svc.clock()
+        )
+        if relayed is not None:
+            await apply(update, context, relayed, before=profile)
+            return
+    await apply(update, context, svc.conversation.on_media(profile, kind))

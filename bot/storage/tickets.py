@@ -1,0 +1,428 @@
+"""Tickets and the outbox (the core's :class:`~bot.core.ports.TicketStore` and :class:`~bot.core.ports.Outbox`).
+
+Plain SQL statements in short transactions. A ticket's change and the deliveries it causes are written in one
+transaction (a transactional outbox), so nothing is sent that was not stored and nothing stored is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Row, Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.handoff import ACTIVE, Delivery, OutboxItem, Status, Ticket, case_number, weight
+from bot.storage.tables import OutboxRow, TicketRow
+
+T = TypeVar("T")
+TICKETS: Table = TicketRow.__table__  # type: ignore[attr-defined]
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
+_T, _O = TICKETS.c, OUTBOX.c
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
+
+
+def _ticket(row: Row[Any] | Mapping[str, Any]) -> Ticket:
+    m: Mapping[str, Any] = row._mapping if isinstance(row, Row) else row  # type: ignore[assignment]
+    return Ticket(
+        id=m["id"],
+        case=m["case_no"],
+        user_id=m["user_id"],
+        centre_id=m["centre_id"],
+        chat_id=m["chat_id"],
+        lang=m["lang"],
+        city=m["city"],
+        status=m["status"],
+        version=m["version"],
+        urgent=bool(m["urgent"]),
+        question=m["question"],
+        first_name=m["first_name"],
+        candidates=_split(m["candidates"]),
+        shared_topics=_split(m["shared_topics"]),
+        thread_id=m["thread_id"],
+        card_message_id=m["card_message_id"],
+        taken_by=m["taken_by"],
+        closed_by=m["closed_by"],
+        blocked=bool(m["blocked"]),
+        created_at=m["created_at"],
+        opened_at=m["opened_at"],
+        first_reply_at=m["first_reply_at"],
+        closed_at=m["closed_at"],
+    )
+
+
+def _encode(changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(changes)
+    for name in ("candidates", "shared_topics"):
+        if name in out:
+            out[name] = ",".join(out[name])
+    return out
+
+
+class SqlTickets:
+    """Tickets and outbox in the bot's database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._inline = engine.dialect.name == "sqlite"
+        self.wakeup: Callable[[], None] = lambda: None  # set by the worker: new deliveries were stored
+
+    async def _tx(self, fn: Callable[[Connection], T]) -> T:
+        def work() -> T:
+            with self.engine.begin() as conn:
+                return fn(conn)
+
+        if self._inline:
+            return work()
+        return await asyncio.to_thread(work)
+
+    def _insert(self, conn: Connection, deliveries: Sequence[Delivery], now: float) -> int:
+        if not deliveries:
+            return 0
+        rows = [
+            {
+                "key": d.key,
+                "dest": d.dest,
+                "kind": d.kind,
+                "payload": json.dumps(dict(d.payload), ensure_ascii=False),
+                "ticket_id": d.ticket_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_at": 0.0,
+                "lease_until": 0.0,
+                "created_at": now,
+                "weight": weight(d.kind, d.dest),
+            }
+            for d in deliveries
+        ]
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+        new = 0
+        for row in rows:  # one by one: rowcount per row is reliable on both databases
+            new += conn.execute(statement, row).rowcount or 0
+        return new
+
+    # -- TicketStore ------------------------------------------------------------------------------------------
+
+    async def draft(
+        self,
+        *,
+        user_id: int,
+        centre_id: str,
+        chat_id: int,
+        lang: str,
+        city: str | None,
+        question: str,
+        candidates: tuple[str, ...],
+        shared_topics: tuple[str, ...],
+        now: float,
+    ) -> Ticket:
+        values = {
+            "user_id": user_id,
+            "centre_id": centre_id,
+            "chat_id": chat_id,
+            "lang": lang,
+            "city": city,
+            "status": "draft",
+            "version": 0,
+            "urgent": False,
+            "blocked": False,
+            "question": question,
+            "candidates": ",".join(candidates),
+            "shared_topics": ",".join(shared_topics),
+            "created_at": now,
+        }
+
+        def fn(conn: Connection) -> Ticket:
+            conn.execute(delete(TICKETS).where(_T.user_id == user_id, _T.status == "draft"))
+            case = case_number(secrets.randbelow)
+            while conn.execute(select(_T.id).where(_T.case_no == case)).first() is not None:
+                case = case_number(secrets.randbelow)  # taken: draw another one
+            new_id = conn.execute(insert(TICKETS).values(case_no=case, **values)).inserted_primary_key
+            assert new_id is not None
+            return _ticket(conn.execute(select(TICKETS).where(_T.id == new_id[0])).one())
+
+        for attempt in range(3):
+            try:
+                return await self._tx(fn)
+            except IntegrityError:  # another process drew the same case number at the same moment
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        def fn(conn: Connection) -> Ticket | None:
+            row = conn.execute(select(TICKETS).where(_T.id == ticket_id)).first()
+            return None if row is None else _ticket(row)
+
+        return await self._tx(fn)
+
+    async def active(self, user_id: int) -> Ticket | None:
+        def fn(conn: Connection) -> Ticket | None:
+            row = conn.execute(select(TICKETS).where(_T.user_id == user_id, _T.status.in_(ACTIVE))).first()
+            return None if row is None else _ticket(row)
+
+        return await self._tx(fn)
+
+    async def reopenable(self, user_id: int, closed_since: float) -> Ticket | None:
+        def fn(conn: Connection) -> Ticket | None:
+            query = (
+                select(TICKETS)
+                .where(_T.user_id == user_id, _T.status == "closed", _T.closed_by == "staff")
+                .where(_T.closed_at >= closed_since)
+                .order_by(_T.closed_at.desc())
+            )
+            row = conn.execute(query).first()
+            return None if row is None else _ticket(row)
+
+        return await self._tx(fn)
+
+    async def by_thread(self, chat_id: int, thread_id: int) -> Ticket | None:
+        def fn(conn: Connection) -> Ticket | None:
+            row = conn.execute(select(TICKETS).where(_T.chat_id == chat_id, _T.thread_id == thread_id)).first()
+            return None if row is None else _ticket(row)
+
+        return await self._tx(fn)
+
+    async def by_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        def fn(conn: Connection) -> Ticket | None:
+            row = conn.execute(select(TICKETS).where(_T.chat_id == chat_id, _T.card_message_id == message_id)).first()
+            if row is None:
+                ticket_id = conn.execute(
+                    select(_O.ticket_id).where(_O.dst_chat == chat_id, _O.dst_msg == message_id)
+                ).scalar()
+                if ticket_id is None:
+                    return None
+                row = conn.execute(select(TICKETS).where(_T.id == ticket_id)).first()
+            return None if row is None else _ticket(row)
+
+        return await self._tx(fn)
+
+    async def delivery_ticket(self, key: str) -> int | None:
+        def fn(conn: Connection) -> int | None:
+            value = conn.execute(select(_O.ticket_id).where(_O.key == key)).scalar()
+            return None if value is None else int(value)
+
+        return await self._tx(fn)
+
+    async def change(
+        self,
+        ticket_id: int,
+        expect: Sequence[Status] | None,
+        changes: Mapping[str, Any],
+        deliveries: Callable[[Ticket], Sequence[Delivery]],
+        now: float,
+    ) -> Ticket | None:
+        def fn(conn: Connection) -> Ticket | None:
+            row = conn.execute(select(TICKETS).where(_T.id == ticket_id).with_for_update()).first()
+            if row is None or (expect is not None and row.status not in expect):
+                return None
+            values = {**_encode(changes), "version": row.version + 1}
+            conn.execute(update(TICKETS).where(_T.id == ticket_id).values(values))
+            ticket = _ticket({**row._mapping, **values})
+            self._insert(conn, deliveries(ticket), now)
+            return ticket
+
+        try:
+            ticket = await self._tx(fn)
+        except IntegrityError:  # a second active ticket for the same person (two confirmations at once)
+            return None
+        self.wakeup()
+        return ticket
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> int:
+        new = await self._tx(lambda conn: self._insert(conn, deliveries, time.time()))
+        self.wakeup()
+        return new
+
+    async def discard(self, ticket_id: int, user_id: int) -> None:
+        def fn(conn: Connection) -> None:
+            conn.execute(delete(TICKETS).where(_T.id == ticket_id, _T.user_id == user_id, _T.status == "draft"))
+
+        await self._tx(fn)
+
+    async def erase(
+        self,
+        user_id: int,
+        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]],
+        now: float,
+    ) -> list[str]:
+        def fn(conn: Connection) -> list[str]:
+            conn.execute(delete(TICKETS).where(_T.user_id == user_id, _T.status == "draft"))
+            rows = conn.execute(select(TICKETS).where(_T.user_id == user_id).with_for_update()).all()
+            cases = []
+            for row in rows:
+                copies = conn.execute(
+                    select(_O.dst_chat, _O.dst_msg)
+                    .where(_O.ticket_id == row.id, _O.key.startswith("u:"), _O.dst_chat == row.chat_id)
+                    .where(_O.dst_msg.is_not(None))
+                ).all()
+                values = {
+                    "status": "deleted",
+                    "user_id": None,
+                    "question": None,
+                    "first_name": None,
+                    "candidates": "",
+                    "shared_topics": "",
+                    "version": row.version + 1,
+                    "closed_at": row.closed_at or now,
+                    "purged_at": now,
+                }
+                conn.execute(update(TICKETS).where(_T.id == row.id).values(values))
+                conn.execute(delete(OUTBOX).where(_O.ticket_id == row.id))
+                ticket = _ticket({**row._mapping, **values})
+                self._insert(conn, deliveries(ticket, [(int(c), int(m)) for c, m in copies]), now)
+                cases.append(ticket.case)
+            return cases
+
+        cases = await self._tx(fn)
+        self.wakeup()
+        return cases
+
+    async def active_in(self, chat_id: int) -> list[Ticket]:
+        def fn(conn: Connection) -> list[Ticket]:
+            query = select(TICKETS).where(_T.chat_id == chat_id, _T.status.in_(ACTIVE)).order_by(_T.opened_at, _T.id)
+            return [_ticket(row) for row in conn.execute(query)]
+
+        return await self._tx(fn)
+
+    async def stats(self, chat_id: int, since: float) -> dict[str, Any]:
+        def fn(conn: Connection) -> dict[str, Any]:
+            query = select(_T.status, _T.urgent, _T.blocked, _T.lang, _T.opened_at, _T.first_reply_at).where(
+                _T.chat_id == chat_id, _T.status != "draft", _T.created_at >= since
+            )
+            rows = conn.execute(query).all()
+            out: dict[str, Any] = {"total": len(rows), "urgent": 0, "blocked": 0}
+            langs: dict[str, int] = {}
+            waits = []
+            for row in rows:
+                out[row.status] = out.get(row.status, 0) + 1
+                out["urgent"] += int(bool(row.urgent))
+                out["blocked"] += int(bool(row.blocked))
+                langs[row.lang] = langs.get(row.lang, 0) + 1
+                if row.first_reply_at is not None and row.opened_at is not None:
+                    waits.append(row.first_reply_at - row.opened_at)
+            out["languages"] = dict(sorted(langs.items(), key=lambda kv: -kv[1]))
+            out["median_first_reply"] = statistics.median(waits) if waits else None
+            return out
+
+        return await self._tx(fn)
+
+    async def purge(self, closed_before: float, drafts_before: float, now: float) -> dict[str, int]:
+        def fn(conn: Connection) -> dict[str, int]:
+            old = (
+                select(_T.id)
+                .where(_T.status == "closed", _T.closed_at < closed_before, _T.purged_at.is_(None))
+                .scalar_subquery()
+            )
+            relays = conn.execute(delete(OUTBOX).where(_O.ticket_id.in_(old))).rowcount or 0
+            erased = {"question": None, "first_name": None, "candidates": "", "shared_topics": "", "user_id": None,
+                      "purged_at": now}  # fmt: skip
+            purged = (
+                conn.execute(
+                    update(TICKETS)
+                    .where(_T.status == "closed", _T.closed_at < closed_before, _T.purged_at.is_(None))
+                    .values(erased)
+                ).rowcount
+                or 0
+            )
+            drafts = (
+                conn.execute(delete(TICKETS).where(_T.status == "draft", _T.created_at < drafts_before)).rowcount or 0
+            )
+            notes = (
+                conn.execute(
+                    delete(OUTBOX).where(_O.ticket_id.is_(None), _O.status != "pending", _O.created_at < drafts_before)
+                ).rowcount
+                or 0
+            )
+            return {"tickets": purged, "relay_records": relays, "drafts": drafts, "notes": notes}
+
+        return await self._tx(fn)
+
+    # -- Outbox -----------------------------------------------------------------------------------------------
+
+    async def claim(self, now: float, lease: float, limit: int) -> list[OutboxItem]:
+        def fn(conn: Connection) -> list[OutboxItem]:
+            heads = select(func.min(_O.id)).where(_O.status == "pending").group_by(_O.dest).scalar_subquery()
+            query = (
+                select(OUTBOX)
+                .where(_O.id.in_(heads), _O.next_at <= now, _O.lease_until <= now)
+                .order_by(_O.id)
+                .limit(limit)
+            )
+            items = []
+            for row in conn.execute(query).all():
+                claimed = conn.execute(
+                    update(OUTBOX)
+                    .where(_O.id == row.id, _O.status == "pending", _O.lease_until <= now)
+                    .values(lease_until=now + lease)
+                ).rowcount
+                if claimed:
+                    payload = json.loads(row.payload or "{}")
+                    items.append(OutboxItem(row.id, row.key, row.dest, row.kind, payload, row.ticket_id, row.attempts))
+            return items
+
+        return await self._tx(fn)
+
+    async def delivered(self, item_id: int, chat_id: int | None, message_id: int | None, now: float) -> None:
+        values = {"status": "sent", "sent_at": now, "payload": "{}", "dst_chat": chat_id, "dst_msg": message_id,
+                  "lease_until": 0.0, "error": None}  # fmt: skip
+        await self._tx(lambda conn: conn.execute(update(OUTBOX).where(_O.id == item_id).values(values)))
+
+    async def retry(self, item_id: int, at: float, error: str) -> None:
+        values = {"attempts": _O.attempts + 1, "next_at": at, "lease_until": 0.0, "error": error[:200]}
+        await self._tx(lambda conn: conn.execute(update(OUTBOX).where(_O.id == item_id).values(values)))
+
+    async def postpone(self, item_id: int, at: float) -> None:
+        values = {"next_at": at, "lease_until": 0.0}
+        await self._tx(lambda conn: conn.execute(update(OUTBOX).where(_O.id == item_id).values(values)))
+
+    async def give_up(self, item_id: int, error: str, now: float) -> None:
+        values = {"status": "failed", "payload": "{}", "lease_until": 0.0, "error": error[:200], "sent_at": now,
+                  "weight": 0}  # fmt: skip
+        await self._tx(lambda conn: conn.execute(update(OUTBOX).where(_O.id == item_id).values(values)))
+
+    async def sent_since(self, dest: str, since: float) -> list[float]:
+        def fn(conn: Connection) -> list[float]:
+            query = (
+                select(_O.sent_at, _O.weight)
+                .where(_O.dest == dest, _O.status == "sent", _O.sent_at >= since, _O.weight > 0)
+                .order_by(_O.sent_at)
+            )
+            return [float(at) for at, weight in conn.execute(query).all() for _ in range(int(weight))]
+
+        return await self._tx(fn)
+
+    async def copy_of(self, key: str) -> tuple[int, int] | None:
+        def fn(conn: Connection) -> tuple[int, int] | None:
+            row = conn.execute(select(_O.dst_chat, _O.dst_msg).where(_O.key == key)).first()
+            if row is None or row.dst_chat is None or row.dst_msg is None:
+                return None
+            return int(row.dst_chat), int(row.dst_msg)
+
+        return await self._tx(fn)
+
+    async def set_place(
+        self,
+        ticket_id: int,
+        *,
+        thread_id: int | None = None,
+        card_message_id: int | None = None,
+        clear_thread: bool = False,
+    ) -> None:
+        values: dict[str, Any] = {}
+        if thread_id is not None or clear_thread:
+            values["thread_id"] = thread_id
+        if card_message_id is not None:
+            values["card_message_id"] = card_message_id
+        if values:
+            await self._tx(lambda conn: conn.execute(update(TICKETS).where(_T.id == ticket_id).values(values)))

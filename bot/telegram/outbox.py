@@ -1,0 +1,385 @@
+"""The outbox worker: delivers what the handoff stored, in order per destination, with retries that survive restarts.
+
+Each destination (a person's chat, a staff group, a centre's webhook) gets its deliveries in the order they were
+stored; the worker claims the oldest undelivered item of each destination with a lease, so several bot processes
+can run workers without sending anything twice. 429 waits exactly ``retry_after``; network errors back off (2 s up
+to 5 min); 403 from a person ends the retries and marks the ticket; a staff group receives at most 20 messages a
+minute (counted in the database, so it holds across processes and restarts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dtm
+import html as htmllib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+from telegram import Bot, ReactionTypeEmoji, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.core.conversation import Reply
+from bot.core.handoff import Handoff, OutboxItem, Ticket, next_retry, weight
+from bot.core.ports import Outbox
+from bot.telegram.keyboards import markup
+from bot.telegram.render import to_html
+from bot.telegram.webapi import Hook, LibreTranslate, PermanentError, TemporaryError, post_event
+
+log = logging.getLogger("lotse.outbox")
+CAPTION_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSettings:
+    """How the worker paces itself (``LOTSE_GROUP_RATE`` changes the group limit, for tests only)."""
+
+    lease: float = 30.0  # seconds a claimed item is reserved for one worker
+    group_limit: int = 20  # messages ...
+    group_window: float = 60.0  # ... per this many seconds into one group (Telegram's limit)
+    poll: float = 1.0  # look for work stored by other processes this often
+    batch: int = 32  # destinations served per round
+    max_attempts: int = 500  # about two days of retries at the longest backoff
+
+
+class GoneError(Exception):
+    """Nothing to do any more (the ticket was deleted, the message to edit does not exist)."""
+
+
+class Worker:
+    """Sends stored deliveries until stopped."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        handoff: Handoff,
+        outbox: Outbox,
+        settings: OutboxSettings = OutboxSettings(),
+        *,
+        clock: Callable[[], float] = time.time,
+        hooks: Mapping[str, Hook] | None = None,
+        translator: LibreTranslate | None = None,
+    ) -> None:
+        self.bot = bot
+        self.handoff = handoff
+        self.outbox = outbox
+        self.settings = settings
+        self.clock = clock
+        self.hooks = dict(hooks or {})
+        self.translator = translator
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._forum: dict[int, bool] = {}
+        self._http: httpx.AsyncClient | None = None
+
+    def wake(self) -> None:
+        """New deliveries were stored: look now instead of at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="lotse-outbox")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                served = await self.once()
+            except Exception:  # the database is unreachable for a moment: try again at the next poll
+                log.exception("outbox round failed")
+                served = 0
+            if served == 0 and not self._stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.poll)
+
+    async def once(self) -> int:
+        """One round: the oldest due item of each destination, sent concurrently. Returns how many were handled."""
+        items = await self.outbox.claim(self.clock(), self.settings.lease, self.settings.batch)
+        if items:
+            await asyncio.gather(*(self._handle(item) for item in items))
+        return len(items)
+
+    # -- one item -----------------------------------------------------------------------------------------------
+
+    async def _handle(self, item: OutboxItem) -> None:
+        now = self.clock()
+        cost = weight(item.kind, item.dest)
+        if cost:
+            window = self.settings.group_window
+            sent = await self.outbox.sent_since(item.dest, now - window)
+            if len(sent) + cost > self.settings.group_limit:
+                free_at = sent[len(sent) + cost - self.settings.group_limit - 1] + window
+                await self.outbox.postpone(item.id, max(free_at, now + 0.05))
+                return
+        try:
+            chat_id, message_id = await self._deliver(item)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait)
+            await self.outbox.retry(item.id, self.clock() + seconds, "429")
+            log.warning("outbox %s: rate limited for %.0f s", item.id, seconds)
+        except Forbidden as exc:
+            await self._forbidden(item, exc)
+        except GoneError:
+            await self.outbox.delivered(item.id, None, None, self.clock())
+        except (BadRequest, PermanentError) as exc:
+            await self.outbox.give_up(item.id, str(exc), self.clock())
+            log.error("outbox %s (%s): refused for good: %s", item.id, item.kind, _reason(exc))
+        except (NetworkError, TemporaryError, TelegramError, OSError) as exc:
+            await self._again(item, type(exc).__name__)
+        except Exception as exc:  # a bug must not stop the worker; the item is retried with backoff
+            log.exception("outbox %s (%s) failed", item.id, item.kind)
+            await self._again(item, type(exc).__name__)
+        else:
+            await self.outbox.delivered(item.id, chat_id, message_id, self.clock())
+            await self._acknowledge(item)
+
+    async def _again(self, item: OutboxItem, reason: str) -> None:
+        if item.attempts + 1 >= self.settings.max_attempts:
+            await self.outbox.give_up(item.id, reason, self.clock())
+            log.error("outbox %s (%s): gave up after %d attempts", item.id, item.kind, item.attempts + 1)
+            return
+        await self.outbox.retry(item.id, self.clock() + next_retry(item.attempts + 1), reason)
+
+    async def _forbidden(self, item: OutboxItem, exc: Forbidden) -> None:
+        chat_id = item.chat_id
+        if chat_id is not None and chat_id > 0:  # the person blocked the bot: no retries, the staff are told
+            await self.outbox.give_up(item.id, "blocked", self.clock())
+            if item.ticket_id is not None:
+                await self.handoff.blocked(item.ticket_id, self.clock())
+                ticket = await self.handoff.store.get(item.ticket_id)
+                log.info("case %s: the person blocked the bot", ticket.case if ticket else item.ticket_id)
+            return
+        # The bot was removed from a staff group: keep everything until an administrator adds it again.
+        log.error("outbox %s: no access to staff group %s (%s)", item.id, chat_id, _reason(exc))
+        await self._again(item, "forbidden")
+
+    async def _acknowledge(self, item: OutboxItem) -> None:
+        """A 👍 reaction on the person's message once it reached the staff group."""
+        ack = item.payload.get("ack")
+        if not isinstance(ack, Mapping):
+            return
+        with contextlib.suppress(TelegramError):
+            await self.bot.set_message_reaction(
+                int(ack["chat_id"]), int(ack["message_id"]), ReactionTypeEmoji("👍"), **self._no_retry()
+            )
+
+    def _no_retry(self) -> dict[str, Any]:
+        """The worker does its own retries: the rate limiter must not wait and retry inside a call."""
+        if getattr(self.bot, "rate_limiter", None) is not None:
+            return {"rate_limit_args": 0}  # AIORateLimiter: the number of retries
+        return {}
+
+    async def _ticket(self, item: OutboxItem) -> Ticket | None:
+        return await self.handoff.store.get(item.ticket_id) if item.ticket_id is not None else None
+
+    async def _deliver(self, item: OutboxItem) -> tuple[int | None, int | None]:
+        """Send one item; returns (chat id, message id) of what was sent, for relaying edits."""
+        if item.kind == "webhook":
+            await self._webhook(item)
+            return None, None
+        chat_id = item.chat_id
+        assert chat_id is not None
+        ticket = await self._ticket(item)
+        if item.kind == "announce":
+            return await self._announce(item, ticket)
+        if item.kind == "card":
+            await self._edit_card(ticket)
+            return None, None
+        if item.kind == "topic":
+            await self._topic_state(ticket, str(item.payload.get("state")))
+            return None, None
+        if item.kind == "delete":
+            with contextlib.suppress(BadRequest):  # older than 48 hours, or already deleted by staff
+                await self.bot.delete_message(int(item.payload["chat_id"]), int(item.payload["message_id"]))
+            return None, None
+        if item.kind == "edit":
+            await self._edit(item)
+            return None, None
+        place = await self._place(chat_id, ticket, item.payload)
+        if item.kind == "media":
+            return chat_id, await self._media(chat_id, item.payload, place)
+        return chat_id, await self._message(chat_id, item.payload, place, ticket)
+
+    async def _is_forum(self, chat_id: int) -> bool:
+        if chat_id not in self._forum:
+            chat = await self.bot.get_chat(chat_id)
+            self._forum[chat_id] = bool(getattr(chat, "is_forum", False))
+        return self._forum[chat_id]
+
+    async def _place(self, chat_id: int, ticket: Ticket | None, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Where a message goes in a staff group: the ticket's forum topic, or as a reply to the ticket message."""
+        if chat_id > 0:
+            return {}
+        if ticket is not None and payload.get("thread"):
+            if ticket.thread_id is None and await self._is_forum(chat_id):
+                ticket = await self._make_topic(ticket)
+            if ticket.thread_id is not None:
+                return {"message_thread_id": ticket.thread_id}
+            if ticket.card_message_id is not None:
+                return {"reply_parameters": ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True)}
+            return {}
+        place: dict[str, Any] = {}
+        if payload.get("thread_id"):
+            place["message_thread_id"] = int(payload["thread_id"])
+        if payload.get("reply_to"):
+            place["reply_parameters"] = ReplyParameters(int(payload["reply_to"]), allow_sending_without_reply=True)
+        return place
+
+    async def _make_topic(self, ticket: Ticket) -> Ticket:
+        topic = await self.bot.create_forum_topic(ticket.chat_id, self.handoff.topic_name(ticket), **self._no_retry())
+        await self.outbox.set_place(ticket.id, thread_id=topic.message_thread_id)
+        log.info("case %s: forum topic created", ticket.case)
+        return replace(ticket, thread_id=topic.message_thread_id)
+
+    async def _announce(self, item: OutboxItem, ticket: Ticket | None) -> tuple[int | None, int | None]:
+        if ticket is None or ticket.status in ("draft", "deleted"):
+            raise GoneError
+        if ticket.card_message_id is not None:  # sent before a crash; only the bookkeeping was lost
+            return ticket.chat_id, ticket.card_message_id
+        if ticket.thread_id is None and await self._is_forum(ticket.chat_id):
+            ticket = await self._make_topic(ticket)
+        card = self.handoff.card(ticket)
+        place = {"message_thread_id": ticket.thread_id} if ticket.thread_id is not None else {}
+        message = await self._send_html(ticket.chat_id, card, place)
+        await self.outbox.set_place(ticket.id, card_message_id=message)
+        log.info("case %s: announced to the staff group", ticket.case)
+        return ticket.chat_id, message
+
+    async def _edit_card(self, ticket: Ticket | None) -> None:
+        if ticket is None or ticket.card_message_id is None:
+            raise GoneError
+        card = self.handoff.card(ticket)
+        html = to_html(card)[0]
+        try:
+            await self.bot.edit_message_text(
+                html, ticket.chat_id, ticket.card_message_id, parse_mode=ParseMode.HTML,
+                reply_markup=markup(card),  # type: ignore[arg-type]
+                **self._no_retry(),
+            )  # fmt: skip
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+    async def _topic_state(self, ticket: Ticket | None, state: str) -> None:
+        if ticket is None or ticket.thread_id is None:
+            raise GoneError
+        try:
+            if state == "close":
+                await self.bot.close_forum_topic(ticket.chat_id, ticket.thread_id, **self._no_retry())
+            else:
+                await self.bot.reopen_forum_topic(ticket.chat_id, ticket.thread_id, **self._no_retry())
+        except BadRequest as exc:  # already in that state
+            if "not_modified" not in str(exc).lower().replace(" ", "_"):
+                raise
+
+    async def _send_html(self, chat_id: int, reply: Reply, place: Mapping[str, Any]) -> int:
+        first: int | None = None
+        parts = to_html(reply)
+        for index, html in enumerate(parts):
+            keyboard = markup(reply) if index == len(parts) - 1 else None
+            try:
+                message = await self.bot.send_message(
+                    chat_id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard, **place, **self._no_retry()
+                )
+            except BadRequest as exc:
+                if "thread not found" in str(exc).lower() and "message_thread_id" in place:
+                    raise TopicGoneError from exc
+                raise
+            first = first if first is not None else message.message_id
+        assert first is not None
+        return first
+
+    async def _message(
+        self, chat_id: int, payload: Mapping[str, Any], place: Mapping[str, Any], ticket: Ticket | None
+    ) -> int:
+        text = str(payload.get("text") or "")
+        translate = payload.get("translate")
+        if translate and self.translator is not None:
+            source, target = translate
+            translated = await self.translator.translate(self._client(), text, str(source), str(target))
+            # For the staff the original, then the translation under it; for the person only the translation.
+            text = f"{text}\n\n🔤 {target}: {translated}" if chat_id < 0 else translated
+        reply = Reply(text, title=payload.get("title"), direction=str(payload.get("direction") or "ltr"))
+        try:
+            return await self._send_html(chat_id, reply, place)
+        except TopicGoneError:  # staff deleted the ticket's topic: a new one is made at the next try
+            if ticket is not None:
+                await self.outbox.set_place(ticket.id, clear_thread=True)
+            raise NetworkError("forum topic was deleted") from None
+
+    async def _media(self, chat_id: int, payload: Mapping[str, Any], place: Mapping[str, Any]) -> int:
+        label = _escape(str(payload.get("label") or ""))
+        caption = str(payload.get("caption") or "")
+        html = f"<b>{label}</b>" + (f"\n{_escape(caption)}" if caption else "")
+        if len(html) > CAPTION_LIMIT:
+            html = f"<b>{label}</b>\n{_escape(caption[: CAPTION_LIMIT - len(label) - 20])}…"
+        file_id = str(payload["file_id"])
+        common: dict[str, Any] = {"caption": html, "parse_mode": ParseMode.HTML, **place, **self._no_retry()}
+        media = payload.get("media")
+        if media == "photo":
+            message = await self.bot.send_photo(chat_id, file_id, **common)
+        elif media == "voice":
+            message = await self.bot.send_voice(chat_id, file_id, **common)
+        else:
+            message = await self.bot.send_document(chat_id, file_id, **common)
+        return message.message_id
+
+    async def _edit(self, item: OutboxItem) -> None:
+        copy = await self.outbox.copy_of(str(item.payload.get("of")))
+        if copy is None:
+            raise GoneError
+        chat_id, message_id = copy
+        label, text = str(item.payload.get("label") or ""), str(item.payload.get("text") or "")
+        html = f"<b>{_escape(label)}</b>\n\n{_escape(text)}" if chat_id > 0 else f"{_escape(label)}\n{_escape(text)}"
+        try:
+            await self.bot.edit_message_text(html, chat_id, message_id, parse_mode=ParseMode.HTML, **self._no_retry())
+        except BadRequest as exc:
+            reason = str(exc).lower()
+            if "no text" in reason:  # a photo or document: its caption changes
+                caption = f"<b>{_escape(label)}</b>\n{_escape(text)}"[:CAPTION_LIMIT]
+                await self.bot.edit_message_caption(chat_id, message_id, caption=caption, parse_mode=ParseMode.HTML)
+            elif "not modified" not in reason:
+                raise
+
+    async def _webhook(self, item: OutboxItem) -> None:
+        centre_id = item.dest.partition(":")[2]
+        hook = self.hooks.get(centre_id)
+        if hook is None:
+            raise GoneError
+        await post_event(self._client(), hook, item.payload)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient()
+        return self._http
+
+
+class TopicGoneError(Exception):
+    """The ticket's forum topic no longer exists."""
+
+
+def _escape(text: str) -> str:
+    return htmllib.escape(text, quote=False)
+
+
+def _reason(exc: Exception) -> str:
+    """Telegram's error text (it never contains message text), shortened for the log."""
+    return str(exc)[:120]
