@@ -381,8 +381,8 @@ class Handoff:
                 payload: dict[str, Any] = {"media": media, "file_id": file_id, "caption": text, "label": label}
                 out.append(Delivery(key, tg(current.chat_id), "media", {**payload, "ack": ack}, current.id))
             else:
-                relay = self._to_staff(current, key, f"{label}\n{text}", translate=True)
-                out.append(replace(relay, payload={**relay.payload, "ack": ack}))
+                relay = self._to_staff(current, key, text or "", translate=True)
+                out.append(replace(relay, payload={**relay.payload, "label": label, "ack": ack}))
             if emergency:
                 alert = (
                     "🚨 Notfallwörter in der Nachricht. Die Person hat sofort die Notrufnummern 112 und 110 "

@@ -55,6 +55,7 @@ class TicketRow(SQLModel, table=True):
         ),
         Index("ix_tickets_thread", "chat_id", "thread_id"),
         Index("ix_tickets_user_status", "user_id", "status"),
+        {"sqlite_autoincrement": True},  # ids are never reused: an old button can never point at a new ticket
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -96,6 +97,7 @@ class OutboxRow(SQLModel, table=True):
         Index("ix_outbox_sent", "dest", "sent_at"),
         Index("ix_outbox_copy", "dst_chat", "dst_msg"),
         Index("ix_outbox_ticket", "ticket_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -105,11 +105,8 @@ class SqlTickets:
             for d in deliveries
         ]
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-        new = 0
-        for row in rows:  # one by one: rowcount per row is reliable on both databases
-            new += conn.execute(statement, row).rowcount or 0
-        return new
+        statement = dialect.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]).returning(_O.id)
+        return sum(conn.execute(statement, row).first() is not None for row in rows)
 
     # -- TicketStore ------------------------------------------------------------------------------------------
 

@@ -317,6 +317,8 @@ class Worker:
             translated = await self.translator.translate(self._client(), text, str(source), str(target))
             # For the staff the original, then the translation under it; for the person only the translation.
             text = f"{text}\n\n🔤 {target}: {translated}" if chat_id < 0 else translated
+        if payload.get("label"):
+            text = f"{payload['label']}\n{text}"
         reply = Reply(text, title=payload.get("title"), direction=str(payload.get("direction") or "ltr"))
         try:
             return await self._send_html(chat_id, reply, place)

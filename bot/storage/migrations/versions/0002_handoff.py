@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("first_reply_at", sa.Float(), nullable=True),
         sa.Column("closed_at", sa.Float(), nullable=True),
         sa.Column("purged_at", sa.Float(), nullable=True),
+        sqlite_autoincrement=True,  # ids are never reused: an old button can never point at a new ticket
     )
     op.create_index(
         "ix_tickets_one_active", "tickets", ["user_id"], unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE
@@ -71,6 +72,7 @@ def upgrade() -> None:
         sa.Column("dst_chat", sa.BigInteger(), nullable=True),
         sa.Column("dst_msg", sa.Integer(), nullable=True),
         sa.Column("weight", sa.Integer(), nullable=False, server_default="1"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_outbox_pending", "outbox", ["status", "dest", "id"])
     op.create_index("ix_outbox_sent", "outbox", ["dest", "sent_at"])
