@@ -186,7 +186,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     limit, window = config.group_rate
     outbox = OutboxOptions(
         store=tickets,
-        settings=OutboxSettings(group_limit=limit, group_window=window),
+        settings=OutboxSettings(group_limit=limit, group_window=window, lease=config.outbox_lease),
         hooks=hooks,
         translator=LibreTranslate(config.translate_url, config.translate_key) if config.translate_url else None,
     )

@@ -3,8 +3,8 @@
 Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL``, ``DATABASE_URL``,
 ``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``, ``LOTSE_WEBHOOK_URL``, ``LOTSE_WEBHOOK_LISTEN``, ``LOTSE_WEBHOOK_PORT``,
 ``LOTSE_WEBHOOK_SECRET``, ``LOTSE_CENTRES``, ``LOTSE_REOPEN_HOURS``, ``LOTSE_RETENTION_DAYS``, ``LOTSE_TRANSLATE_URL``,
-``LOTSE_TRANSLATE_KEY``, ``LOTSE_GROUP_RATE`` (tests only), and the webhook secrets named in the centres file;
-a file ``.env`` beside the project is read too (the environment
+``LOTSE_TRANSLATE_KEY``, ``LOTSE_GROUP_RATE`` and ``LOTSE_OUTBOX_LEASE`` (tests only), and the webhook secrets
+named in the centres file; a file ``.env`` beside the project is read too (the environment
 wins); matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>`` (e.g. ``LOTSE_MATCH_ANSWER_SCORE=0.8``).
 """
 
@@ -67,6 +67,7 @@ class Config:
     translate_url: str | None = None
     translate_key: str | None = None
     group_rate: tuple[int, float] = (20, 60.0)
+    outbox_lease: float = 30.0
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def secret(self, name: str) -> str:
@@ -143,7 +144,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     found = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)", rate)
     if not found or int(found.group(1)) < 1 or float(found.group(2)) <= 0:
         raise ConfigError("LOTSE_GROUP_RATE: messages/seconds, e.g. 20/60 (Telegram's limit; change it only in tests)")
+    lease = _number(env, "LOTSE_OUTBOX_LEASE", "30", "a number of seconds")
     return Config(
+        outbox_lease=max(lease, 1.0),
         reopen_hours=reopen,
         retention_days=int(retention),
         translate_url=translate_url,

@@ -76,6 +76,7 @@ class Ticket:
     opened_at: float | None = None
     first_reply_at: float | None = None
     closed_at: float | None = None
+    source: int | None = None  # the id of the person's message with the question
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,14 +313,21 @@ class Handoff:
     ) -> Outcome | None:
         """Text from the person: the question for a request, a follow-up in an open case, or None (not ours)."""
         emergency = self.conversation.is_emergency(text)
-        active = await self.store.active(profile.user_id)
+        since = now - self.settings.reopen_hours * 3600
+        active, reopenable, draft = await self.store.situation(profile.user_id, message_id, since)
         if active is not None:
+            if active.source == message_id:  # the question itself, processed again after a crash
+                return Outcome(profile, ())
             return await self._relay(profile, active, message_id, now, text=text, emergency=emergency)
+        if draft is not None:  # the question processed again after a crash: the same consent question
+            centre = self.centre(draft)
+            if centre is not None:
+                reply = self.consent_reply(draft, centre, now, first_name)
+                return Outcome(replace(profile, step="ready"), (reply,))
         if profile.step == "question":
             if emergency:
                 return self.conversation.on_text(replace(profile, step="ready"), text)
-            return await self._draft(profile, text, now, first_name)
-        reopenable = await self.store.reopenable(profile.user_id, now - self.settings.reopen_hours * 3600)
+            return await self._draft(profile, text, now, first_name, message_id)
         if reopenable is not None:
             return await self._reopen(profile, reopenable, message_id, now, text=text, emergency=emergency)
         return None
@@ -425,7 +433,9 @@ class Handoff:
         )
         return replace(relayed, replies=(Reply(again, direction=self._dir(profile.lang)), *relayed.replies))
 
-    async def _draft(self, profile: Profile, question: str, now: float, first_name: str | None) -> Outcome:
+    async def _draft(
+        self, profile: Profile, question: str, now: float, first_name: str | None, message_id: int
+    ) -> Outcome:
         lang = self.dialogue.language(profile.lang)
         centre = self.centre_for(profile.city)
         assert centre is not None
@@ -440,6 +450,7 @@ class Handoff:
             question=question.strip()[:MAX_QUESTION],
             candidates=candidates[:3],
             shared_topics=profile.recent,
+            source=message_id,
             now=now,
         )
         return Outcome(replace(profile, step="ready"), (self.consent_reply(ticket, centre, now, first_name),))

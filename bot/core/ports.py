@@ -53,9 +53,14 @@ class TicketStore(Protocol):
         question: str,
         candidates: tuple[str, ...],
         shared_topics: tuple[str, ...],
+        source: int,
         now: float,
     ) -> Ticket:
-        """A new unconfirmed request with a fresh case number (the person's earlier drafts are dropped)."""
+        """A new unconfirmed request with a fresh case number (the person's earlier drafts are dropped).
+
+        ``source`` is the id of the person's message with the question: the same message processed again (after a
+        crash) returns the same draft instead of a new one.
+        """
         ...
 
     async def get(self, ticket_id: int) -> Ticket | None: ...
@@ -66,6 +71,13 @@ class TicketStore(Protocol):
 
     async def reopenable(self, user_id: int, closed_since: float) -> Ticket | None:
         """The person's latest ticket closed by staff at or after ``closed_since``."""
+        ...
+
+    async def situation(
+        self, user_id: int, message_id: int, closed_since: float
+    ) -> tuple[Ticket | None, Ticket | None, Ticket | None]:
+        """In one query: the person's active ticket, the one ``reopenable`` returns, and the draft made from
+        ``message_id`` (when that message is processed again after a crash)."""
         ...
 
     async def by_thread(self, chat_id: int, thread_id: int) -> Ticket | None: ...

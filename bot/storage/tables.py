@@ -82,6 +82,7 @@ class TicketRow(SQLModel, table=True):
     first_reply_at: float | None = Field(default=None)
     closed_at: float | None = Field(default=None)
     purged_at: float | None = Field(default=None)
+    source_msg: int | None = Field(default=None)  # the person's message with the question (drafts are idempotent)
 
 
 class OutboxRow(SQLModel, table=True):

@@ -57,6 +57,7 @@ def _ticket(row: Row[Any] | Mapping[str, Any]) -> Ticket:
         opened_at=m["opened_at"],
         first_reply_at=m["first_reply_at"],
         closed_at=m["closed_at"],
+        source=m["source_msg"],
     )
 
 
@@ -121,9 +122,11 @@ class SqlTickets:
         question: str,
         candidates: tuple[str, ...],
         shared_topics: tuple[str, ...],
+        source: int,
         now: float,
     ) -> Ticket:
         values = {
+            "source_msg": source,
             "user_id": user_id,
             "centre_id": centre_id,
             "chat_id": chat_id,
@@ -140,6 +143,10 @@ class SqlTickets:
         }
 
         def fn(conn: Connection) -> Ticket:
+            same = select(TICKETS).where(_T.user_id == user_id, _T.status == "draft", _T.source_msg == source)
+            existing = conn.execute(same).first()
+            if existing is not None:  # the same message processed again
+                return _ticket(existing)
             conn.execute(delete(TICKETS).where(_T.user_id == user_id, _T.status == "draft"))
             case = case_number(secrets.randbelow)
             while conn.execute(select(_T.id).where(_T.case_no == case)).first() is not None:
@@ -180,6 +187,23 @@ class SqlTickets:
             )
             row = conn.execute(query).first()
             return None if row is None else _ticket(row)
+
+        return await self._tx(fn)
+
+    async def situation(
+        self, user_id: int, message_id: int, closed_since: float
+    ) -> tuple[Ticket | None, Ticket | None, Ticket | None]:
+        def fn(conn: Connection) -> tuple[Ticket | None, Ticket | None, Ticket | None]:
+            relevant = (
+                _T.status.in_(ACTIVE)
+                | ((_T.status == "closed") & (_T.closed_by == "staff") & (_T.closed_at >= closed_since))
+                | ((_T.status == "draft") & (_T.source_msg == message_id))
+            )
+            rows = [_ticket(r) for r in conn.execute(select(TICKETS).where(_T.user_id == user_id, relevant))]
+            active = next((t for t in rows if t.status in ACTIVE), None)
+            closed = sorted((t for t in rows if t.status == "closed"), key=lambda t: t.closed_at or 0.0)
+            draft = next((t for t in rows if t.status == "draft"), None)
+            return active, (closed[-1] if closed else None), draft
 
         return await self._tx(fn)
 

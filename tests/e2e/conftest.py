@@ -7,6 +7,7 @@ worker, exactly as ``python -m bot run`` does. With ``centres`` the handoff is o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,9 @@ async def _lotse(tmp_path: Path, dialogue: Dialogue, options: Options) -> AsyncI
     finally:
         await stop_app(harness.running)
         await server.stop()
+
+
+running = contextlib.asynccontextmanager(_lotse)
 
 
 @pytest.fixture

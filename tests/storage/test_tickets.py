@@ -16,7 +16,8 @@ GROUP = -100123
 
 async def _draft(store: SqlTickets, user_id: int = 1, now: float = 1000.0) -> Ticket:
     return await store.draft(user_id=user_id, centre_id="ki", chat_id=GROUP, lang="ar", city="koeln",
-                             question="سؤال", candidates=("doctor",), shared_topics=("pharmacy",), now=now)  # fmt: skip
+                             question="سؤال", candidates=("doctor",), shared_topics=("pharmacy",), source=int(now),
+                             now=now)  # fmt: skip
 
 
 def _announce(ticket: Ticket) -> list[Delivery]:
@@ -37,7 +38,8 @@ def store(engine: Engine) -> SqlTickets:
 
 async def test_draft_gets_a_case_number_and_replaces_earlier_drafts(store: SqlTickets) -> None:
     first = await _draft(store)
-    second = await _draft(store)
+    assert await _draft(store) == first  # the same message processed again: the same draft
+    second = await _draft(store, now=2000.0)
     assert await store.get(first.id) is None
     assert second.status == "draft" and len(second.case) == 5 and second.case.startswith("K")
     assert second.candidates == ("doctor",) and second.shared_topics == ("pharmacy",)
@@ -59,7 +61,7 @@ async def test_one_active_ticket_per_person_even_from_two_drafts(store: SqlTicke
     await _open(store, user_id=7)
     # A second draft confirmed at the same time (another process) must not open a second active ticket.
     other = await store.draft(user_id=8, centre_id="ki", chat_id=GROUP, lang="de", city=None, question="q",
-                              candidates=(), shared_topics=(), now=1.0)  # fmt: skip
+                              candidates=(), shared_topics=(), source=1, now=1.0)  # fmt: skip
     with engine.begin() as conn:
         from bot.storage.tickets import TICKETS
 

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("first_reply_at", sa.Float(), nullable=True),
         sa.Column("closed_at", sa.Float(), nullable=True),
         sa.Column("purged_at", sa.Float(), nullable=True),
+        sa.Column("source_msg", sa.BigInteger(), nullable=True),
         sqlite_autoincrement=True,  # ids are never reused: an old button can never point at a new ticket
     )
     op.create_index(
