@@ -44,3 +44,50 @@ def test_run_without_token_prints_guidance(monkeypatch: pytest.MonkeyPatch) -> N
     out = io.StringIO()
     assert main(["run"], out) == 2
     assert "@BotFather" in out.getvalue()
+
+
+def test_handoff_settings_and_their_errors() -> None:
+    config = load_config({"LOTSE_REOPEN_HOURS": "48", "LOTSE_RETENTION_DAYS": "30", "KI_SECRET": "x" * 20})
+    assert config.reopen_hours == 48 and config.retention_days == 30
+    assert config.group_rate == (20, 60.0) and config.outbox_lease == 30.0
+    assert config.secret("KI_SECRET") == "x" * 20
+    with pytest.raises(ConfigError, match="KI_OTHER"):
+        config.secret("KI_OTHER")
+    with pytest.raises(ConfigError, match="LOTSE_RETENTION_DAYS"):
+        load_config({"LOTSE_RETENTION_DAYS": "0.5"})
+    with pytest.raises(ConfigError, match="LOTSE_REOPEN_HOURS"):
+        load_config({"LOTSE_REOPEN_HOURS": "soon"})
+    with pytest.raises(ConfigError, match="LOTSE_GROUP_RATE"):
+        load_config({"LOTSE_GROUP_RATE": "20 per minute"})
+    with pytest.raises(ConfigError, match="LOTSE_TRANSLATE_URL"):
+        load_config({"LOTSE_TRANSLATE_URL": "libretranslate.local"})
+
+
+def test_run_with_a_broken_centres_file_names_file_and_line(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "centres.yaml"  # type: ignore[operator]
+    path.write_text("centres:\n  - id: ki\n    name: KI\n    cities: [atlantis]\n    chat_id: 5\n", encoding="utf-8")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("LOTSE_CENTRES", str(path))
+    out = io.StringIO()
+    assert main(["run"], out) == 2
+    text = out.getvalue()
+    assert f"{path}:5: error: chat_id" in text and "negative" in text and "centres.example.yaml" in text
+
+
+def test_run_with_a_webhook_but_no_secret_says_which_variable(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "centres.yaml"  # type: ignore[operator]
+    path.write_text(
+        "centres:\n  - id: ki\n    name: KI\n    cities: ['*']\n    chat_id: -1005\n"
+        "    webhook: {url: 'https://tickets.example.org/in', secret_env: KI_HOOK_SECRET}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("LOTSE_CENTRES", str(path))
+    monkeypatch.delenv("KI_HOOK_SECRET", raising=False)
+    out = io.StringIO()
+    assert main(["run"], out) == 2
+    assert "KI_HOOK_SECRET" in out.getvalue()

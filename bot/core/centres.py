@@ -6,6 +6,7 @@ Deployment configuration, not volunteer knowledge: a YAML file named by ``LOTSE_
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,7 +168,12 @@ def load_centres(path: Path, known_cities: set[str]) -> Centres:
                 centres[centre.id] = centre
             if defaults > 1:
                 rep.add(path, items.line, "more than one default centre ('*')", "keep one")
-    errors = [p for p in rep.problems if p.severity == "error"]
+    # The shared validation points volunteers to knowledge/README.md; this file is described in centres.example.yaml.
+    errors = [
+        dataclasses.replace(p, hint=p.hint.replace("knowledge/README.md", "centres.example.yaml") if p.hint else p.hint)
+        for p in rep.problems
+        if p.severity == "error"
+    ]
     if errors:
         raise CentresError(errors)
     return Centres(MappingProxyType(centres))

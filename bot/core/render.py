@@ -13,7 +13,10 @@ from bot.core.i18n import Translator
 from bot.core.model import DAYS, City, Contact, Knowledge, Topic, Translation
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_LTR_RUN = re.compile(r"(https?://\S+|[\w.+-]+@[\w.-]+|\+?\d[\d /()-]*\d|[A-Za-z][A-Za-z0-9 .,/'()&-]*[A-Za-z0-9.)])")
+_LATIN = "A-Za-zÀ-ÖØ-öø-ɏ"  # with German and other Latin letters: "Köln", "für" stay one run
+_LTR_RUN = re.compile(
+    rf"(https?://\S+|[\w.+-]+@[\w.-]+|\+?\d[\d /()-]*\d|[{_LATIN}][{_LATIN}0-9 .,/'()&-]*[{_LATIN}0-9.)])"
+)
 LRI, PDI = "\u2066", "\u2069"
 
 
