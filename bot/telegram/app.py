@@ -62,6 +62,11 @@ def quiet_library_logs() -> None:
     """Never log update bodies or message texts: the libraries log them at DEBUG."""
     for name in ("telegram", "telegram.ext", "httpx", "httpcore", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The outbox asks the rate limiter not to retry (it retries itself, durably) and logs each 429 in one line;
+    # the limiter would add a traceback for every one of them.
+    logging.getLogger("telegram.ext.AIORateLimiter").addFilter(
+        lambda record: not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
+    )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -24,9 +24,21 @@ from bot.core.handoff import (
 from bot.core.i18n import translator
 
 CENTRE = Centre.model_validate(
-    {"id": "ki", "name": "KI Köln", "cities": ["koeln"], "chat_id": -1001, "timezone": "Europe/Berlin",
-     "hours": {"mon": "09:00-16:00", "tue": "09:00-16:00", "wed": "09:00-16:00", "thu": "09:00-18:00",
-               "fri": "09:00-12:00"}, "closed": ["2026-12-24"]}  # fmt: skip
+    {
+        "id": "ki",
+        "name": "KI Köln",
+        "cities": ["koeln"],
+        "chat_id": -1001,
+        "timezone": "Europe/Berlin",
+        "hours": {
+            "mon": "09:00-16:00",
+            "tue": "09:00-16:00",
+            "wed": "09:00-16:00",
+            "thu": "09:00-18:00",
+            "fri": "09:00-12:00",
+        },
+        "closed": ["2026-12-24"],
+    }
 )
 
 

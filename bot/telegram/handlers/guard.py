@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core.conversation import Outcome
 from bot.telegram.services import load_profile, send, services
+
+log = logging.getLogger("lotse.telegram")
 
 
 async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -18,6 +22,8 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if chat.type != ChatType.PRIVATE:
         if chat.id not in svc.staff_chat_ids:
+            # A group's id is no personal data; it is what an administrator needs for LOTSE_CENTRES.
+            log.info("ignored an update from group %s (not a staff group in LOTSE_CENTRES)", chat.id)
             raise ApplicationHandlerStop
         return
     verdict, stored = await svc.gate.admit(user.id, svc.clock())
