@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -17,6 +18,17 @@ from bot.telegram.webapi import SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreT
 from tests.e2e.conftest import Lotse, Options, centres, running
 from tests.e2e.storm import storm
 from tests.e2e.test_handoff import eventually, group, open_case, ready
+
+
+async def serve(path: str, handler: Any) -> tuple[web.AppRunner, int]:
+    """A small HTTP service on 127.0.0.1 (a centre's ticket system, a translation server)."""
+    app = web.Application()
+    app.router.add_post(path, handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
 
 async def test_429_storm_on_the_staff_group_every_notification_arrives_in_order_within_the_limit(
@@ -70,13 +82,7 @@ async def test_ticket_events_reach_the_centres_webhook_signed(tmp_path: Path, di
         received.append(json.loads(body))
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_post("/hook", endpoint)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve("/hook", endpoint)
     url = f"https://127.0.0.1:{port}/hook"  # the centres file requires https; the test serves plain http
     options = Options(
         centres=centres(webhook={"url": url, "secret_env": "KI_SECRET"}),
@@ -106,13 +112,7 @@ async def test_translation_for_staff_and_translated_replies(tmp_path: Path, dial
         body = await request.json()
         return web.json_response({"translatedText": f"[{body['source']}->{body['target']}] {body['q']}"})
 
-    app = web.Application()
-    app.router.add_post("/translate", translate)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve("/translate", translate)
     options = Options(centres=centres(), translator=LibreTranslate(f"http://127.0.0.1:{port}/translate"))
     try:
         async with running(tmp_path, dialogue, options) as lotse:

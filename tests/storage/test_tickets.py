@@ -160,3 +160,17 @@ async def test_lookups_by_thread_message_and_reopen_window(store: SqlTickets) ->
     assert await store.reopenable(1, closed_since=600.0) is None
     stats = await store.stats(GROUP, 0.0)
     assert stats["total"] == 1 and stats["closed"] == 1 and stats["languages"] == {"ar": 1}
+
+
+async def test_situation_finds_active_reopenable_and_the_draft_of_a_message(store: SqlTickets) -> None:
+    draft = await _draft(store, user_id=4, now=1000.0)  # made from message 1000
+    assert await store.situation(4, 1000, 0.0) == (None, None, draft)
+    assert await store.situation(4, 1001, 0.0) == (None, None, None)
+    opened = await store.change(draft.id, ("draft",), {"status": "open"}, _announce, 1.0)
+    assert opened is not None and opened.source == 1000
+    active, reopenable, _ = await store.situation(4, 1001, 0.0)
+    assert active == opened and reopenable is None
+    await store.change(draft.id, None, {"status": "closed", "closed_at": 50.0, "closed_by": "staff"}, lambda t: [], 0)
+    active, reopenable, _ = await store.situation(4, 1002, 40.0)
+    assert active is None and reopenable is not None and reopenable.id == draft.id
+    assert (await store.situation(4, 1002, 60.0))[1] is None  # closed before the window
