@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.core.centres import Centre, Centres
 from bot.core.conversation import Conversation
@@ -28,6 +30,7 @@ from bot.telegram.polling import poll
 from bot.telegram.services import Services
 from bot.telegram.webapi import Hook, LibreTranslate
 from tests.e2e.fake_telegram import FakeStaff, FakeTelegram, FakeUser
+from tests.storage.conftest import POSTGRES_URL
 
 STAFF_GROUP = -1001000000001
 ALWAYS_OPEN = {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -145,11 +148,13 @@ async def stop_app(running: Running) -> None:
     await app.shutdown()
 
 
-async def _lotse(tmp_path: Path, dialogue: Dialogue, options: Options) -> AsyncIterator[Lotse]:
+async def _lotse(
+    tmp_path: Path, dialogue: Dialogue, options: Options, db_url: str | None = None
+) -> AsyncIterator[Lotse]:
     server = FakeTelegram()
     await server.start()
     server.forums.add(STAFF_GROUP)
-    db_url = f"sqlite:///{tmp_path / 'lotse.db'}"
+    db_url = db_url or f"sqlite:///{tmp_path / 'lotse.db'}"
     engine = make_engine(db_url)
     migrate(engine)
     stores, tickets = SqlStores(engine), SqlTickets(engine)
@@ -163,6 +168,23 @@ async def _lotse(tmp_path: Path, dialogue: Dialogue, options: Options) -> AsyncI
 
 
 running = contextlib.asynccontextmanager(_lotse)
+
+
+@pytest.fixture
+async def desk_postgres(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lotse]:
+    """Like ``desk``, on the PostgreSQL server (a fresh schema), as in production."""
+    schema = f"lotse_e2e_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    try:
+        async for harness in _lotse(tmp_path, dialogue, Options(centres=centres()), db_url=url):
+            yield harness
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

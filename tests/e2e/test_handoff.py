@@ -232,3 +232,18 @@ async def test_only_staff_group_members_act_and_duplicate_updates_make_one_ticke
     await eventually(lambda: any(s.text.startswith("Offene Fälle (1)") for s in group(desk)))
     staff.write("/stats")
     await eventually(lambda: any(s.text.startswith("Fälle der letzten 30 Tage: 1") for s in group(desk)))
+
+
+async def test_the_whole_way_on_postgresql(desk_postgres: Lotse) -> None:
+    desk = desk_postgres
+    user = await ready(desk, 510, "tr")
+    card = await open_case(desk, user, "Kira sözleşmemi anlamıyorum")
+    desk.staff().write("Merhaba, yarın arayabilir miyiz?", thread=card.thread_id)
+    (reply,) = await user._replies(1)
+    assert reply.text.endswith("Merhaba, yarın arayabilir miyiz?")
+    user.push_text("Evet, saat 10 olur")
+    await eventually(lambda: any(s.text.endswith("Evet, saat 10 olur") for s in group(desk)))
+    await user.send("/delete")
+    await user.tap("del:yes")
+    await eventually(lambda: "Die Person hat ihre Daten gelöscht." in group(desk)[0].text)
+    assert await desk.tickets.active(510) is None and await desk.stores.get(510) is None
