@@ -126,10 +126,12 @@ class Conversation:
 
     # -- helpers --------------------------------------------------------------------------------------------
 
-    def _t(self, lang: str | None) -> Translator:
+    def t(self, lang: str | None) -> Translator:
+        """The interface catalog for ``lang`` (or the closest language Lotse speaks)."""
         return self.dialogue.t(self.dialogue.language(lang))
 
-    def _dir(self, lang: str | None) -> str:
+    def direction(self, lang: str | None) -> str:
+        """ "ltr" or "rtl" for ``lang``."""
         code = self.dialogue.language(lang)
         return self.knowledge.languages[code].direction
 
@@ -141,17 +143,17 @@ class Conversation:
         return base if base in self.knowledge.languages else None
 
     def language_picker(self, lang: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         buttons = [Button(lg.native, f"lang:{code}") for code, lg in self.knowledge.languages.items()]
         return Reply(
             t.gettext("Please choose your language:"),
             buttons=_rows(buttons, 3),
-            direction=self._dir(lang),
+            direction=self.direction(lang),
             kind="language",
         )
 
     def city_picker(self, lang: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         code = self.dialogue.language(lang)
         buttons = [Button(city.name(code), f"city:{slug}") for slug, city in self.knowledge.cities.items()]
         buttons.append(Button(t.gettext("Other city"), "city:-"))
@@ -159,12 +161,12 @@ class Conversation:
             t.gettext("In which city do you live? Then I can show you local addresses."),
             buttons=_rows(buttons, 2),
             keyboard=((Button(t.gettext("📍 Share my location"), request_location=True),),),
-            direction=self._dir(lang),
+            direction=self.direction(lang),
             kind="city",
         )
 
     def privacy(self, lang: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         retention_days = self.retention_days
         text = "\n".join(
             [
@@ -182,42 +184,46 @@ class Conversation:
                 t.gettext("/delete removes everything about you at once."),
             ]
         )
-        return Reply(text, title=t.gettext("Privacy"), direction=self._dir(lang), kind="privacy")
+        return Reply(text, title=t.gettext("Privacy"), direction=self.direction(lang), kind="privacy")
 
     def help(self, lang: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         lines = [
             t.gettext(
                 "Write your question in your own words, in any language. For example: “Where can I learn German?”"
             )
         ]
         lines += [f"/{name} – {t.gettext(description)}" for name, description in COMMANDS]
-        return Reply("\n".join(lines), title=t.gettext("How Lotse works"), direction=self._dir(lang), kind="help")
+        return Reply("\n".join(lines), title=t.gettext("How Lotse works"), direction=self.direction(lang), kind="help")
 
     def menu(self, lang: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         buttons = [Button(t.gettext(CATEGORY_NAMES[cat]), f"cat:{cat}") for cat in CATEGORIES if self._topics_in(cat)]
         return Reply(
-            t.gettext("Choose a topic area:"), buttons=_rows(buttons, 2), direction=self._dir(lang), kind="menu"
+            t.gettext("Choose a topic area:"), buttons=_rows(buttons, 2), direction=self.direction(lang), kind="menu"
         )
 
     def _topics_in(self, category: str) -> list[str]:
         return [tid for tid, topic in self.knowledge.topics.items() if topic.category == category]
 
     def category(self, category: str, lang: str | None, city: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         code = self.dialogue.language(lang)
         ids = self._topics_in(category)
         buttons = [Button(self.dialogue.title(tid, code), f"t:{tid}") for tid in ids]
         buttons.append(Button(t.gettext("⬅ All topics"), "menu"))
         title = t.gettext(CATEGORY_NAMES.get(category, category))
         return Reply(
-            t.gettext("Choose a topic:"), title=title, buttons=_rows(buttons, 1), direction=self._dir(lang), kind="menu"
+            t.gettext("Choose a topic:"),
+            title=title,
+            buttons=_rows(buttons, 1),
+            direction=self.direction(lang),
+            kind="menu",
         )
 
     def topic_reply(self, topic_id: str, lang: str | None, city: str | None, kind: str = "answer") -> Reply:
         """A topic's answer with buttons: related topics, feedback, talk to a person."""
-        t = self._t(lang)
+        t = self.t(lang)
         code = self.dialogue.language(lang)
         text, shown = self.dialogue.topic_text(topic_id, code, city)
         title, _, body = text.partition("\n\n")
@@ -244,23 +250,23 @@ class Conversation:
     def on_start(self, profile: Profile | None, user_id: int, telegram_lang: str | None) -> Outcome:
         """/start: greet in the client's language when Lotse has it, else offer the language picker."""
         if profile is not None and profile.step == "ready":
-            t = self._t(profile.lang)
+            t = self.t(profile.lang)
             greeting = Reply(
-                t.gettext("Welcome back! Ask me anything, or choose a topic."), direction=self._dir(profile.lang)
+                t.gettext("Welcome back! Ask me anything, or choose a topic."), direction=self.direction(profile.lang)
             )
             return Outcome(profile, (greeting, self.menu(profile.lang)))
         lang = (profile.lang if profile else None) or self.supported(telegram_lang)
         if lang is None:
             return Outcome(Profile(user_id, step="language"), (self.language_picker("en"),))
         profile = Profile(user_id, lang=lang, step="city")
-        t = self._t(lang)
+        t = self.t(lang)
         hello = Reply(
             t.gettext(
                 "Hello! I am Lotse. I answer questions about arriving in North Rhine-Westphalia: doctors, "
                 "documents, German courses, work, school and more."
             ),
             buttons=((Button(t.gettext("🌐 Other language"), "lang:?"),),),
-            direction=self._dir(lang),
+            direction=self.direction(lang),
         )
         return Outcome(profile, (hello, self.city_picker(lang)))
 
@@ -270,15 +276,15 @@ class Conversation:
             return Outcome(profile, (self.language_picker(profile.lang),))
         step: Step = "city" if profile.step == "language" else profile.step
         profile = replace(profile, lang=code, step=step)
-        t = self._t(code)
+        t = self.t(code)
         done = Reply(t.gettext("Language: {language}").format(language=self.knowledge.languages[code].native))
         if step == "city":
             return Outcome(profile, (done, self.city_picker(code)))
-        return Outcome(profile, (replace(done, direction=self._dir(code)),))
+        return Outcome(profile, (replace(done, direction=self.direction(code)),))
 
     def on_city(self, profile: Profile, slug: str) -> Outcome:
         """A city was chosen (button), or "other"."""
-        t = self._t(profile.lang)
+        t = self.t(profile.lang)
         code = self.dialogue.language(profile.lang)
         was_onboarding = profile.step != "ready"
         if slug in self.knowledge.cities:
@@ -290,7 +296,7 @@ class Conversation:
                 "I have no local addresses for your city yet. I will give you general answers and point you to "
                 "the integration centre of your city."
             )
-        replies = [Reply(text, remove_keyboard=True, direction=self._dir(code))]
+        replies = [Reply(text, remove_keyboard=True, direction=self.direction(code))]
         if was_onboarding:
             replies += [self.privacy(code), self._ready(code)]
         return Outcome(profile, tuple(replies))
@@ -310,18 +316,18 @@ class Conversation:
         return self.on_city(profile, "-")
 
     def _ready(self, lang: str) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         return Reply(
             t.gettext("Now ask me anything in your own words, or open the menu."),
             buttons=((Button(t.gettext("☰ Menu"), "menu"),),),
-            direction=self._dir(lang),
+            direction=self.direction(lang),
         )
 
     def on_text(self, profile: Profile, text: str) -> Outcome:
         """A question in free text."""
         lang = self.dialogue.language(profile.lang)
         decision = self.dialogue.decide(text, lang, profile.city)
-        t = self._t(lang)
+        t = self.t(lang)
         if decision.kind in ("answer", "emergency") and decision.topic:
             reply = self.topic_reply(decision.topic, lang, profile.city, kind=decision.kind)
             return Outcome(profile.saw(decision.topic), (reply,), decision)
@@ -333,14 +339,14 @@ class Conversation:
             reply = Reply(
                 t.gettext("I am not sure what you mean. Please choose a topic:"),
                 buttons=tuple(buttons),
-                direction=self._dir(lang),
+                direction=self.direction(lang),
                 kind="clarify",
             )
             return Outcome(profile, (reply,), decision)
         if decision.kind == "handoff":
             return Outcome(profile, (), decision, handoff=True)
         person = ((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),)
-        reply = Reply(decision.text, buttons=person, direction=self._dir(lang), kind="fallback")
+        reply = Reply(decision.text, buttons=person, direction=self.direction(lang), kind="fallback")
         return Outcome(profile, (reply,), decision)
 
     def on_topic(self, profile: Profile, topic_id: str) -> Outcome:
@@ -352,20 +358,20 @@ class Conversation:
 
     def on_feedback(self, profile: Profile, topic_id: str, helpful: bool) -> Outcome:
         """👍 or 👎 on an answer; 👎 offers a person."""
-        t = self._t(profile.lang)
+        t = self.t(profile.lang)
         if helpful:
-            reply = Reply(t.gettext("Thank you! I am glad it helped."), direction=self._dir(profile.lang))
+            reply = Reply(t.gettext("Thank you! I am glad it helped."), direction=self.direction(profile.lang))
             return Outcome(profile, (reply,), feedback=(topic_id, "up"))
         reply = Reply(
             t.gettext("Sorry that this did not help. A person from the integration centre can help you."),
             buttons=((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),),
-            direction=self._dir(profile.lang),
+            direction=self.direction(profile.lang),
         )
         return Outcome(profile, (reply,), feedback=(topic_id, "down"))
 
     def on_media(self, profile: Profile, kind: MediaKind) -> Outcome:
         """Voice, photos, stickers, documents...: say kindly what Lotse can do instead."""
-        t = self._t(profile.lang)
+        t = self.t(profile.lang)
         texts = {
             "voice": t.gettext("I cannot listen to voice messages yet. Please write your question in a few words."),
             "photo": t.gettext(
@@ -379,7 +385,7 @@ class Conversation:
             "contact": t.gettext("Please do not send contact details here. Write your question instead."),
             "other": t.gettext("Please write your question in a few words, in any language."),
         }
-        return Outcome(profile, (Reply(texts[kind], direction=self._dir(profile.lang)),))
+        return Outcome(profile, (Reply(texts[kind], direction=self.direction(profile.lang)),))
 
     def is_emergency(self, text: str) -> bool:
         """Whether ``text`` contains an emergency word (answered even when the person is slowed down)."""
@@ -387,7 +393,7 @@ class Conversation:
 
     def on_human(self, profile: Profile) -> Outcome:
         """The person wants a human: show how to reach the integration centre of their city."""
-        t = self._t(profile.lang)
+        t = self.t(profile.lang)
         code = self.dialogue.language(profile.lang)
         city = self.knowledge.cities.get(profile.city) if profile.city else None
         intro = t.gettext("You can talk to a person at the integration centre or the Service Point of your city.")
@@ -396,40 +402,42 @@ class Conversation:
             f"{intro}\n\n{contacts}",
             title=t.gettext("Talk to a person"),
             buttons=((Button(t.gettext("☰ Menu"), "menu"),),),
-            direction=self._dir(code),
+            direction=self.direction(code),
             kind="human",
         )
         return Outcome(profile, (reply,))
 
     def confirm_delete(self, lang: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         return Reply(
             t.gettext(
                 "Delete everything Lotse stores about you (language, city and your messages to the integration centre)?"
             ),
             buttons=((Button(t.gettext("Yes, delete"), "del:yes"), Button(t.gettext("No"), "del:no")),),
-            direction=self._dir(lang),
+            direction=self.direction(lang),
             kind="delete",
         )
 
     def deleted(self, lang: str | None) -> Reply:
-        t = self._t(lang)
+        t = self.t(lang)
         return Reply(
-            t.gettext("Everything about you has been deleted. Send /start to begin again."), direction=self._dir(lang)
+            t.gettext("Everything about you has been deleted. Send /start to begin again."),
+            direction=self.direction(lang),
         )
 
     def kept(self, lang: str | None) -> Reply:
-        t = self._t(lang)
-        return Reply(t.gettext("Nothing was deleted."), direction=self._dir(lang))
+        t = self.t(lang)
+        return Reply(t.gettext("Nothing was deleted."), direction=self.direction(lang))
 
     def slow_down(self, profile: Profile) -> Outcome:
         """The person sends messages faster than Lotse answers them."""
-        t = self._t(profile.lang)
+        t = self.t(profile.lang)
         return Outcome(
             profile,
             (
                 Reply(
-                    t.gettext("Please wait a moment before sending more messages."), direction=self._dir(profile.lang)
+                    t.gettext("Please wait a moment before sending more messages."),
+                    direction=self.direction(profile.lang),
                 ),
             ),
         )
@@ -437,11 +445,11 @@ class Conversation:
     def warm_up(self) -> None:
         """Compile every interface catalog and render every topic once, so that no person waits for it."""
         for code in self.knowledge.languages:
-            self._t(code)
+            self.t(code)
             for topic_id in self.knowledge.topics:
                 self.dialogue.render(topic_id, code, next(iter(self.knowledge.cities), None))
 
     def commands(self, lang: str) -> list[tuple[str, str]]:
         """The bot's command list with descriptions in ``lang`` (for setMyCommands)."""
-        t = self._t(lang)
+        t = self.t(lang)
         return [(name, t.gettext(description)) for name, description in COMMANDS]

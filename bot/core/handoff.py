@@ -22,7 +22,6 @@ from rapidfuzz import process
 
 from bot.core.centres import Centre, Centres
 from bot.core.conversation import Button, Conversation, Outcome, Profile, Reply
-from bot.core.i18n import Translator
 from bot.core.model import DAYS
 from bot.core.render import format_contact, isolate_ltr
 
@@ -210,12 +209,6 @@ class Handoff:
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
-    def _t(self, lang: str | None) -> Translator:
-        return self.dialogue.t(self.dialogue.language(lang))
-
-    def _dir(self, lang: str | None) -> str:
-        return self.knowledge.languages[self.dialogue.language(lang)].direction
-
     def centre_for(self, city: str | None) -> Centre | None:
         return self.centres.for_city(city) if self.centres is not None else None
 
@@ -232,7 +225,7 @@ class Handoff:
 
     def _to_user(self, ticket: Ticket, key: str, text: str, title: str | None = None) -> Delivery:
         assert ticket.user_id is not None
-        payload = {"text": text, "title": title, "direction": self._dir(ticket.lang)}
+        payload = {"text": text, "title": title, "direction": self.conversation.direction(ticket.lang)}
         return Delivery(key, tg(ticket.user_id), "message", payload, ticket.id)
 
     def _to_staff(self, ticket: Ticket, key: str, text: str, translate: bool = False) -> Delivery:
@@ -274,7 +267,7 @@ class Handoff:
         """Talk to a person (button, /human, a request in text): ask for the question, or say the case is open."""
         if self.centre_for(profile.city) is None:
             return self.conversation.on_human(profile)
-        t = self._t(profile.lang)
+        t = self.conversation.t(profile.lang)
         active = await self.store.active(profile.user_id)
         if active is not None:
             return Outcome(profile, (self._open_reply(active),))
@@ -285,26 +278,26 @@ class Handoff:
             ),
             title=t.gettext("Talk to a person"),
             buttons=((Button(t.gettext("✖ Cancel"), "ho:cancel"),),),
-            direction=self._dir(profile.lang),
+            direction=self.conversation.direction(profile.lang),
             kind="human",
         )
         return Outcome(replace(profile, step="question"), (reply,))
 
     def _open_reply(self, ticket: Ticket) -> Reply:
-        t = self._t(ticket.lang)
+        t = self.conversation.t(ticket.lang)
         text = t.gettext("Your case {case} is open. Write here and your message goes to {centre}.").format(
             case=ticket.case, centre=self._centre_name(ticket)
         )
         end = t.gettext("/end ends the conversation.")
-        return Reply(f"{text}\n{end}", direction=self._dir(ticket.lang))
+        return Reply(f"{text}\n{end}", direction=self.conversation.direction(ticket.lang))
 
     def cancel(self, profile: Profile) -> Outcome:
         """The person cancelled before writing the question."""
-        t = self._t(profile.lang)
+        t = self.conversation.t(profile.lang)
         reply = Reply(
             t.gettext("Nothing was sent. You can ask me something else or open the menu."),
             buttons=((Button(t.gettext("☰ Menu"), "menu"),),),
-            direction=self._dir(profile.lang),
+            direction=self.conversation.direction(profile.lang),
         )
         return Outcome(replace(profile, step="ready"), (reply,))
 
@@ -340,9 +333,9 @@ class Handoff:
         if active is None:
             return None
         if media not in RELAYED_MEDIA or file_id is None:
-            t = self._t(profile.lang)
+            t = self.conversation.t(profile.lang)
             note = t.gettext("Only text, photos, documents and voice messages can be sent to the integration centre.")
-            return Outcome(profile, (Reply(note, direction=self._dir(profile.lang)),))
+            return Outcome(profile, (Reply(note, direction=self.conversation.direction(profile.lang)),))
         emergency = bool(caption) and self.conversation.is_emergency(caption or "")
         return await self._relay(
             profile, active, message_id, now, text=caption, media=media, file_id=file_id, emergency=emergency
@@ -407,9 +400,10 @@ class Handoff:
         if not emergency:
             return Outcome(profile, ())
         outcome = self.conversation.on_text(profile, text or "")
-        t = self._t(profile.lang)
+        t = self.conversation.t(profile.lang)
         told = Reply(
-            t.gettext("The integration centre has been told that it is urgent."), direction=self._dir(profile.lang)
+            t.gettext("The integration centre has been told that it is urgent."),
+            direction=self.conversation.direction(profile.lang),
         )
         return replace(outcome, replies=(*outcome.replies, told))
 
@@ -427,11 +421,13 @@ class Handoff:
         if reopened is None:
             return Outcome(profile, ())
         relayed = await self._relay(profile, reopened, message_id, now, text=text, emergency=emergency)
-        t = self._t(profile.lang)
+        t = self.conversation.t(profile.lang)
         again = t.gettext("Your case {case} is open again. Your message was sent to {centre}.").format(
             case=reopened.case, centre=self._centre_name(reopened)
         )
-        return replace(relayed, replies=(Reply(again, direction=self._dir(profile.lang)), *relayed.replies))
+        return replace(
+            relayed, replies=(Reply(again, direction=self.conversation.direction(profile.lang)), *relayed.replies)
+        )
 
     async def _draft(
         self, profile: Profile, question: str, now: float, first_name: str | None, message_id: int
@@ -457,7 +453,7 @@ class Handoff:
 
     def consent_reply(self, ticket: Ticket, centre: Centre, now: float, first_name: str | None = None) -> Reply:
         """Exactly what will be shared, who reads it, when they answer, and the question whether to send it."""
-        t = self._t(ticket.lang)
+        t = self.conversation.t(ticket.lang)
         lang = ticket.lang
         name = first_name or t.gettext("your first name in Telegram")
         city = self._city_name(ticket.city, lang) or t.gettext("not given")
@@ -490,14 +486,18 @@ class Handoff:
         if ticket.shared_topics:
             rows.append((Button(t.gettext("✅ Yes, with my last topics"), f"ho:all:{ticket.id}"),))
         rows.append((Button(t.gettext("✖ No, do not send"), f"ho:no:{ticket.id}"),))
-        text = isolate_ltr("\n".join(lines), self._dir(lang))
+        text = isolate_ltr("\n".join(lines), self.conversation.direction(lang))
         return Reply(
-            text, title=t.gettext("Before I send it"), buttons=tuple(rows), direction=self._dir(lang), kind="consent"
+            text,
+            title=t.gettext("Before I send it"),
+            buttons=tuple(rows),
+            direction=self.conversation.direction(lang),
+            kind="consent",
         )
 
     def hours_text(self, centre: Centre, lang: str, now: float) -> str:
         """Whether the office is open now, and if not, when it opens again; then the office hours."""
-        t = self._t(lang)
+        t = self.conversation.t(lang)
         at = datetime.fromtimestamp(now, UTC)
         if not centre.hours:
             return t.gettext("Staff answer as soon as they can.")
@@ -526,8 +526,8 @@ class Handoff:
         self, profile: Profile, ticket_id: int, choice: str, first_name: str | None, now: float
     ) -> Outcome:
         """The answer to the consent question: ``yes``, ``all`` (with the last topics) or ``no``."""
-        t = self._t(profile.lang)
-        direction = self._dir(profile.lang)
+        t = self.conversation.t(profile.lang)
+        direction = self.conversation.direction(profile.lang)
         if choice == "no":
             await self.store.discard(ticket_id, profile.user_id)
             return self.cancel(profile)
@@ -557,21 +557,21 @@ class Handoff:
         return Outcome(profile, (Reply(f"{sent}\n{more}", direction=direction, kind="sent"),))
 
     def _expired(self, profile: Profile) -> Reply:
-        t = self._t(profile.lang)
+        t = self.conversation.t(profile.lang)
         return Reply(
             t.gettext("This request is no longer valid. Please tap “Talk to a person” again."),
             buttons=((Button(t.gettext("💬 Talk to a person"), "human"),),),
-            direction=self._dir(profile.lang),
+            direction=self.conversation.direction(profile.lang),
         )
 
     async def end(self, profile: Profile, now: float) -> Outcome:
         """/end by the person: the case is closed and the staff are told."""
-        t = self._t(profile.lang)
+        t = self.conversation.t(profile.lang)
         active = await self.store.active(profile.user_id)
         if active is None:
             reply = Reply(
                 t.gettext("You have no open conversation with the integration centre."),
-                direction=self._dir(profile.lang),
+                direction=self.conversation.direction(profile.lang),
             )
             return Outcome(profile, (reply,))
 
@@ -585,7 +585,7 @@ class Handoff:
         closed = await self.store.change(active.id, ACTIVE, changes, deliveries, now)
         case = (closed or active).case
         text = t.gettext("Your case {case} is closed. You can ask me anything again.").format(case=case)
-        return Outcome(profile, (Reply(text, direction=self._dir(profile.lang)),))
+        return Outcome(profile, (Reply(text, direction=self.conversation.direction(profile.lang)),))
 
     async def forget(self, user_id: int, now: float) -> list[str]:
         """/delete: erase the texts of the person's tickets and the relay records; the staff are told."""
@@ -617,7 +617,7 @@ class Handoff:
             return f"Fall #{ticket.case} ist {STATUS_DE[ticket.status]}."
         changes: dict[str, Any] = {"status": status}
         name = self._centre_name(ticket)
-        t = self._t(ticket.lang)
+        t = self.conversation.t(ticket.lang)
 
         def deliveries(current: Ticket) -> list[Delivery]:
             out = [self._card(current)]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -163,32 +163,27 @@ class SqlTickets:
                     raise
         raise AssertionError("unreachable")
 
-    async def get(self, ticket_id: int) -> Ticket | None:
+    async def _first(self, query: Select[Any]) -> Ticket | None:
         def fn(conn: Connection) -> Ticket | None:
-            row = conn.execute(select(TICKETS).where(_T.id == ticket_id)).first()
-            return None if row is None else _ticket(row)
-
-        return await self._tx(fn)
-
-    async def active(self, user_id: int) -> Ticket | None:
-        def fn(conn: Connection) -> Ticket | None:
-            row = conn.execute(select(TICKETS).where(_T.user_id == user_id, _T.status.in_(ACTIVE))).first()
-            return None if row is None else _ticket(row)
-
-        return await self._tx(fn)
-
-    async def reopenable(self, user_id: int, closed_since: float) -> Ticket | None:
-        def fn(conn: Connection) -> Ticket | None:
-            query = (
-                select(TICKETS)
-                .where(_T.user_id == user_id, _T.status == "closed", _T.closed_by == "staff")
-                .where(_T.closed_at >= closed_since)
-                .order_by(_T.closed_at.desc())
-            )
             row = conn.execute(query).first()
             return None if row is None else _ticket(row)
 
         return await self._tx(fn)
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        return await self._first(select(TICKETS).where(_T.id == ticket_id))
+
+    async def active(self, user_id: int) -> Ticket | None:
+        return await self._first(select(TICKETS).where(_T.user_id == user_id, _T.status.in_(ACTIVE)))
+
+    async def reopenable(self, user_id: int, closed_since: float) -> Ticket | None:
+        query = (
+            select(TICKETS)
+            .where(_T.user_id == user_id, _T.status == "closed", _T.closed_by == "staff")
+            .where(_T.closed_at >= closed_since)
+            .order_by(_T.closed_at.desc())
+        )
+        return await self._first(query)
 
     async def situation(
         self, user_id: int, message_id: int, closed_since: float
@@ -208,11 +203,7 @@ class SqlTickets:
         return await self._tx(fn)
 
     async def by_thread(self, chat_id: int, thread_id: int) -> Ticket | None:
-        def fn(conn: Connection) -> Ticket | None:
-            row = conn.execute(select(TICKETS).where(_T.chat_id == chat_id, _T.thread_id == thread_id)).first()
-            return None if row is None else _ticket(row)
-
-        return await self._tx(fn)
+        return await self._first(select(TICKETS).where(_T.chat_id == chat_id, _T.thread_id == thread_id))
 
     async def by_message(self, chat_id: int, message_id: int) -> Ticket | None:
         def fn(conn: Connection) -> Ticket | None:

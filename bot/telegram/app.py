@@ -81,13 +81,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update %s: %s", update_id, type(error).__name__, exc_info=error)
 
 
-async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """The command menu in every interface language (language_code scope), English by default."""
-    svc: Services = application.bot_data[KEY]
+async def started(application: Application) -> None:  # type: ignore[type-arg]
+    """After start-up: the command menus, the outbox worker and the hourly retention job."""
+    await set_commands(application)
     if WORKER in application.bot_data:
         application.bot_data[WORKER].start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(retention, interval=3600, first=1, name="lotse-retention")
+
+
+async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in every interface language (language_code scope), English by default."""
+    svc: Services = application.bot_data[KEY]
     conversation = svc.conversation
     await application.bot.set_my_commands([BotCommand(n, d) for n, d in conversation.commands("en")])
     for code in conversation.knowledge.languages:
@@ -122,7 +127,7 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .post_init(set_commands)
+        .post_init(started)
         .post_stop(stop_worker)
         .concurrent_updates(PerChatUpdateProcessor())
     )
