@@ -140,6 +140,11 @@ class Worker:
         except GoneError:
             await self.outbox.delivered(item.id, None, None, self.clock())
         except (BadRequest, PermanentError) as exc:
+            if isinstance(exc, BadRequest) and (item.chat_id or 0) < 0 and "chat not found" in str(exc).lower():
+                # A staff group id that is wrong or not yet joined: keep the ticket until the setup is fixed.
+                log.error("outbox %s: staff group %s not found; check LOTSE_CENTRES", item.id, item.chat_id)
+                await self._again(item, "chat not found")
+                return
             await self.outbox.give_up(item.id, str(exc), self.clock())
             log.error("outbox %s (%s): refused for good: %s", item.id, item.kind, _reason(exc))
         except (NetworkError, TemporaryError, TelegramError, OSError) as exc:

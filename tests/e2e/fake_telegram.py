@@ -128,6 +128,7 @@ class FakeTelegram:
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     webhook: tuple[str, str | None] | None = None
     forums: set[int] = field(default_factory=set)  # supergroups with forum topics
+    groups: set[int] = field(default_factory=set)  # supergroups without topics (other group ids: chat not found)
     members: dict[int, set[int]] = field(default_factory=dict)  # group -> user ids of its members
     topics: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)  # group -> thread id -> topic
     reactions: list[tuple[int, int, str]] = field(default_factory=list)
@@ -268,6 +269,8 @@ class FakeTelegram:
         return True
 
     def _check_send(self, chat_id: int) -> None:
+        if chat_id < 0 and chat_id not in self.forums | self.groups:
+            raise ApiError(400, "Bad Request: chat not found")
         if self.throttle_chats.get(chat_id, 0) > 0:
             self.throttle_chats[chat_id] -= 1
             self.throttled += 1
@@ -406,6 +409,8 @@ class FakeTelegram:
 
     async def api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         chat_id = int(params["chat_id"])
+        if chat_id < 0 and chat_id not in self.forums | self.groups:
+            raise ApiError(400, "Bad Request: chat not found")
         gifts = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
                  "premium_subscription": False, "gifts_from_channels": False}  # fmt: skip
         return {**self._chat_json(chat_id), "accent_color_id": 0, "max_reaction_count": 11,

@@ -137,3 +137,28 @@ async def test_person_who_blocked_the_bot_ends_retries_and_staff_are_told(desk: 
     await asyncio.sleep(0.5)
     calls = [c for c in desk.server.calls if c[0] == "sendMessage" and c[1].get("chat_id") == 650]
     assert len([c for c in calls if "Monday" in str(c[1].get("text"))]) == 1  # tried once, not retried
+
+
+async def test_a_wrong_staff_group_keeps_the_ticket_until_the_setup_is_fixed(
+    tmp_path: Path, dialogue: Dialogue
+) -> None:
+    import bot.telegram.outbox as outbox_module
+
+    real = outbox_module.next_retry
+    outbox_module.next_retry = lambda attempts: 0.3  # type: ignore[assignment]
+    missing = -1009999999999
+    try:
+        async with running(tmp_path, dialogue, Options(centres=centres(chat_id=missing))) as lotse:
+            user = await ready(lotse, 660, "en")
+            await user.send("/human")
+            await user.send("question while the staff group is not set up")
+            await user.tap("✅")
+            await asyncio.sleep(1.0)
+            assert not lotse.server.to(missing)
+            lotse.server.groups.add(missing)  # the bot was added to the group: the ticket arrives (without topics)
+            await eventually(lambda: any(s.text.startswith("Fall #") for s in lotse.server.to(missing)))
+            lotse.staff(chat_id=missing).write("We are here now", reply_to=lotse.server.to(missing)[0].message_id)
+            (reply,) = await user._replies(1)
+            assert reply.text.endswith("We are here now")
+    finally:
+        outbox_module.next_retry = real
