@@ -305,24 +305,24 @@ class Handoff:
         self, profile: Profile, text: str, message_id: int, first_name: str | None, now: float
     ) -> Outcome | None:
         """Text from the person: the question for a request, a follow-up in an open case, or None (not ours)."""
-        emergency = self.conversation.is_emergency(text)
+        is_emergency = self.conversation.is_emergency  # only where the text is ours: the common path skips it
         since = now - self.settings.reopen_hours * 3600
         active, reopenable, draft = await self.store.situation(profile.user_id, message_id, since)
         if active is not None:
             if active.source == message_id:  # the question itself, processed again after a crash
                 return Outcome(profile, ())
-            return await self._relay(profile, active, message_id, now, text=text, emergency=emergency)
+            return await self._relay(profile, active, message_id, now, text=text, emergency=is_emergency(text))
         if draft is not None:  # the question processed again after a crash: the same consent question
             centre = self.centre(draft)
             if centre is not None:
                 reply = self.consent_reply(draft, centre, now, first_name)
                 return Outcome(replace(profile, step="ready"), (reply,))
         if profile.step == "question":
-            if emergency:
+            if is_emergency(text):
                 return self.conversation.on_text(replace(profile, step="ready"), text)
             return await self._draft(profile, text, now, first_name, message_id)
         if reopenable is not None:
-            return await self._reopen(profile, reopenable, message_id, now, text=text, emergency=emergency)
+            return await self._reopen(profile, reopenable, message_id, now, text=text, emergency=is_emergency(text))
         return None
 
     async def on_media(
