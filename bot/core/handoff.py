@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_day_names
-from rapidfuzz import process
 
 from bot.core.centres import Centre, Centres
 from bot.core.conversation import Button, Conversation, Outcome, Profile, Reply
@@ -764,12 +763,12 @@ class Handoff:
         await self.store.change(ticket.id, None, {}, deliveries, now)
 
     def _find_topic(self, query: str) -> str | None:
-        query = query.strip().lower()
-        if query in self.knowledge.topics:
-            return query
-        choices = {tid: f"{tid} {self.dialogue.title(tid, STAFF_LANG).lower()}" for tid in self.knowledge.topics}
-        best = process.extractOne(query, choices, score_cutoff=80)
-        return str(best[2]) if best else None
+        """A topic id, or what the matcher finds for the words staff typed ("jobcenter", "Arzt", "Deutschkurs")."""
+        query = query.strip()
+        if query.lower() in self.knowledge.topics:
+            return query.lower()
+        decision = self.dialogue.decide(query, STAFF_LANG) if query else None
+        return decision.topic if decision is not None and decision.kind == "answer" else None
 
     async def _staff_note(self, ticket: Ticket, key: str, text: str) -> None:
         await self.store.enqueue([self._to_staff(ticket, f"{key}:note", text)])

@@ -129,6 +129,9 @@ async def test_send_topic_arrives_in_the_persons_language(desk: Lotse) -> None:
     assert answer.text.startswith("💬 Kommunales Integrationszentrum Köln")
     assert rendered.title in answer.text
     await eventually(lambda: any(s.text.startswith("✔ Gesendet") for s in group(desk)))
+    staff.write("/send Deutschkurs", thread=card.thread_id)  # the staff's own words find the topic too
+    (course,) = await user._replies(1)
+    assert desk.dialogue.render("language-course", "ar", "koeln").title in course.text
     staff.write("/send unicorns", thread=card.thread_id)
     await eventually(lambda: any(s.text.startswith("Unbekanntes Thema „unicorns“") for s in group(desk)))
 
