@@ -100,8 +100,14 @@ def format_contact(contact: Contact, lang: str, knowledge: Knowledge) -> str:
     return "\n".join(lines)
 
 
-def contacts_text(kind: str, city: City | None, lang: str, knowledge: Knowledge, t: Translator) -> str:
-    """What a ``{contact:KIND}`` placeholder becomes for this person."""
+def contacts_text(
+    kind: str, city: City | None, lang: str, knowledge: Knowledge, t: Translator, shown_before: set[int] | None = None
+) -> str:
+    """What a ``{contact:KIND}`` placeholder becomes for this person.
+
+    ``shown_before`` collects the contacts an answer already shows (by identity), so that a second placeholder
+    never repeats them; a placeholder whose contacts were all shown becomes empty.
+    """
     if city is None:
         return t.gettext("Tell me your city with /city and I will show you the local addresses.")
     found = [c for c in city.contacts if c.kind == kind]
@@ -111,6 +117,11 @@ def contacts_text(kind: str, city: City | None, lang: str, knowledge: Knowledge,
         intro = t.gettext("I have no address of this kind for {city} yet. Ask here:").format(city=city.name(lang))
     if not found:
         return t.gettext("Ask at the Service Point or the integration centre of {city}.").format(city=city.name(lang))
+    if shown_before is not None:
+        found = [c for c in found if id(c) not in shown_before]
+        if not found:
+            return ""
+        shown_before.update(id(c) for c in found[:4])
     shown = found[:4]
     body = "\n\n".join(format_contact(c, lang, knowledge) for c in shown)
     if len(found) > len(shown):
@@ -123,12 +134,13 @@ def render_topic(topic: Topic, lang: str, city: City | None, knowledge: Knowledg
     """The topic's title and answer for ``lang`` with placeholders filled for ``city``."""
     shown_lang, tr = translation_for(topic, lang, knowledge)
     seen: set[str] = set()
+    contacts_shown: set[int] = set()
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "city":
             return city.name(lang) if city else t.gettext("your city")
-        value = contacts_text(name.removeprefix("contact:"), city, lang, knowledge, t)
+        value = contacts_text(name.removeprefix("contact:"), city, lang, knowledge, t, contacts_shown)
         if value in seen:
             return ""
         seen.add(value)

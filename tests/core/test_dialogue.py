@@ -156,3 +156,11 @@ def test_offtopic_is_declined_politely(fixture_dialogue: Dialogue) -> None:
 def test_offtopic_words_do_not_hide_real_questions(fixture_dialogue: Dialogue) -> None:
     decision = fixture_dialogue.decide("apotheke nachts offen", "de")
     assert (decision.kind, decision.topic) == ("answer", "pharmacy")
+
+
+def test_an_answer_never_shows_the_same_address_twice(dialogue: Dialogue) -> None:
+    # Köln has no Welcome Point: {contact:welcome-point} falls back to the integration centre, which the next
+    # placeholder {contact:integration-centre} would show again.
+    text = dialogue.render("language-course", "de", "koeln").text
+    assert text.count("Kommunales Integrationszentrum Köln") == 1
+    assert "Für Köln habe ich noch keine Adresse dieser Art" in text
