@@ -13,7 +13,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
-from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
+from bot.core.knowledge import KnowledgeError, check_knowledge, check_triggers, load_knowledge
 from bot.core.matcher import build_index
 
 
@@ -26,6 +26,8 @@ def cmd_check(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Validate a knowledge folder; exit 1 on errors."""
     folder = Path(args.dir) if args.dir else config.knowledge_dir
     result = check_knowledge(folder)
+    if result.knowledge is not None:
+        result.problems += check_triggers(folder, result.knowledge, build_index(result.knowledge, config.match))
     shown = [p for p in result.problems if p.severity == "error" or not args.errors_only]
     for problem in shown:
         print(problem.format(), file=out)
@@ -84,8 +86,14 @@ def cmd_ask(args: argparse.Namespace, config: Config, out: TextIO) -> int:
 def cmd_eval(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Evaluate the decision on a labelled file and enforce floors."""
     dialogue = _dialogue(config)
+    paths: list[Path] = []
+    for name in args.file:
+        path = Path(name)
+        paths += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     try:
-        items = load_items(Path(args.file))
+        items = [item for path in paths for item in load_items(path)]
+        if not items:
+            raise EvalFileError(f"{', '.join(args.file)}: no questions found")
     except (EvalFileError, OSError) as exc:
         print(f"eval: {exc}", file=sys.stderr)
         return 2
@@ -315,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db)
 
     ev = sub.add_parser("eval", help="evaluate on a labelled question file")
-    ev.add_argument("file")
+    ev.add_argument("file", nargs="+", help="question files, or folders of *.yaml question files")
     ev.add_argument("--langs", help="only items with these interface languages, e.g. de,en")
     ev.add_argument("--quiet", action="store_true", help="do not list the misses")
     ev.add_argument("--min-top1", type=float)

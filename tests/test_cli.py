@@ -133,6 +133,23 @@ def test_eval_floors_set_exit_code(fixture_env: None, tmp_path: Path) -> None:
     assert "FLOOR NOT MET: top-1 0.000 < 0.5" in out
 
 
+def test_eval_reads_a_folder_of_question_files(fixture_env: None, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "- {id: a, text: 'apotheke nachts', lang: de, wrote: de, city: null, expect: pharmacy}\n", encoding="utf-8"
+    )
+    (tmp_path / "b.yaml").write_text(
+        "- {id: b, text: 'wie wird das wetter', lang: de, wrote: de, city: null, expect: out-of-scope}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "notes.txt").write_text("not a question file", encoding="utf-8")
+    code, out = run(["eval", str(tmp_path)])
+    assert code == 0, out
+    assert "items: 2   topic items: 1" in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(["eval", str(empty)])[0] == 2
+
+
 def test_eval_bad_file_is_explained(fixture_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dev = tmp_path / "dev.yaml"
     dev.write_text("- {id: a, text: x}\n", encoding="utf-8")

@@ -95,7 +95,9 @@ class Dialogue:
         topics = [c for c in cands if c.target not in INTENTS]
         handoff = next((c for c in cands if c.target == HANDOFF), None)
         top_score = cands[0].score if cands else 0.0
-        if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * top_score:
+        if result.handoff_trigger is not None or (
+            handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * top_score
+        ):
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=cands)
         offtopic = next((c for c in cands if c.target == OFFTOPIC), None)
         offtopic_score = offtopic.score if offtopic is not None else 0.0
@@ -108,9 +110,14 @@ class Dialogue:
         second = max(topics[1].score if len(topics) > 1 else 0.0, offtopic_score)
         margin = (best.score - second) / best.score if best.score else 0.0
         offtopic_margin = (best.score - offtopic_score) / best.score if best.score else 0.0
+        # A long message explains its situation in many words the knowledge does not know, so it covers little;
+        # strong evidence for one topic far ahead of the others is enough there.
+        covered = best.coverage >= s.answer_coverage or (
+            best.score >= s.long_answer_score and margin >= s.long_answer_margin
+        )
         confident = (
             best.score >= s.answer_score
-            and best.coverage >= s.answer_coverage
+            and covered
             and margin >= s.answer_margin
             and offtopic_margin >= s.offtopic_margin
             and best.keyword_score >= s.answer_keyword_score
@@ -124,6 +131,15 @@ class Dialogue:
         if best.score >= s.clarify_score:
             floor = max(s.clarify_score * 0.6, best.score * s.clarify_ratio)
             chosen = [c for c in topics[:MAX_CLARIFY] if c.score >= floor]
+            if (
+                len(chosen) == 1
+                and best.target != EMERGENCY_TOPIC
+                and best.coverage >= s.sole_answer_coverage
+                and offtopic_score < s.clarify_score
+            ):
+                # Short words that only one topic knows ("دلم خیلی گرفته", "qoyskayga keenid"): a menu of one
+                # choice would only cost the person a tap.
+                return self._topic_decision("answer", best.target, lang, city, result)
             return self._clarify(lang, city, chosen, cands)
         return self._fallback(lang, city, cands)
 

@@ -16,7 +16,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bot.core.matcher import Index
 from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
+from bot.core.normalize import tokens
 from bot.core.yamlsafe import LDict, LList, YamlBool11, load_yaml, yaml11_booleans
 
 Severity = Literal["error", "warning"]
@@ -241,6 +243,69 @@ def check_knowledge(root: Path) -> CheckResult:
         offtopic=offtopic,
     )
     return CheckResult(knowledge, rep.problems)
+
+
+def _line_of_text(path: Path, text: str) -> int:
+    """The line of ``path`` that holds ``text`` (1 when it cannot be found)."""
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if text in line:
+                return number
+    except OSError:
+        pass
+    return 1
+
+
+def check_triggers(root: Path, knowledge: Knowledge, index: Index) -> list[Problem]:
+    """Warnings where trigger words and example questions disagree.
+
+    An example question of an ordinary topic that contains an emergency or handoff trigger would get the emergency
+    answer or the offer of a person instead of its topic; an emergency example that no trigger catches relies on
+    scoring alone, which may hesitate.
+    """
+    rep = _Reporter(root)
+    groups: list[tuple[Path, str, str, tuple[str, ...]]] = [
+        (root / "topics" / f"{topic.id}.yaml", topic.id, lang, tr.examples)
+        for topic in knowledge.topics.values()
+        for lang, tr in topic.translations.items()
+    ]
+    if knowledge.offtopic is not None:
+        groups += [
+            (root / "offtopic.yaml", "@offtopic", lang, tr.examples)
+            for lang, tr in knowledge.offtopic.translations.items()
+        ]
+    for path, target, lang, examples in groups:
+        for example in examples:
+            toks = tokens(example)
+            emergency = index.emergency_trigger(toks)
+            if target == EMERGENCY_TOPIC:
+                if emergency is None:
+                    rep.add(
+                        path,
+                        _line_of_text(path, example),
+                        f"{lang}: emergency example {example!r} contains no trigger",
+                        "add a trigger word or phrase that catches it",
+                        "warning",
+                    )
+                continue
+            if emergency is not None:
+                rep.add(
+                    path,
+                    _line_of_text(path, example),
+                    f"{lang}: example {example!r} contains the emergency trigger {emergency!r}",
+                    "make that trigger a more specific phrase in topics/emergency.yaml, or reword the example",
+                    "warning",
+                )
+            handoff = index.handoff_trigger(toks)
+            if handoff is not None:
+                rep.add(
+                    path,
+                    _line_of_text(path, example),
+                    f"{lang}: example {example!r} contains the handoff trigger {handoff!r}",
+                    "make that trigger a more specific phrase in handoff.yaml, or reword the example",
+                    "warning",
+                )
+    return rep.problems
 
 
 def load_knowledge(root: Path) -> Knowledge:

@@ -55,6 +55,9 @@ class MatchSettings:
     answer_coverage: float = 0.2
     answer_margin: float = 0.1
     answer_keyword_score: float = 0.5
+    long_answer_score: float = 1.5
+    long_answer_margin: float = 0.3
+    sole_answer_coverage: float = 0.5
     emergency_score: float = 1.5
     clarify_score: float = 0.3
     clarify_ratio: float = 0.5
@@ -84,6 +87,7 @@ class MatchResult:
     city: str | None
     emergency_trigger: str | None
     mass: float
+    handoff_trigger: str | None = None
 
 
 @dataclass(slots=True)
@@ -161,7 +165,15 @@ class Index:
                 for key in _deletes(tok):
                     self._delete_map[key].append(tok)
                 self._buckets[(tok[0], len(tok))].append(tok)
-        self._triggers = self._build_triggers(knowledge)
+        emergency = knowledge.topics.get("emergency")
+        self._triggers = self._build_triggers(
+            phrase for tr in (emergency.translations.values() if emergency else ()) for phrase in tr.triggers
+        )
+        self._handoff_triggers = self._build_triggers(
+            phrase
+            for tr in (knowledge.handoff.translations.values() if knowledge.handoff else ())
+            for phrase in tr.triggers
+        )
         self._cities = self._build_cities(knowledge)
 
     # -- building -------------------------------------------------------------------------------------------
@@ -200,9 +212,10 @@ class Index:
             # A word of a keyword phrase says less than a keyword on its own ("ابحث عن شقة", "bot değil"), and only
             # a single-word keyword is evidence on its own: "your team" stays a phrase even without "your".
             keyword = kind == "keyword" and len(words) == 1
-            if kind == "keyword" and len(words) > 1 and len(toks) > 1:
-                phrase = tuple(dict.fromkeys(toks))
-                for tok in phrase:
+            if kind == "keyword" and len(words) > 1 and toks:
+                # The phrase keeps its function words: "لم شمل" (family reunion) needs its "لم", "your team" its "your".
+                phrase = tuple(dict.fromkeys(words))
+                for tok in toks:
                     self._phrases[target].setdefault(tok, set()).add(phrase)
             weight = 1.0 / math.sqrt(len(words)) if kind != "example" and words else self.settings.example_weight
             if kind != "example":
@@ -216,22 +229,18 @@ class Index:
                     posting.langs |= bit
                     posting.keyword = posting.keyword or keyword
 
-    def _build_triggers(self, knowledge: Knowledge) -> _Triggers:
+    def _build_triggers(self, phrases: Iterable[str]) -> _Triggers:
         triggers = _Triggers()
-        topic = knowledge.topics.get("emergency")
-        if topic is None:
-            return triggers
-        for tr in topic.translations.values():
-            for phrase in tr.triggers:
-                toks = tuple(t for t in tokens(phrase) if len(t) >= 2 or t.isdigit())
-                if not toks:
-                    continue
-                triggers.vocab.update(toks)
-                if len(toks) == 1:
-                    triggers.single.add(toks[0])
-                else:
-                    for tok in set(toks):
-                        triggers.phrases.setdefault(tok, []).append((phrase, toks))
+        for phrase in phrases:
+            toks = tuple(t for t in tokens(phrase) if len(t) >= 2 or t.isdigit())
+            if not toks:
+                continue
+            triggers.vocab.update(toks)
+            if len(toks) == 1:
+                triggers.single.add(toks[0])
+            else:
+                for tok in set(toks):
+                    triggers.phrases.setdefault(tok, []).append((phrase, toks))
         for tok in triggers.vocab:
             if len(tok) >= self.settings.emergency_fuzzy_min_length:
                 for key in (tok, *_deletes(tok)):
@@ -267,7 +276,14 @@ class Index:
 
     def emergency_trigger(self, query_tokens: list[str]) -> str | None:
         """The emergency trigger word or phrase found in the tokens, if any."""
-        tr = self._triggers
+        return self._find_trigger(self._triggers, query_tokens)
+
+    def handoff_trigger(self, query_tokens: list[str]) -> str | None:
+        """The phrase asking for a person (``handoff.yaml`` triggers) found in the tokens, if any."""
+        return self._find_trigger(self._handoff_triggers, query_tokens)
+
+    def _find_trigger(self, tr: _Triggers, query_tokens: list[str]) -> str | None:
+        """A trigger all of whose words are in the tokens (any order; typos and glued prefixes forgiven)."""
         present: set[str] = set()
         for tok in query_tokens:
             stem = proclitic_stem(tok)
@@ -349,6 +365,7 @@ class Index:
         s = self.settings
         all_tokens, query, city, _ = self._query(text, lang)
         trigger = self.emergency_trigger(all_tokens)
+        handoff = self.handoff_trigger(all_tokens)
         user_bit = self._lang_bit.get(lang, 0)
         scores: dict[str, float] = defaultdict(float)
         keyword_scores: dict[str, float] = defaultdict(float)
@@ -381,18 +398,19 @@ class Index:
                 if from_keyword:
                     keyword_scores[target] += value
         ranked = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+        present = set(all_tokens)
         for target, _ in ranked:
             # A keyword phrase ("black bin", "ابحث عن شقة") is evidence when all of its words are there.
             found = matched[target]
             by_word = self._phrases.get(target, {})
             phrases = {phrase for tok in found for phrase in by_word.get(tok, ())}
-            complete = {tok for phrase in phrases if all(t in found for t in phrase) for tok in phrase}
-            keyword_scores[target] += sum(found[tok][0] for tok in complete if not found[tok][1])
+            complete = {tok for phrase in phrases if all(t in found or t in present for t in phrase) for tok in phrase}
+            keyword_scores[target] += sum(found[tok][0] for tok in complete if tok in found and not found[tok][1])
         candidates = tuple(
             Candidate(t, round(v, 4), round(v / mass, 4) if mass else 0.0, round(keyword_scores[t], 4))
             for t, v in ranked
         )
-        return MatchResult(candidates, tuple(query), city, trigger, round(mass, 4))
+        return MatchResult(candidates, tuple(query), city, trigger, round(mass, 4), handoff)
 
     def explain(self, text: str, lang: str) -> list[str]:
         """Human-readable lines: how each word of ``text`` matched (for ``ask --explain``)."""
@@ -403,6 +421,9 @@ class Index:
         trigger = self.emergency_trigger(all_tokens)
         if trigger:
             lines.append(f"emergency trigger: {trigger}")
+        handoff = self.handoff_trigger(all_tokens)
+        if handoff:
+            lines.append(f"handoff trigger: {handoff}")
         for tok in query:
             found = sorted(self._match_token(tok), key=lambda m: -m.similarity * self.idf[m.vocab])
             parts = [

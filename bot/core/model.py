@@ -214,6 +214,7 @@ class IntentTranslation(BaseModel):
     model_config = _CONFIG
     examples: tuple[Text, ...] = Field(min_length=5)
     keywords: tuple[Text, ...] = Field(min_length=1)
+    triggers: tuple[Text, ...] = ()
     reviewed: StrictBool
     revision: StrictInt = Field(ge=1)
 

@@ -293,7 +293,7 @@ CASES: list[tuple[str, str, str, str, str, int]] = [
     ),
     ("duplicate language", "languages.yaml", "code: ar", "code: en", "listed twice", 4),
     ("bad direction", "languages.yaml", "direction: rtl", "direction: up", "direction", 4),
-    ("handoff language unknown", "handoff.yaml", "  en:", "  xx:", "'xx' is not in languages.yaml", 9),
+    ("handoff language unknown", "handoff.yaml", "  en:", "  xx:", "'xx' is not in languages.yaml", 10),
     ("wrong file ending", "topics/pharmacy.yaml", "", "", "wrong file ending '.yml'", 1),
     (
         "uncited phone number",

@@ -1,0 +1,100 @@
+"""Matching mechanisms on the small fixture knowledge base: triggers, keyword phrases, trigger checks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bot.core.dialogue import Dialogue
+from bot.core.knowledge import check_triggers, load_knowledge
+from bot.core.matcher import MatchSettings, build_index
+from bot.core.normalize import tokens
+from tests.conftest import FIXTURE_KB
+
+
+def test_a_handoff_trigger_needs_all_its_words_in_any_order(fixture_dialogue: Dialogue) -> None:
+    index = fixture_dialogue.index
+    assert index.handoff_trigger(tokens("could someone from your office talk to me")) == "talk to someone"
+    assert index.handoff_trigger(tokens("i want to talk")) is None
+    assert index.handoff_trigger(tokens("someone stole my bag")) is None
+
+
+def test_a_handoff_trigger_forgives_a_typo_in_a_long_word(fixture_dialogue: Dialogue) -> None:
+    assert fixture_dialogue.index.handoff_trigger(tokens("kann ich mit jemandem sprechn")) == "mit jemandem sprechen"
+
+
+def test_a_handoff_trigger_offers_a_person(fixture_dialogue: Dialogue) -> None:
+    # none of the words is a handoff keyword: only the trigger knows this request
+    decision = fixture_dialogue.decide("please let me speak to someone", "en")
+    assert decision.kind == "handoff", decision
+    assert "/human" in decision.text
+
+
+def test_an_emergency_outranks_a_handoff_trigger(fixture_dialogue: Dialogue) -> None:
+    assert fixture_dialogue.decide("fire! i need to talk to someone", "en").kind == "emergency"
+
+
+def test_a_keyword_phrase_keeps_its_function_words(fixture_dialogue: Dialogue) -> None:
+    # "out of hours": "out" and "of" are English function words, yet the phrase only counts when they are there
+    index = fixture_dialogue.index
+    full = {c.target: c for c in index.search("out of hours", "en").candidates}
+    part = {c.target: c for c in index.search("hours", "en").candidates}
+    assert full["pharmacy"].keyword_score > 0
+    assert part["pharmacy"].keyword_score == 0
+
+
+def test_check_warns_where_triggers_and_examples_disagree(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, kb)
+    handoff = kb / "handoff.yaml"
+    handoff.write_text(
+        handoff.read_text(encoding="utf-8").replace('"talk to someone"', '"talk to someone", "doctor appointment"'),
+        encoding="utf-8",
+    )
+    emergency = kb / "topics" / "emergency.yaml"
+    emergency.write_text(
+        emergency.read_text(encoding="utf-8").replace('"accident",', '"accident", "my neighbour looks strange",'),
+        encoding="utf-8",
+    )
+    knowledge = load_knowledge(kb)
+    problems = [p.format() for p in check_triggers(kb, knowledge, build_index(knowledge))]
+    doctor_line = next(
+        n
+        for n, line in enumerate((kb / "topics" / "doctor.yaml").read_text(encoding="utf-8").splitlines(), 1)
+        if '"doctor appointment"' in line
+    )
+    assert any(
+        f"doctor.yaml:{doctor_line}: warning: en: example 'doctor appointment' contains the handoff trigger" in p
+        for p in problems
+    ), problems
+    assert any("emergency example 'my neighbour looks strange' contains no trigger" in p for p in problems), problems
+    clean = load_knowledge(FIXTURE_KB)
+    found = [p.message for p in check_triggers(FIXTURE_KB, clean, build_index(clean)) if "contains the" in p.message]
+    # the fixture's one-word trigger "emergency" also fires on its "emergency pharmacy" example: reported too
+    assert found == ["en: example 'emergency pharmacy' contains the emergency trigger 'emergency'"]
+
+
+def _fixture_with(**settings: float) -> Dialogue:
+    kb = load_knowledge(FIXTURE_KB)
+    return Dialogue(kb, build_index(kb, MatchSettings(**settings)))  # type: ignore[arg-type]
+
+
+def test_a_long_message_with_one_clear_topic_is_answered() -> None:
+    text = "wo finde ich einen hausarzt, mein bruder ist krank, wir wohnen seit drei wochen hier und kennen niemanden"
+    # coverage is set out of reach: only the long-message rule can answer
+    strict = _fixture_with(answer_coverage=0.95, long_answer_score=99.0, sole_answer_coverage=99.0)
+    assert strict.decide(text, "de").kind == "clarify"
+    relaxed = _fixture_with(
+        answer_coverage=0.95, long_answer_score=1.0, long_answer_margin=0.3, sole_answer_coverage=99.0
+    )
+    decision = relaxed.decide(text, "de")
+    assert (decision.kind, decision.topic) == ("answer", "doctor"), decision.scores
+
+
+def test_a_menu_of_one_choice_is_answered_directly() -> None:
+    # the answer threshold is set out of reach: only the sole-candidate rule can answer
+    off = _fixture_with(answer_score=50.0, sole_answer_coverage=99.0)
+    assert off.decide("hausarzt krank", "de").candidates == ("doctor",)
+    assert off.decide("hausarzt krank", "de").kind == "clarify"
+    on = _fixture_with(answer_score=50.0, sole_answer_coverage=0.5)
+    assert (on.decide("hausarzt krank", "de").kind, on.decide("hausarzt krank", "de").topic) == ("answer", "doctor")
