@@ -79,6 +79,8 @@ class Dialogue:
         city = city if city in self.knowledge.cities else result.city
         if result.emergency_trigger is not None:
             return self._topic_decision("emergency", EMERGENCY_TOPIC, lang, city, result)
+        if result.handoff_trigger is not None:  # "can someone call me back" may consist of function words only
+            return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=result.candidates)
         if not result.query_tokens:
             return Decision(
                 "fallback",
@@ -94,10 +96,10 @@ class Dialogue:
         cands = result.candidates
         topics = [c for c in cands if c.target not in INTENTS]
         handoff = next((c for c in cands if c.target == HANDOFF), None)
-        top_score = cands[0].score if cands else 0.0
-        if result.handoff_trigger is not None or (
-            handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * top_score
-        ):
+        topic_score = topics[0].score if topics else 0.0
+        # Without a trigger phrase, only strong evidence far ahead of every topic is a request for a person: "the
+        # staff at the Ausländerbehörde was rude to me" names staff but is about discrimination.
+        if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * topic_score:
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=cands)
         offtopic = next((c for c in cands if c.target == OFFTOPIC), None)
         offtopic_score = offtopic.score if offtopic is not None else 0.0

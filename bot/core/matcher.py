@@ -62,7 +62,7 @@ class MatchSettings:
     clarify_score: float = 0.3
     clarify_ratio: float = 0.5
     handoff_score: float = 0.8
-    handoff_ratio: float = 0.8
+    handoff_ratio: float = 1.5
     offtopic_score: float = 0.5
     offtopic_margin: float = 0.1
     emergency_fuzzy_min_length: int = 6

@@ -98,3 +98,14 @@ def test_a_menu_of_one_choice_is_answered_directly() -> None:
     assert off.decide("hausarzt krank", "de").kind == "clarify"
     on = _fixture_with(answer_score=50.0, sole_answer_coverage=0.5)
     assert (on.decide("hausarzt krank", "de").kind, on.decide("hausarzt krank", "de").topic) == ("answer", "doctor")
+
+
+def test_a_trigger_of_function_words_only_is_still_a_request(fixture_dialogue: Dialogue) -> None:
+    # every word of "can someone call me back" is an English stopword: nothing is left to match, yet it is a request
+    assert fixture_dialogue.decide("can someone call me back?", "en").kind == "handoff"
+
+
+def test_naming_staff_in_a_topic_question_is_not_a_request(fixture_dialogue: Dialogue) -> None:
+    decision = fixture_dialogue.decide("the staff at the clinic was rude, my doctor said i am sick", "en")
+    assert (decision.kind, decision.topic) == ("answer", "doctor"), decision.scores
+    assert fixture_dialogue.decide("staff please", "en").kind == "handoff"
