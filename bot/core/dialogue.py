@@ -81,7 +81,7 @@ class Dialogue:
             return self._topic_decision("emergency", EMERGENCY_TOPIC, lang, city, result)
         if result.handoff_trigger is not None:  # "can someone call me back" may consist of function words only
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=result.candidates)
-        if not result.query_tokens:
+        if not result.query_tokens and not result.candidates:
             return Decision(
                 "fallback",
                 None,
@@ -124,9 +124,14 @@ class Dialogue:
             and offtopic_margin >= s.offtopic_margin
             and best.keyword_score >= s.answer_keyword_score
         )
-        if confident and best.target == EMERGENCY_TOPIC:
-            # Without a trigger word, only overwhelming evidence makes an emergency; otherwise offer it as a choice.
-            if best.score >= s.emergency_score:
+        if best.target == EMERGENCY_TOPIC:
+            # Without a trigger word, only evidence well ahead of every other topic makes an emergency; otherwise it is
+            # offered as a choice.
+            if (
+                best.score >= s.emergency_score
+                and margin >= s.emergency_margin
+                and offtopic_margin >= s.offtopic_margin
+            ):
                 return self._topic_decision("emergency", best.target, lang, city, result)
         elif confident:
             return self._topic_decision("answer", best.target, lang, city, result)

@@ -58,13 +58,14 @@ class MatchSettings:
     long_answer_score: float = 1.5
     long_answer_margin: float = 0.3
     sole_answer_coverage: float = 0.5
-    emergency_score: float = 1.5
+    emergency_score: float = 1.0
+    emergency_margin: float = 0.1
     clarify_score: float = 0.3
     clarify_ratio: float = 0.5
     handoff_score: float = 0.8
     handoff_ratio: float = 1.5
     offtopic_score: float = 0.5
-    offtopic_margin: float = 0.1
+    offtopic_margin: float = 0.2
     emergency_fuzzy_min_length: int = 6
 
 
@@ -124,6 +125,9 @@ class Index:
         self._lang_bit = {code: 1 << i for i, code in enumerate(knowledge.languages)}
         self._postings: dict[str, dict[str, _Posting]] = defaultdict(dict)
         self._phrases: dict[str, dict[str, set[tuple[str, ...]]]] = defaultdict(dict)  # target -> word -> phrases
+        # Keyword phrases made of function words only ("new here", "dont know anyone", "in the world"), by their
+        # first word: (target, phrase, weight, language bits).
+        self._stop_phrases: dict[str, list[tuple[str, tuple[str, ...], float, int]]] = defaultdict(list)
         self._curated: dict[str, set[str]] = defaultdict(set)  # target -> words of its keywords and titles
         self.targets: list[str] = []
         self._stopwords = self._build_stopwords(knowledge)
@@ -217,6 +221,9 @@ class Index:
                 phrase = tuple(dict.fromkeys(words))
                 for tok in toks:
                     self._phrases[target].setdefault(tok, set()).add(phrase)
+            elif kind == "keyword" and len(words) > 1:
+                phrase = tuple(dict.fromkeys(words))
+                self._stop_phrases[phrase[0]].append((target, phrase, 1.0, bit))  # as strong as a keyword
             weight = 1.0 / math.sqrt(len(words)) if kind != "example" and words else self.settings.example_weight
             if kind != "example":
                 self._curated[target].update(toks)
@@ -291,7 +298,8 @@ class Index:
                 present.add(stem)
             if tok in tr.vocab:
                 present.add(tok)
-            elif len(tok) >= self.settings.emergency_fuzzy_min_length:
+            # also when the word itself is a trigger word: "breath" must still reach "breathe" of "cant breathe"
+            if len(tok) >= self.settings.emergency_fuzzy_min_length:
                 for key in (tok, *_deletes(tok)):
                     if key in tr.vocab and len(key) >= self.settings.emergency_fuzzy_min_length - 1:
                         present.add(key)  # one letter too many: a glued preposition or a typo
@@ -397,8 +405,20 @@ class Index:
                 matched[target][vocab] = (value, from_keyword)
                 if from_keyword:
                     keyword_scores[target] += value
-        ranked = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         present = set(all_tokens)
+        # Phrases of function words only count when complete, as keywords; the best one adds to the information.
+        phrase_best: dict[str, float] = {}
+        for tok in present:
+            for target, phrase, weight, langs in self._stop_phrases.get(tok, ()):
+                if all(t in present for t in phrase):
+                    value = weight if langs & user_bit else weight * s.other_language_factor
+                    phrase_best[target] = max(phrase_best.get(target, 0.0), value)
+        for target, value in phrase_best.items():
+            scores[target] += value
+            keyword_scores[target] += value
+        if phrase_best:
+            mass += max(phrase_best.values())
+        ranked = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         for target, _ in ranked:
             # A keyword phrase ("black bin", "ابحث عن شقة") is evidence when all of its words are there.
             found = matched[target]

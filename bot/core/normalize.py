@@ -8,8 +8,9 @@ The result is only ever used for comparing text, never shown to anyone. Rules:
 - Latin: German spellings unified (ä/ae -> a, ö/oe -> o, ü/ue -> u, ß -> ss), other diacritics stripped
   (ç ş ğ ê î û é ...), Turkish dotless ı -> i.
 - Arabic script: alef forms (أ إ آ ٱ) -> ا; alef maksura, Persian and Pashto yeh forms -> ي; Persian kaf/keheh and
-  gaf-like kaf -> ك; teh marbuta -> ه; hamza carriers ؤ -> و, ئ -> ي; tatweel and harakat removed; the article
-  "ال" (and وال/بال/لل...) is split off long words.
+  gaf-like kaf -> ك; Pashto ښ ږ ګ ټ ډ ړ ڼ -> ش ژ گ ت د ر ن (as typed on Persian keyboards); teh marbuta -> ه;
+  hamza carriers ؤ -> و, ئ -> ي; tatweel and harakat removed; the article "ال" (and وال/بال/لل...) is split off
+  long words.
 - Cyrillic: ё -> е, й -> и, ї -> і, ґ -> г; apostrophes inside Ukrainian words removed.
 - Ethiopic: syllables transliterated to Latin letters (archaic series ሠ ኀ ፀ and the carriers አ ዐ folded);
   Ethiopic punctuation separates words.
@@ -57,6 +58,14 @@ _ARABIC_MAP = {
     "ۀ": "ه",
     "ہ": "ه",
     "ھ": "ه",
+    # Pashto letters that Dari/Persian keyboards lack: people write the nearest Persian letter.
+    "ښ": "ش",
+    "ږ": "ژ",
+    "ګ": "گ",
+    "ټ": "ت",
+    "ډ": "د",
+    "ړ": "ر",
+    "ڼ": "ن",
     "ؤ": "و",
     "ئ": "ي",
     "ـ": "",  # tatweel

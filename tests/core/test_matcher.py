@@ -109,3 +109,20 @@ def test_naming_staff_in_a_topic_question_is_not_a_request(fixture_dialogue: Dia
     decision = fixture_dialogue.decide("the staff at the clinic was rude, my doctor said i am sick", "en")
     assert (decision.kind, decision.topic) == ("answer", "doctor"), decision.scores
     assert fixture_dialogue.decide("staff please", "en").kind == "handoff"
+
+
+def test_a_phrase_of_function_words_only_counts_when_complete(fixture_dialogue: Dialogue) -> None:
+    # every word of "in the world" is an English stopword: the phrase is evidence only as a whole
+    index = fixture_dialogue.index
+    whole = {c.target: c for c in index.search("biggest house in the world", "en").candidates}
+    assert whole["@offtopic"].keyword_score == 1.0
+    assert "@offtopic" not in {c.target for c in index.search("the house is in the city", "en").candidates}
+    # a message of nothing but the phrase is understood, not "please write a few words"
+    assert fixture_dialogue.decide("in the world", "en").kind == "fallback"
+    assert "North Rhine-Westphalia" in fixture_dialogue.decide("in the world", "en").text
+
+
+def test_an_emergency_without_trigger_needs_evidence_well_ahead(fixture_dialogue: Dialogue) -> None:
+    # "call an ambulance" is an emergency example, not a trigger: scoring alone decides
+    assert fixture_dialogue.index.emergency_trigger(tokens("please call an ambulance")) is None
+    assert fixture_dialogue.decide("please call an ambulance", "en").kind == "emergency"

@@ -34,6 +34,10 @@ from bot.core.normalize import normalize, proclitic_stem, script_of, tokens
         ("می‌خواهم", "میخواهم"),
         # Pashto yeh forms
         ("ډاکټر ته ځې", "ډاکټر ته ځي"),
+        # Pashto letters typed with a Persian keyboard
+        ("بې هوښه", "بی هوشه"),
+        ("زړه", "زره"),
+        ("ډاکټر", "داکتر"),
         # digits of every script
         ("١١٢", "112"),
         ("۱۱۰", "110"),
