@@ -96,6 +96,9 @@ _ETHIOPIC_MAP = {
     for order in range(8)
 }
 
+# French elision: "l'école", "m'ouvrir", "qu'il" are two words; other apostrophes are dropped inside the word
+# ("don't" -> "dont", Ukrainian "м'ясо" -> "мясо", Somali "su'aal" -> "suaal").
+_ELISION = re.compile(r"\b(l|d|j|m|t|s|n|c|qu|jusqu|lorsqu|puisqu)['’](?=\w)")
 _ARTICLE = re.compile(r"^(?:وال|بال|كال|فال|لل|ال)(?=[\u0621-\u064a]{3,})")
 # One-letter Arabic proclitics (and, with, for, so, like) glued to a word: "بسكين" = "ب" + "سكين".
 _PROCLITIC = re.compile(r"^[وبلفك](?=[\u0621-\u06d3]{3,}$)")
@@ -144,8 +147,10 @@ def _digits(text: str) -> str:
 
 def _prepare(text: str) -> str:
     """Script-independent folding: NFKC, case, invisible marks, letter variants, digits."""
-    text = unicodedata.normalize("NFKC", text)
-    return _digits(text.casefold().translate(_TABLE))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if "'" in text or "’" in text:
+        text = _ELISION.sub(r"\1 ", text)
+    return _digits(text.translate(_TABLE))
 
 
 def _fold_word(text: str) -> str:

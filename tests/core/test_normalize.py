@@ -82,6 +82,14 @@ def test_tokens_split_punctuation_of_every_script() -> None:
     assert tokens("ta3ban w ma 3am nam") == ["ta3ban", "w", "ma", "3am", "nam"]
 
 
+def test_french_elision_splits_but_other_apostrophes_join() -> None:
+    assert tokens("m'ouvrir un compte") == ["m", "ouvrir", "un", "compte"]  # not "mouvrir", one typo from "mourir"
+    assert tokens("l’école") == ["l", "ecole"]
+    assert tokens("don't know") == ["dont", "know"]
+    assert tokens("м'ясо") == ["мясо"]
+    assert tokens("su'aal") == ["suaal"]
+
+
 def test_short_words_keep_their_diacritics() -> None:
     assert tokens("iş is") == ["iş", "is"]  # Turkish "work" is not English "is"
     assert tokens("göç Göç") == ["göç", "göç"]
