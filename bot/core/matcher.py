@@ -298,14 +298,18 @@ class Index:
                 present.add(stem)
             if tok in tr.vocab:
                 present.add(tok)
-            # also when the word itself is a trigger word: "breath" must still reach "breathe" of "cant breathe"
-            if len(tok) >= self.settings.emergency_fuzzy_min_length:
+            # Typos are forgiven in words the knowledge does not know, and in trigger words themselves ("breath" must
+            # reach "breathe" of "cant breathe"), but a known word is what it says: French "prendre" (take) and
+            # "perdre" (lose) are not a misspelt "pendre" (hang).
+            known = tok in self._postings and tok not in tr.vocab
+            if len(tok) >= self.settings.emergency_fuzzy_min_length and not known:
                 for key in (tok, *_deletes(tok)):
                     if key in tr.vocab and len(key) >= self.settings.emergency_fuzzy_min_length - 1:
                         present.add(key)  # one letter too many: a glued preposition or a typo
                     for cand in tr.deletes.get(key, ()):
                         if Levenshtein.distance(tok, cand, score_cutoff=1) <= 1:
                             present.add(cand)
+            if len(tok) >= self.settings.emergency_fuzzy_min_length:  # case endings: "ambulansa" of "ambulans"
                 for cut in range(len(tok) - 1, max(4, len(tok) - 4), -1):
                     if tok[:cut] in tr.vocab and len(tok[:cut]) >= 5:
                         present.add(tok[:cut])

@@ -42,6 +42,10 @@ def test_emergency_in_every_language(dialogue: Dialogue, text: str, lang: str) -
         ("where is a pharmacy open on sunday", "en"),
         ("I was fired from my job, what now", "en"),
         ("comment agir avec la lettre du jobcenter", "fr"),
+        # a known word is not a typo of a trigger word one letter away ("баварія" / "аварія" = accident)
+        ("баварія виграла вчора?", "uk"),
+        # French elision: "m'ouvrir" is not "mouvrir", one letter from "mourir" of "veut mourir"
+        ("la banque veut pas m'ouvrir un compte", "fr"),
     ],
 )
 def test_everyday_questions_are_not_emergencies(dialogue: Dialogue, text: str, lang: str) -> None:
