@@ -6,9 +6,10 @@ import pytest
 
 from bot.core.dialogue import Dialogue
 from bot.core.evaluate import Report, evaluate, load_items
-from tests.conftest import SHARED
+from tests.conftest import ROOT, SHARED
 
 DEV = SHARED / "eval" / "dev.yaml"
+HOLDOUT = ROOT / "bench" / "holdout"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_german_and_english_top1(report_de_en: Report) -> None:
 
 
 def test_out_of_scope_is_not_answered(report: Report) -> None:
-    assert report.oos_false_rate <= 0.10
+    assert report.oos_false_rate <= 0.05
 
 
 def test_handoff_recall(report: Report) -> None:
@@ -48,5 +49,21 @@ def test_handoff_recall(report: Report) -> None:
 
 
 def test_overall_floors(report: Report) -> None:
-    assert report.top1 >= 0.85
-    assert report.hit3 >= 0.95
+    # the acceptance bar of the knowledge issue
+    assert report.top1 >= 0.90
+    assert report.hit3 >= 0.96
+    lang, worst = report.min_lang_top1()
+    assert worst >= 0.80, lang
+
+
+def test_second_question_set_floors(dialogue: Dialogue) -> None:
+    # bench/holdout: 744 questions written without seeing the knowledge base; a margin below today's figures
+    items = [item for path in sorted(HOLDOUT.glob("*.yaml")) for item in load_items(path)]
+    assert len(items) >= 700
+    report = evaluate(items, lambda i: dialogue.decide(i.text, i.lang, i.city))
+    assert report.top1 >= 0.93
+    assert report.hit3 >= 0.97
+    assert report.emergency_recall >= 0.95
+    assert report.false_emergency <= 1
+    assert report.handoff_recall >= 0.95
+    assert report.oos_false_rate <= 0.03
