@@ -222,8 +222,7 @@ class Index:
                 for tok in toks:
                     self._phrases[target].setdefault(tok, set()).add(phrase)
             elif kind == "keyword" and len(words) > 1:
-                phrase = tuple(dict.fromkeys(words))
-                self._stop_phrases[phrase[0]].append((target, phrase, 1.0, bit))  # as strong as a keyword
+                self._stop_phrases[words[0]].append((target, tuple(words), 1.0, bit))  # as strong as a keyword
             weight = 1.0 / math.sqrt(len(words)) if kind != "example" and words else self.settings.example_weight
             if kind != "example":
                 self._curated[target].update(toks)
@@ -410,11 +409,13 @@ class Index:
                 if from_keyword:
                     keyword_scores[target] += value
         present = set(all_tokens)
-        # Phrases of function words only count when complete, as keywords; the best one adds to the information.
+        # Phrases of function words only count when complete and in order, as keywords ("new here" is not "new
+        # people ... first time here"); the best one adds to the information.
         phrase_best: dict[str, float] = {}
-        for tok in present:
+        words = [t for t in all_tokens if len(t) >= s.min_token_length]
+        for start, tok in enumerate(words):
             for target, phrase, weight, langs in self._stop_phrases.get(tok, ()):
-                if all(t in present for t in phrase):
+                if tuple(words[start : start + len(phrase)]) == phrase:
                     value = weight if langs & user_bit else weight * s.other_language_factor
                     phrase_best[target] = max(phrase_best.get(target, 0.0), value)
         for target, value in phrase_best.items():

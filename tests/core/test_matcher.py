@@ -126,3 +126,8 @@ def test_an_emergency_without_trigger_needs_evidence_well_ahead(fixture_dialogue
     # "call an ambulance" is an emergency example, not a trigger: scoring alone decides
     assert fixture_dialogue.index.emergency_trigger(tokens("please call an ambulance")) is None
     assert fixture_dialogue.decide("please call an ambulance", "en").kind == "emergency"
+
+
+def test_a_phrase_of_function_words_must_be_in_order(fixture_dialogue: Dialogue) -> None:
+    index = fixture_dialogue.index
+    assert "@offtopic" not in {c.target for c in index.search("the world is big in my eyes", "en").candidates}
