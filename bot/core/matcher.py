@@ -66,7 +66,7 @@ class MatchSettings:
     handoff_ratio: float = 1.5
     offtopic_score: float = 0.5
     offtopic_margin: float = 0.2
-    emergency_fuzzy_min_length: int = 6
+    trigger_fuzzy_min_length: int = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +248,7 @@ class Index:
                 for tok in set(toks):
                     triggers.phrases.setdefault(tok, []).append((phrase, toks))
         for tok in triggers.vocab:
-            if len(tok) >= self.settings.emergency_fuzzy_min_length:
+            if len(tok) >= self.settings.trigger_fuzzy_min_length:
                 for key in (tok, *_deletes(tok)):
                     triggers.deletes.setdefault(key, set()).add(tok)
         return triggers
@@ -301,14 +301,14 @@ class Index:
             # reach "breathe" of "cant breathe"), but a known word is what it says: French "prendre" (take) and
             # "perdre" (lose) are not a misspelt "pendre" (hang).
             known = tok in self._postings and tok not in tr.vocab
-            if len(tok) >= self.settings.emergency_fuzzy_min_length and not known:
+            if len(tok) >= self.settings.trigger_fuzzy_min_length and not known:
                 for key in (tok, *_deletes(tok)):
-                    if key in tr.vocab and len(key) >= self.settings.emergency_fuzzy_min_length - 1:
+                    if key in tr.vocab and len(key) >= self.settings.trigger_fuzzy_min_length - 1:
                         present.add(key)  # one letter too many: a glued preposition or a typo
                     for cand in tr.deletes.get(key, ()):
                         if Levenshtein.distance(tok, cand, score_cutoff=1) <= 1:
                             present.add(cand)
-            if len(tok) >= self.settings.emergency_fuzzy_min_length:  # case endings: "ambulansa" of "ambulans"
+            if len(tok) >= self.settings.trigger_fuzzy_min_length:  # case endings: "ambulansa" of "ambulans"
                 for cut in range(len(tok) - 1, max(4, len(tok) - 4), -1):
                     if tok[:cut] in tr.vocab and len(tok[:cut]) >= 5:
                         present.add(tok[:cut])
