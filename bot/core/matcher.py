@@ -126,8 +126,8 @@ class Index:
         self._postings: dict[str, dict[str, _Posting]] = defaultdict(dict)
         self._phrases: dict[str, dict[str, set[tuple[str, ...]]]] = defaultdict(dict)  # target -> word -> phrases
         # Keyword phrases made of function words only ("new here", "dont know anyone", "in the world"), by their
-        # first word: (target, phrase, weight, language bits).
-        self._stop_phrases: dict[str, list[tuple[str, tuple[str, ...], float, int]]] = defaultdict(list)
+        # first word: (target, phrase, language bits). A complete one weighs as much as a one-word keyword.
+        self._stop_phrases: dict[str, list[tuple[str, tuple[str, ...], int]]] = defaultdict(list)
         self._curated: dict[str, set[str]] = defaultdict(set)  # target -> words of its keywords and titles
         self.targets: list[str] = []
         self._stopwords = self._build_stopwords(knowledge)
@@ -222,7 +222,7 @@ class Index:
                 for tok in toks:
                     self._phrases[target].setdefault(tok, set()).add(phrase)
             elif kind == "keyword" and len(words) > 1:
-                self._stop_phrases[words[0]].append((target, tuple(words), 1.0, bit))  # as strong as a keyword
+                self._stop_phrases[words[0]].append((target, tuple(words), bit))
             weight = 1.0 / math.sqrt(len(words)) if kind != "example" and words else self.settings.example_weight
             if kind != "example":
                 self._curated[target].update(toks)
@@ -414,9 +414,9 @@ class Index:
         phrase_best: dict[str, float] = {}
         words = [t for t in all_tokens if len(t) >= s.min_token_length]
         for start, tok in enumerate(words):
-            for target, phrase, weight, langs in self._stop_phrases.get(tok, ()):
+            for target, phrase, langs in self._stop_phrases.get(tok, ()):
                 if tuple(words[start : start + len(phrase)]) == phrase:
-                    value = weight if langs & user_bit else weight * s.other_language_factor
+                    value = 1.0 if langs & user_bit else s.other_language_factor
                     phrase_best[target] = max(phrase_best.get(target, 0.0), value)
         for target, value in phrase_best.items():
             scores[target] += value
@@ -440,15 +440,14 @@ class Index:
     def explain(self, text: str, lang: str) -> list[str]:
         """Human-readable lines: how each word of ``text`` matched (for ``ask --explain``)."""
         lines = []
-        all_tokens, query, city, city_tokens = self._query(text, lang)
+        _, query, city, city_tokens = self._query(text, lang)
+        result = self.search(text, lang)
         if city:
             lines.append(f"city: {city} (from {', '.join(sorted(city_tokens))})")
-        trigger = self.emergency_trigger(all_tokens)
-        if trigger:
-            lines.append(f"emergency trigger: {trigger}")
-        handoff = self.handoff_trigger(all_tokens)
-        if handoff:
-            lines.append(f"handoff trigger: {handoff}")
+        if result.emergency_trigger:
+            lines.append(f"emergency trigger: {result.emergency_trigger}")
+        if result.handoff_trigger:
+            lines.append(f"handoff trigger: {result.handoff_trigger}")
         for tok in query:
             found = sorted(self._match_token(tok), key=lambda m: -m.similarity * self.idf[m.vocab])
             parts = [
@@ -456,7 +455,6 @@ class Index:
                 for m in found[:4]
             ]
             lines.append(f"{tok}: " + ("; ".join(parts) if parts else "(unknown)"))
-        result = self.search(text, lang)
         lines.append(f"mass: {result.mass}")
         lines += [
             f"  {c.target}: score {c.score} coverage {c.coverage} keywords {c.keyword_score}" for c in result.candidates
