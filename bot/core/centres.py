@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-from bot.core.knowledge import Problem, _Reporter, _validate
+from bot.core.checking import Problem, Reporter, validate
 from bot.core.model import DAYS, Code, Day, Hours, Slug, Text, _frozen_map
 from bot.core.yamlsafe import LDict, LList, load_yaml
 
@@ -138,7 +138,7 @@ class CentresError(Exception):
 
 def load_centres(path: Path, known_cities: set[str]) -> Centres:
     """Read and validate the centres file; raise :class:`CentresError` with every problem."""
-    rep = _Reporter(path.parent)
+    rep = Reporter(path.parent)
     loaded = load_yaml(path)
     for issue in loaded.issues:
         rep.add(path, issue.line, issue.message, issue.hint)
@@ -152,7 +152,7 @@ def load_centres(path: Path, known_cities: set[str]) -> Centres:
             items: LList = raw["centres"]
             defaults = 0
             for index, item in enumerate(items):
-                centre = _validate(Centre, item, path, rep)
+                centre = validate(Centre, item, path, rep)
                 if centre is None:
                     continue
                 line = items.line_of(index)

@@ -12,17 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
+from bot.core.checking import Problem, Reporter, load_mapping, validate
+from bot.core.emergency.check import check_emergency
 from bot.core.matcher import Index
 from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
 from bot.core.normalize import tokens
-from bot.core.yamlsafe import LDict, LList, YamlBool11, load_yaml, yaml11_booleans
-
-Severity = Literal["error", "warning"]
-M = TypeVar("M", bound=BaseModel)
+from bot.core.yamlsafe import LDict, LList
 
 EMERGENCY_TOPIC = "emergency"
 ANSWER_SOFT_LIMIT = 900
@@ -32,21 +28,6 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s)>\]\"'«»]+", re.IGNORECASE)
 # Phone numbers: 3+ digits, possibly grouped with spaces, / or -; years (19xx, 20xx) and short counts are not numbers.
 _PHONE_IN_TEXT = re.compile(r"(?<![\w.,])\+?\d[\d /-]{1,}\d(?![\w.,]?\d)")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding of the knowledge check."""
-
-    file: str
-    line: int
-    severity: Severity
-    message: str
-    hint: str = ""
-
-    def format(self) -> str:
-        text = f"{self.file}:{self.line}: {self.severity}: {self.message}"
-        return f"{text}\n    hint: {self.hint}" if self.hint else text
 
 
 class KnowledgeError(Exception):
@@ -74,117 +55,7 @@ class CheckResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-class _Reporter:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems: list[Problem] = []
-
-    @staticmethod
-    def rel(path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            return str(path)
-
-    def add(self, path: Path, line: int, message: str, hint: str = "", severity: Severity = "error") -> None:
-        self.problems.append(Problem(self.rel(path), line, severity, message, hint))
-
-
-_FIELD_HINTS = {
-    "extra_forbidden": "check the spelling; see knowledge/README.md for the allowed fields",
-    "missing": "add it; see knowledge/README.md",
-    "literal_error": "use one of the listed values",
-    "too_short": "add more entries",
-    "string_type": "write text here (put it in double quotes)",
-    "bool_type": "write true or false",
-    "int_type": "write a whole number",
-    "float_type": "write a decimal number",
-    "tuple_type": "write a list: [a, b] or one '- item' per line",
-    "dict_type": "write a block of 'key: value' lines",
-    "mapping_type": "write a block of 'key: value' lines",
-}
-
-
-def _locate(raw: Any, loc: tuple[int | str, ...]) -> tuple[int, Any]:
-    """Follow a pydantic error location through the located YAML data to a line."""
-    line = raw.line if isinstance(raw, LDict | LList) else 1
-    node = raw
-    for part in loc:
-        if isinstance(node, LDict) and isinstance(part, str) and part in node:  # noqa: SIM114 - the two branches narrow different types
-            line, node = node.line_of(part), node[part]
-        elif isinstance(node, LList) and isinstance(part, int) and 0 <= part < len(node):
-            line, node = node.line_of(part), node[part]
-        else:
-            break
-    return line, node
-
-
-_BOOL_FIELDS = {"reviewed", "required"}
-
-
-def _describe(error: Any, node: Any) -> tuple[str, str] | None:
-    loc = [str(p) for p in error["loc"] if p != "[key]"]
-    where = ".".join(loc)
-    kind = error["type"]
-    hint = _FIELD_HINTS.get(kind, "see knowledge/README.md")
-    if kind == "extra_forbidden":
-        return f"unknown field '{loc[-1]}'", hint
-    if kind == "missing":
-        return f"missing field '{where}'", hint
-    if isinstance(node, YamlBool11):
-        return None  # reported by _report_yaml11
-    if isinstance(node, bool) and kind == "string_type":
-        return f"{where}: {str(node).lower()} is a boolean where text belongs", f'write "{str(node).lower()}"'
-    if isinstance(node, int) and kind == "string_type":
-        return f"{where}: a number where text belongs", f'put it in double quotes: "{node}"'
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{where}: {message}", hint
-
-
-def _report_yaml11(raw: Any, path: Path, rep: _Reporter) -> bool:
-    found = yaml11_booleans(raw)
-    for where, line, value in found:
-        name = ".".join(str(p) for p in where)
-        if where and where[-1] in _BOOL_FIELDS:
-            rep.add(path, line, f"{name}: '{value}' is a YAML 1.1 boolean; write true or false", "true/false only")
-        else:
-            rep.add(
-                path,
-                line,
-                f"{name}: '{value}' would be read as a YAML 1.1 boolean where text belongs",
-                f'put it in double quotes: "{value}"',
-            )
-    return bool(found)
-
-
-def _validate(model: type[M], raw: Any, path: Path, rep: _Reporter) -> M | None:
-    flagged = _report_yaml11(raw, path, rep)
-    try:
-        result = model.model_validate(raw)
-    except ValidationError as exc:
-        for error in exc.errors():
-            line, node = _locate(raw, tuple(error["loc"]))
-            described = _describe(error, node)
-            if described is not None:
-                rep.add(path, line, *described)
-        return None
-    return None if flagged else result
-
-
-def _load(path: Path, rep: _Reporter) -> LDict | None:
-    loaded = load_yaml(path)
-    for issue in loaded.issues:
-        rep.add(path, issue.line, issue.message, issue.hint)
-    if loaded.data is None and not loaded.issues:
-        rep.add(path, 1, "the file is empty", "copy the structure from knowledge/README.md")
-        return None
-    if loaded.data is not None and not isinstance(loaded.data, LDict):
-        rep.add(path, 1, "the file must be a block of 'key: value' lines", "see knowledge/README.md")
-        return None
-    return loaded.data if isinstance(loaded.data, LDict) else None
-
-
-def _yaml_files(folder: Path, rep: _Reporter) -> list[Path]:
+def _yaml_files(folder: Path, rep: Reporter) -> list[Path]:
     if not folder.is_dir():
         rep.add(folder, 1, f"folder '{folder.name}/' is missing", "create it (see knowledge/README.md)")
         return []
@@ -199,7 +70,7 @@ def _yaml_files(folder: Path, rep: _Reporter) -> list[Path]:
 
 def check_knowledge(root: Path) -> CheckResult:
     """Load and validate the knowledge directory; report every problem."""
-    rep = _Reporter(root)
+    rep = Reporter(root)
     if not root.is_dir():
         rep.add(root, 1, "knowledge folder not found", "pass the folder that holds languages.yaml")
         return CheckResult(None, rep.problems)
@@ -211,10 +82,10 @@ def check_knowledge(root: Path) -> CheckResult:
     existing = {path.stem for path in topic_files}
     unchecked: list[tuple[Path, LDict]] = []
     for path in topic_files:
-        raw = _load(path, rep)
+        raw = load_mapping(path, rep)
         if raw is None:
             continue
-        topic = _validate(Topic, raw, path, rep)
+        topic = validate(Topic, raw, path, rep)
         if topic is not None:
             raw_topics[topic.id] = (path, raw, topic)
         else:
@@ -232,6 +103,7 @@ def check_knowledge(root: Path) -> CheckResult:
     handoff = _check_intent(root / "handoff.yaml", codes, rep, required=True)
     offtopic = _check_intent(root / "offtopic.yaml", codes, rep, required=False)
     cities = _check_cities(root / "cities", codes, rep)
+    emergency = check_emergency(root, codes, rep)
     errors = any(p.severity == "error" for p in rep.problems)
     if errors or handoff is None:
         return CheckResult(None, rep.problems)
@@ -241,6 +113,7 @@ def check_knowledge(root: Path) -> CheckResult:
         cities=MappingProxyType(cities),
         handoff=handoff,
         offtopic=offtopic,
+        emergency=emergency,
     )
     return CheckResult(knowledge, rep.problems)
 
@@ -263,7 +136,7 @@ def check_triggers(root: Path, knowledge: Knowledge, index: Index) -> list[Probl
     answer or the offer of a person instead of its topic; an emergency example that no trigger catches relies on
     scoring alone, which may hesitate.
     """
-    rep = _Reporter(root)
+    rep = Reporter(root)
     groups: list[tuple[Path, str, str, tuple[str, ...]]] = [
         (root / "topics" / f"{topic.id}.yaml", topic.id, lang, tr.examples)
         for topic in knowledge.topics.values()
@@ -316,11 +189,11 @@ def load_knowledge(root: Path) -> Knowledge:
     return result.knowledge
 
 
-def _check_languages(path: Path, rep: _Reporter) -> dict[str, Language]:
+def _check_languages(path: Path, rep: Reporter) -> dict[str, Language]:
     if not path.is_file():
         rep.add(path, 1, "languages.yaml is missing", "restore it from git")
         return {}
-    raw = _load(path, rep)
+    raw = load_mapping(path, rep)
     if raw is None:
         return {}
     items = raw.get("languages")
@@ -329,7 +202,7 @@ def _check_languages(path: Path, rep: _Reporter) -> dict[str, Language]:
         return {}
     languages: dict[str, Language] = {}
     for index, item in enumerate(items):
-        language = _validate(Language, item, path, rep)
+        language = validate(Language, item, path, rep)
         if language is None:
             continue
         if language.code in languages:
@@ -367,7 +240,7 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-def _check_facts(path: Path, block: LDict, where: str, answer: str, topic: Topic, rep: _Reporter) -> None:
+def _check_facts(path: Path, block: LDict, where: str, answer: str, topic: Topic, rep: Reporter) -> None:
     """Every web address and phone number in an answer must come from the topic's sources."""
     urls = {s.url.rstrip("/").lower() for s in topic.sources if s.url}
     for match in _URL_IN_TEXT.finditer(answer):
@@ -396,7 +269,7 @@ def _check_facts(path: Path, block: LDict, where: str, answer: str, topic: Topic
             )
 
 
-def _check_answer(path: Path, block: LDict, where: str, answer: str, rep: _Reporter) -> None:
+def _check_answer(path: Path, block: LDict, where: str, answer: str, rep: Reporter) -> None:
     line = block.line_of("answer")
     for match in _PLACEHOLDER.finditer(answer):
         name = match.group(1)
@@ -441,7 +314,7 @@ def _check_topic(
     topic: Topic,
     topic_ids: Iterable[str],
     languages: Mapping[str, Language],
-    rep: _Reporter,
+    rep: Reporter,
 ) -> None:
     known = set(topic_ids)
     if topic.id != path.stem:
@@ -514,15 +387,15 @@ def _check_topic(
         )
 
 
-def _check_intent(path: Path, codes: set[str], rep: _Reporter, *, required: bool) -> Intent | None:
+def _check_intent(path: Path, codes: set[str], rep: Reporter, *, required: bool) -> Intent | None:
     if not path.is_file():
         if required:
             rep.add(path, 1, f"{path.name} is missing", "restore it from git")
         return None
-    raw = _load(path, rep)
+    raw = load_mapping(path, rep)
     if raw is None:
         return None
-    intent = _validate(Intent, raw, path, rep)
+    intent = validate(Intent, raw, path, rep)
     if intent is None:
         return None
     raw_tr = raw.get("translations")
@@ -535,14 +408,14 @@ def _check_intent(path: Path, codes: set[str], rep: _Reporter, *, required: bool
     return intent
 
 
-def _check_cities(folder: Path, codes: set[str], rep: _Reporter) -> dict[str, City]:
+def _check_cities(folder: Path, codes: set[str], rep: Reporter) -> dict[str, City]:
     cities: dict[str, City] = {}
     alias_owner: dict[str, str] = {}
     for path in _yaml_files(folder, rep):
-        raw = _load(path, rep)
+        raw = load_mapping(path, rep)
         if raw is None:
             continue
-        city = _validate(City, raw, path, rep)
+        city = validate(City, raw, path, rep)
         if city is None:
             continue
         if city.slug != path.stem:
