@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -266,6 +267,74 @@ class City(BaseModel):
         return self.names.get(lang) or self.names["de"]
 
 
+EmergencyCall = Literal["ambulance", "fire-brigade", "police", "poison-centre", "women-helpline", "crisis-line"]
+EMERGENCY_LINES: tuple[str, ...] = (
+    "ambulance",
+    "fire-brigade",
+    "police",
+    "poison-centre",
+    "women-helpline",
+    "crisis-line",
+    "read-this",
+    "address",
+    "not-emergency",
+    "safety-net",
+)
+
+
+class Service(BaseModel):
+    """A helpline an emergency answer may show, with its source."""
+
+    model_config = _CONFIG
+    name: Text
+    phone: Phone
+    hours: Text | None = None
+    source: Source
+
+
+class Situation(BaseModel):
+    """An emergency situation: recognised by any one combination of concepts (``when``)."""
+
+    model_config = _CONFIG
+    when: tuple[tuple[Slug, ...], ...] = Field(min_length=1)
+    always: StrictBool = False  # recognised even when the message also has a calm cue
+    call: tuple[EmergencyCall, ...] = Field(min_length=1)
+    dispatcher: Text  # the German sentence to read out on the phone
+
+
+def _number_as_text(value: Any) -> Any:
+    """A concept word written as a bare number (112) is the word "112"."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ConceptWord = Annotated[Text, BeforeValidator(_number_as_text)]
+
+
+class EmergencyWords(BaseModel):
+    """The words of every emergency concept in one language (``emergency/<lang>.yaml``)."""
+
+    model_config = _CONFIG
+    lang: Code
+    status: Literal["machine", "draft", "reviewed"]
+    reviewed_by: Text | None = None
+    checked: Text | None = None
+    endings: tuple[Text, ...] = ()
+    common: tuple[Text, ...] = ()  # everyday words one letter away from a concept word: never read as a typo
+    concepts: Annotated[Mapping[Slug, tuple[ConceptWord, ...]], AfterValidator(_frozen_map)]
+    lines: Annotated[Mapping[Slug, Text], AfterValidator(_frozen_map)]
+
+
+class Emergency(BaseModel):
+    """Emergency situations and concepts (``emergency.yaml``) with their words per language."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    revision: StrictInt = Field(ge=1)
+    concepts: Annotated[Mapping[Slug, Text], AfterValidator(_frozen_map)]
+    services: Annotated[Mapping[Slug, Service], AfterValidator(_frozen_map)] = Field(default_factory=dict)
+    situations: Annotated[Mapping[Slug, Situation], AfterValidator(_frozen_map)]
+    words: Annotated[Mapping[Code, EmergencyWords], AfterValidator(_frozen_map)] = Field(default_factory=dict)
+
+
 class Knowledge(BaseModel):
     """The whole validated knowledge base."""
 
@@ -275,6 +344,7 @@ class Knowledge(BaseModel):
     cities: Mapping[str, City]
     handoff: Intent
     offtopic: Intent | None = None
+    emergency: Emergency | None = None
 
     def fallback_chain(self, lang: str) -> list[str]:
         """``lang`` and its configured fallbacks, ending in English and German."""

@@ -1,0 +1,283 @@
+"""Recognising emergency *situations* from combinations of concepts (``knowledge/emergency.yaml``).
+
+Built once per knowledge base. For a message:
+
+1. every word is looked up among the concept words of all languages (people mix languages): exactly, by Snowball
+   stem, with a listed inflection ending removed, by a ``stem*`` prefix, or with one typo when the word is long and
+   is not a word that Lotse knows as something else ("allowed" is not a misspelt "swallowed");
+2. a concept entry of several words is present when all its words stand close together, in any order;
+3. a situation is recognised when every concept of one of its combinations is present;
+4. a message that only talks about danger (a ``calm``, ``past``+``recovered`` or ``worry`` cue) is not an emergency
+   unless it is also ``urgent`` or the situation is marked ``always``: "first-aid course", "our gas bill", "he
+   swallowed a cherry stone yesterday, now he is fine".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from bot.core.emergency.words import (
+    MIN_PREFIX,
+    TYPO_MIN_LENGTH,
+    Word,
+    deletes,
+    entry_words,
+    message_stems,
+    stem,
+)
+from bot.core.model import Emergency
+from bot.core.normalize import proclitic_stem, tokens
+
+CALM = "calm"
+PAST = "past"
+RECOVERED = "recovered"
+WORRY = "worry"
+URGENT = "urgent"
+CUES = (CALM, PAST, RECOVERED, WORRY, URGENT)
+MAX_TOKENS = 200  # a message is at most 1,000 characters; more words than this are not read for concepts
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What the detector found in one message."""
+
+    situations: tuple[str, ...]  # recognised situations, in the order of emergency.yaml
+    concepts: frozenset[str]
+    calm: bool  # the message only talks about danger (and is not urgent)
+    suppressed: tuple[str, ...] = ()  # situations recognised but calmed down
+
+    @property
+    def emergency(self) -> bool:
+        return bool(self.situations)
+
+    @property
+    def danger_words(self) -> bool:
+        """Whether the message speaks of danger at all (recognised or calmed): uncertain replies then say 112."""
+        return bool(self.situations or self.suppressed)
+
+
+@dataclass(slots=True)
+class _Entry:
+    concept: str
+    words: tuple[int, ...]  # word ids
+
+
+@dataclass(slots=True)
+class _Tables:
+    words: list[Word] = field(default_factory=list)
+    ids: dict[Word, int] = field(default_factory=dict)
+    exact: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    stems: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    prefixes: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    typos: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    endings: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # ending -> languages
+    by_word: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # word id -> entry indexes
+    entries: list[_Entry] = field(default_factory=list)
+
+
+class Detector:
+    """Recognises emergency situations in messages; immutable after construction."""
+
+    def __init__(
+        self,
+        emergency: Emergency,
+        known: Callable[[str], bool] = lambda _: False,
+        stopwords: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        self.emergency = emergency
+        self._known = known
+        # Function words by language: a one-word entry of one language does not match another language's function
+        # word (English "die" is not German "die", Arabic "في" is nobody's seizure).
+        self._stop_langs: dict[str, set[str]] = defaultdict(set)
+        for code, stop in (stopwords or {}).items():
+            for function_word in stop:
+                self._stop_langs[function_word].add(code)
+        self._t = _Tables()
+        self._common: set[str] = set()
+        self._concept_forms: set[str] = set()
+        for lang, words in emergency.words.items():
+            for ending in words.endings:
+                for part in tokens(ending):
+                    self._t.endings[part].append(lang)
+            for common in words.common:
+                self._common.update(tokens(common))
+            for concept, entries in words.concepts.items():
+                for entry in entries:
+                    self._add(concept, entry_words(entry, lang))
+        self._endings = sorted(self._t.endings, key=len, reverse=True)
+        self._cache: dict[str, frozenset[int]] = {}
+
+    def _add(self, concept: str, words: tuple[Word, ...]) -> None:
+        if not words:
+            return
+        t = self._t
+        ids = []
+        for word in words:
+            wid = t.ids.get(word)
+            if wid is None:
+                wid = len(t.words)
+                t.ids[word] = wid
+                t.words.append(word)
+                self._index(word, wid)
+            ids.append(wid)
+        index = len(t.entries)
+        t.entries.append(_Entry(concept, tuple(ids)))
+        for wid in set(ids):
+            t.by_word[wid].append(index)
+
+    def _index(self, word: Word, wid: int) -> None:
+        t = self._t
+        self._concept_forms.add(word.form)
+        if word.prefix and len(word.form) >= MIN_PREFIX:
+            t.prefixes[word.form].add(wid)
+            return
+        t.exact[word.form].add(wid)
+        stemmed = stem(word.form, word.lang)
+        if stemmed is not None:
+            t.stems[(word.lang, stemmed)].add(wid)
+        if len(word.form) >= TYPO_MIN_LENGTH:
+            for key in (word.form, *deletes(word.form)):
+                t.typos[key].add(wid)
+
+    # -- querying -------------------------------------------------------------------------------------------
+
+    def _match(self, tok: str) -> frozenset[int]:
+        """Ids of the concept words that the message word ``tok`` is a form of."""
+        cached = self._cache.get(tok)
+        if cached is not None:
+            return cached
+        t = self._t
+        found: set[int] = set(t.exact.get(tok, ()))
+        bare = proclitic_stem(tok)
+        if bare is not None:
+            found |= t.exact.get(bare, set())
+        if not found:  # a word that is itself a concept word is not also read as another word's inflection
+            for stemmed in message_stems(tok):
+                found |= t.stems.get(stemmed, set())
+        for cut in range(MIN_PREFIX, len(tok) + 1):
+            found |= t.prefixes.get(tok[:cut], set())
+        for ending in self._endings:
+            if tok.endswith(ending) and len(tok) - len(ending) >= MIN_PREFIX:
+                base = tok[: -len(ending)]
+                langs = t.endings[ending]
+                found |= {wid for wid in t.exact.get(base, ()) if t.words[wid].lang in langs}
+        if not found and len(tok) >= TYPO_MIN_LENGTH and not self._is_known(tok):
+            for variant in (tok, *deletes(tok)):
+                for wid in t.typos.get(variant, ()):
+                    if Levenshtein.distance(tok, t.words[wid].form, score_cutoff=1) <= 1:
+                        found.add(wid)
+        result = frozenset(found)
+        if len(self._cache) < 100_000:
+            self._cache[tok] = result
+        return result
+
+    def _foreign_function_word(self, tok: str, lang: str) -> bool:
+        langs = self._stop_langs.get(tok)
+        return langs is not None and lang not in langs
+
+    def _is_known(self, tok: str) -> bool:
+        """A word Lotse knows as itself: not to be read as a typo of a concept word."""
+        return tok in self._common or tok in self._concept_forms or self._known(tok)
+
+    def concepts(self, text: str) -> frozenset[str]:
+        """The concepts present in ``text``."""
+        return frozenset(self._found(text))
+
+    def _found(self, text: str) -> dict[str, list[frozenset[int]]]:
+        """Each concept present in ``text`` with the word positions of every entry that matched."""
+        toks = tokens(text)[:MAX_TOKENS]
+        positions: dict[int, list[int]] = defaultdict(list)
+        for pos, tok in enumerate(toks):
+            for wid in self._match(tok):
+                positions[wid].append(pos)
+        found: dict[str, list[frozenset[int]]] = defaultdict(list)
+        t = self._t
+        tried: set[int] = set()
+        for wid in positions:
+            for index in t.by_word[wid]:
+                if index in tried:
+                    continue
+                tried.add(index)
+                entry = t.entries[index]
+                if len(entry.words) == 1:  # every place a one-word entry stands, unless a foreign function word
+                    lang = t.words[entry.words[0]].lang
+                    found[entry.concept] += [
+                        frozenset((pos,))
+                        for pos in positions[entry.words[0]]
+                        if not self._foreign_function_word(toks[pos], lang)
+                    ]
+                    if not found[entry.concept]:
+                        del found[entry.concept]
+                    continue
+                used = _close(entry.words, positions)
+                if used is not None:
+                    found[entry.concept].append(used)
+        return found
+
+    def explain(self, text: str) -> list[str]:
+        """For ``ask --explain``: each concept found and the message words that carry it."""
+        toks = tokens(text)[:MAX_TOKENS]
+        found = self._found(text)
+        return [
+            f"  {concept}: " + "; ".join(" ".join(toks[pos] for pos in sorted(used)) for used in places)
+            for concept, places in sorted(found.items())
+        ]
+
+    def sources(self, tok: str) -> list[str]:
+        """The concept words (with their language) that a message word meets, for debugging."""
+        return [f"{self._t.words[wid].form}({self._t.words[wid].lang})" for wid in sorted(self._match(tok))]
+
+    def detect(self, text: str) -> Detection:
+        """The emergency situations in ``text``."""
+        found = self._found(text)
+        # "now" in "fine now" is not urgency: an urgent word inside a calm phrase does not count.
+        quiet = {pos for cue in (CALM, RECOVERED, WORRY, PAST) for used in found.get(cue, ()) for pos in used}
+        urgent = any(not used <= quiet for used in found.get(URGENT, ()))
+        present = set(found)
+        calm = not urgent and (
+            CALM in present or WORRY in present or RECOVERED in present or (PAST in present and RECOVERED in present)
+        )
+        recognised: list[str] = []
+        suppressed: list[str] = []
+        for name, situation in self.emergency.situations.items():
+            if any(all(concept in present for concept in combo) for combo in situation.when):
+                (suppressed if calm and not situation.always else recognised).append(name)
+        return Detection(tuple(recognised), frozenset(present), calm, tuple(suppressed))
+
+
+def _close(words: tuple[int, ...], positions: dict[int, list[int]]) -> frozenset[int] | None:
+    """The positions of an entry's words when all are in the message within a short span (any order), else None."""
+    if any(wid not in positions for wid in words):
+        return None
+    span = len(words) + 2
+    first, rest = words[0], words[1:]
+    for start in positions[first]:
+        used = [start]
+        for wid in rest:
+            near = next((pos for pos in positions[wid] if abs(pos - start) <= span and pos != start), None)
+            if near is None:
+                break
+            used.append(near)
+        else:
+            return frozenset(used)
+    return None
+
+
+def build_detector(
+    emergency: Emergency | None,
+    known: Callable[[str], bool] | None = None,
+    stopwords: Mapping[str, frozenset[str]] | None = None,
+) -> Detector | None:
+    """A detector for the knowledge's emergency situations, or None when the knowledge has none."""
+    if emergency is None or not emergency.words:
+        return None
+    return Detector(emergency, known or (lambda _: False), stopwords)
+
+
+def all_concepts(emergency: Emergency) -> Iterable[str]:
+    """Every concept id, including the cues."""
+    return emergency.concepts.keys()
