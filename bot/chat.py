@@ -53,6 +53,7 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
         print(f"Unknown city '{city}'.", file=out)
         city = None
     pending: list[str] = []
+    alarm: str | None = None  # the last message answered as an emergency, for /ne
     while True:
         line = _ask(f"[{lang}{'/' + city if city else ''}] you> ", inp, out)
         if line is None or line in ("/quit", "/exit"):
@@ -76,6 +77,11 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
                 "(In Telegram, this starts the handoff to the integration centre, after your consent.)",
                 file=out,
             )
+        elif line == "/ne" and alarm is not None:
+            decision = dialogue.decide(alarm, lang, city, emergency=False)
+            print(f"lotse [{decision.kind}]> {decision.text}", file=out)
+            pending = list(decision.candidates) if decision.kind == "clarify" else []
+            alarm = None
         elif line.isdigit() and pending and 1 <= int(line) <= len(pending):
             text, _ = dialogue.topic_text(pending[int(line) - 1], lang, city)
             print(f"lotse> {text}", file=out)
@@ -85,3 +91,7 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
             city = city or decision.city
             print(f"lotse [{decision.kind}]> {decision.text}", file=out)
             pending = list(decision.candidates) if decision.kind == "clarify" else []
+            alarm = line if decision.kind == "emergency" else None
+            if alarm is not None:
+                label = dialogue.emergency_line(lang, "not-emergency") or "Not an emergency"
+                print(f"  /ne = {label}", file=out)

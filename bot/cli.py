@@ -12,6 +12,7 @@ from typing import TextIO
 from bot.config import Config, ConfigError, load_config
 from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
+from bot.core.emergency.check import collision_problems
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
 from bot.core.knowledge import KnowledgeError, check_knowledge, check_triggers, load_knowledge
 from bot.core.matcher import build_index
@@ -28,6 +29,13 @@ def cmd_check(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     result = check_knowledge(folder)
     if result.knowledge is not None:
         result.problems += check_triggers(folder, result.knowledge, build_index(result.knowledge, config.match))
+        if result.knowledge.emergency is not None and not args.errors_only:
+            import simplemma  # loads word lists of several languages: only for the full check
+
+            def known(word: str, lang: str) -> bool:
+                return bool(simplemma.is_known(word, lang))
+
+            result.problems += collision_problems(folder, result.knowledge.emergency, known)
     shown = [p for p in result.problems if p.severity == "error" or not args.errors_only]
     for problem in shown:
         print(problem.format(), file=out)
@@ -80,6 +88,13 @@ def cmd_ask(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     _print_decision(dialogue.decide(args.text, args.lang, args.city), args.json, out)
     if args.explain:
         print("\n".join(dialogue.index.explain(args.text, dialogue.language(args.lang))), file=out)
+        found = dialogue.detect(args.text)
+        print("emergency concepts:", file=out)
+        if dialogue.detector is not None:
+            print("\n".join(dialogue.detector.explain(args.text)), file=out)
+        print(f"emergency situations: {', '.join(found.situations) or '-'}", file=out)
+        if found.suppressed:
+            print(f"calmed (only talks about danger): {', '.join(found.suppressed)}", file=out)
     return 0
 
 
@@ -103,6 +118,7 @@ def cmd_eval(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     report = evaluate(items, lambda item: dialogue.decide(item.text, item.lang, item.city))
     print(format_report(report, show_misses=not args.quiet), file=out)
     worst_lang, worst = report.min_lang_top1()
+    worst_emergency_lang, worst_emergency = report.min_lang_emergency_recall()
     floors = [
         ("top-1", report.top1, args.min_top1, True),
         ("hit@3", report.hit3, args.min_hit3, True),
@@ -110,6 +126,13 @@ def cmd_eval(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         ("handoff recall", report.handoff_recall, args.min_handoff_recall, True),
         ("out-of-scope false-answer rate", report.oos_false_rate, args.max_oos_false_rate, False),
         (f"top-1 in every language (worst: {worst_lang})", worst, args.min_lang_top1, True),
+        (
+            f"emergency recall in every language (worst: {worst_emergency_lang})",
+            worst_emergency,
+            args.min_lang_emergency_recall,
+            True,
+        ),
+        ("false alarms on near-misses", report.false_alarm_rate, args.max_false_alarm_rate, False),
     ]
     failed = [
         f"{name} {value:.3f} {'<' if low else '>'} {floor}"
@@ -332,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-handoff-recall", type=float)
     ev.add_argument("--max-oos-false-rate", type=float)
     ev.add_argument("--min-lang-top1", type=float)
+    ev.add_argument("--min-lang-emergency-recall", type=float, help="emergency recall floor in every language")
+    ev.add_argument("--max-false-alarm-rate", type=float, help="ceiling for emergencies raised on not-emergency items")
     ev.set_defaults(func=cmd_eval)
     return parser
 

@@ -86,6 +86,7 @@ class Reply:
     remove_keyboard: bool = False
     direction: str = "ltr"
     kind: str = "info"
+    quote: bool = False  # sent as a reply to the person's message (the "not an emergency" button reads it there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,12 +324,38 @@ class Conversation:
             direction=self.direction(lang),
         )
 
-    def on_text(self, profile: Profile, text: str) -> Outcome:
-        """A question in free text."""
-        lang = self.dialogue.language(profile.lang)
-        decision = self.dialogue.decide(text, lang, profile.city)
+    def emergency_reply(self, decision: Decision) -> Reply:
+        """The emergency answer, quoting the person's message, with "not an emergency – ask my question"."""
+        lang = decision.lang
         t = self.t(lang)
-        if decision.kind in ("answer", "emergency") and decision.topic:
+        title, _, body = decision.text.partition("\n\n")
+        shown = decision.content_lang or lang
+        if shown != lang:  # a fallback language: the note stands before the title
+            note, _, rest = decision.text.partition("\n\n")
+            title, _, body = rest.partition("\n\n")
+            body = f"{note}\n\n{body}"
+        label = self.dialogue.emergency_line(lang, "not-emergency") or t.gettext("☰ Menu")
+        rows = (
+            (Button(label, "ne"),),
+            (Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),
+        )
+        return Reply(
+            body,
+            title=title,
+            buttons=rows,
+            direction=self.knowledge.languages[shown].direction,
+            kind="emergency",
+            quote=True,
+        )
+
+    def on_text(self, profile: Profile, text: str, *, emergency: bool = True) -> Outcome:
+        """A question in free text (``emergency=False``: the person said it is not an emergency)."""
+        lang = self.dialogue.language(profile.lang)
+        decision = self.dialogue.decide(text, lang, profile.city, emergency=emergency)
+        t = self.t(lang)
+        if decision.kind == "emergency":
+            return Outcome(profile, (self.emergency_reply(decision),), decision)
+        if decision.kind == "answer" and decision.topic:
             reply = self.topic_reply(decision.topic, lang, profile.city, kind=decision.kind)
             return Outcome(profile.saw(decision.topic), (reply,), decision)
         if decision.kind == "clarify":
@@ -337,7 +364,9 @@ class Conversation:
             ]
             buttons.append((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")))
             reply = Reply(
-                t.gettext("I am not sure what you mean. Please choose a topic:"),
+                t.gettext("I am not sure what you mean. Please choose a topic:")
+                + "\n"
+                + self.dialogue.safety_line(lang),
                 buttons=tuple(buttons),
                 direction=self.direction(lang),
                 kind="clarify",
@@ -385,7 +414,19 @@ class Conversation:
             "contact": t.gettext("Please do not send contact details here. Write your question instead."),
             "other": t.gettext("Please write your question in a few words, in any language."),
         }
-        return Outcome(profile, (Reply(texts[kind], direction=self.direction(profile.lang)),))
+        text = f"{texts[kind]}\n{self.dialogue.safety_line(self.dialogue.language(profile.lang))}"
+        return Outcome(profile, (Reply(text, direction=self.direction(profile.lang)),))
+
+    def on_not_emergency(self, profile: Profile, text: str | None) -> Outcome:
+        """ "Not an emergency – ask my question": the quoted message answered as an ordinary question."""
+        if not text:
+            t = self.t(profile.lang)
+            reply = Reply(
+                t.gettext("Please write your question in a few words, in any language."),
+                direction=self.direction(profile.lang),
+            )
+            return Outcome(profile, (reply,))
+        return self.on_text(profile, text, emergency=False)
 
     def is_emergency(self, text: str) -> bool:
         """Whether ``text`` contains an emergency word (answered even when the person is slowed down)."""

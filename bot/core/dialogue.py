@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.core.emergency import Detection, Detector, build_detector
+from bot.core.emergency.answer import emergency_text, line, safety_line
 from bot.core.i18n import DEFAULT_LOCALES_DIR, Translator, translator
 from bot.core.knowledge import EMERGENCY_TOPIC
 from bot.core.matcher import HANDOFF, INTENTS, OFFTOPIC, Candidate, Index, MatchResult, MatchSettings
@@ -31,6 +33,7 @@ class Decision:
     city: str | None = None
     content_lang: str | None = None
     scores: tuple[Candidate, ...] = field(default=(), compare=False)
+    situations: tuple[str, ...] = ()  # the emergency situations recognised (kind "emergency")
 
     def to_json(self) -> dict[str, Any]:
         """The public result contract of ``ask --json``."""
@@ -50,6 +53,7 @@ class Dialogue:
         self.knowledge = knowledge
         self.index = index
         self.locales_dir = locales_dir
+        self.detector: Detector | None = build_detector(knowledge.emergency, index.knows, index.stopwords)
 
     @property
     def settings(self) -> MatchSettings:
@@ -66,19 +70,36 @@ class Dialogue:
     def t(self, lang: str) -> Translator:
         return translator(lang, self.locales_dir)
 
-    def is_emergency(self, text: str) -> bool:
-        """Whether ``text`` contains an emergency trigger word or phrase."""
-        return self.index.emergency_trigger(tokens(text[:MAX_TEXT_LENGTH])) is not None
+    def detect(self, text: str) -> Detection:
+        """The emergency situations in ``text`` (none when the knowledge declares no situations)."""
+        text = (text or "")[:MAX_TEXT_LENGTH]
+        if self.detector is None:
+            return Detection((), frozenset(), calm=False)
+        return self.detector.detect(text)
 
-    def decide(self, text: str, lang: str | None = None, city: str | None = None) -> Decision:
-        """Decide what to answer to ``text`` from someone using interface language ``lang`` in ``city``."""
+    def is_emergency(self, text: str) -> bool:
+        """Whether ``text`` describes an emergency (a situation, or a trigger phrase in a message that is not calm)."""
+        text = (text or "")[:MAX_TEXT_LENGTH]
+        detection = self.detect(text)
+        if detection.emergency:
+            return True
+        return not detection.calm and self.index.emergency_trigger(tokens(text)) is not None
+
+    def decide(
+        self, text: str, lang: str | None = None, city: str | None = None, *, emergency: bool = True
+    ) -> Decision:
+        """Decide what to answer to ``text`` from someone using interface language ``lang`` in ``city``.
+
+        ``emergency=False`` answers the text as an ordinary question (the person tapped "not an emergency").
+        """
         lang = self.language(lang)
         t = self.t(lang)
         text = (text or "")[:MAX_TEXT_LENGTH]
         result = self.index.search(text, lang)
         city = city if city in self.knowledge.cities else result.city
-        if result.emergency_trigger is not None:
-            return self._topic_decision("emergency", EMERGENCY_TOPIC, lang, city, result)
+        detection = self.detect(text) if emergency else Detection((), frozenset(), calm=True)
+        if detection.emergency or (emergency and not detection.calm and result.emergency_trigger is not None):
+            return self._emergency(lang, city, result, detection.situations)
         if result.handoff_trigger is not None:  # "can someone call me back" may consist of function words only
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=result.candidates)
         if not result.query_tokens and not result.candidates:
@@ -89,7 +110,9 @@ class Dialogue:
                 lang,
                 t.gettext("Please write your question in a few words, in any language.")
                 + "\n"
-                + t.gettext("You can also browse all topics: /menu"),
+                + t.gettext("You can also browse all topics: /menu")
+                + "\n"
+                + self.safety_line(lang),
                 city,
             )
         s = self.settings
@@ -125,14 +148,16 @@ class Dialogue:
             and best.keyword_score >= s.answer_keyword_score
         )
         if best.target == EMERGENCY_TOPIC:
-            # Without a trigger word, only evidence well ahead of every other topic makes an emergency; otherwise it is
-            # offered as a choice.
+            # No situation was recognised: a question about the emergency numbers ("is 112 free?", "police number")
+            # is answered with them, well ahead of every other topic; otherwise the topic is offered as a choice.
             if (
                 best.score >= s.emergency_score
                 and margin >= s.emergency_margin
                 and offtopic_margin >= s.offtopic_margin
             ):
-                return self._topic_decision("emergency", best.target, lang, city, result)
+                # Without declared situations (an older knowledge base) the scores are the only way to see danger.
+                kind: Kind = "answer" if self.detector is not None else "emergency"
+                return self._topic_decision(kind, best.target, lang, city, result)
         elif confident:
             return self._topic_decision("answer", best.target, lang, city, result)
         if best.score >= s.clarify_score:
@@ -175,6 +200,42 @@ class Dialogue:
             parts = [note.format(language=name), "", *parts]
         return "\n".join(parts), rendered.lang
 
+    def emergency_line(self, lang: str, key: str) -> str | None:
+        """A short emergency text of ``emergency/<lang>.yaml`` (e.g. the "not an emergency" button)."""
+        return line(self.knowledge, self.language(lang), key)
+
+    def safety_line(self, lang: str) -> str:
+        """The one line every uncertain reply ends with: in danger now, call 112."""
+        return safety_line(self.knowledge, self.language(lang))
+
+    def emergency_text(self, lang: str, city: str | None, situations: tuple[str, ...]) -> tuple[str, str]:
+        """The emergency answer fitted to the situations (numbers, the sentence to read out) and its language."""
+        lang = self.language(lang)
+        rendered = self.render(EMERGENCY_TOPIC, lang, city)
+        city_obj = self.knowledge.cities.get(city) if city else None
+        body = emergency_text(self.knowledge, rendered.lang, rendered.text, city_obj, situations)
+        parts = [rendered.title, "", body]
+        if rendered.fell_back:
+            name = self.knowledge.languages[rendered.lang].native
+            note = self.t(lang).gettext("This answer is not yet available in your language. Here it is in {language}.")
+            parts = [note.format(language=name), "", *parts]
+        return "\n".join(parts), rendered.lang
+
+    def _emergency(self, lang: str, city: str | None, res: MatchResult, situations: tuple[str, ...]) -> Decision:
+        text, content_lang = self.emergency_text(lang, city, situations)
+        ranked = tuple(c.target for c in res.candidates if c.target not in (*INTENTS, EMERGENCY_TOPIC))[:2]
+        return Decision(
+            "emergency",
+            EMERGENCY_TOPIC,
+            (EMERGENCY_TOPIC, *ranked),
+            lang,
+            text,
+            city,
+            content_lang,
+            res.candidates,
+            situations,
+        )
+
     def _topic_decision(self, kind: Kind, topic_id: str, lang: str, city: str | None, res: MatchResult) -> Decision:
         text, content_lang = self.topic_text(topic_id, lang, city)
         ranked = tuple(c.target for c in res.candidates if c.target not in (*INTENTS, topic_id))[:2]
@@ -186,6 +247,7 @@ class Dialogue:
         for number, cand in enumerate(chosen, start=1):
             lines.append(f"{number}. {self.title(cand.target, lang)}")
         lines.append(t.gettext("None of these? Write your question in other words, or talk to a person: /human"))
+        lines.append(self.safety_line(lang))
         ids = tuple(c.target for c in chosen)
         return Decision("clarify", None, ids, lang, "\n".join(lines), city, scores=cands)
 
@@ -203,6 +265,7 @@ class Dialogue:
                 first,
                 t.gettext("A person from the integration centre can help you: /human"),
                 t.gettext("You can also browse all topics: /menu"),
+                self.safety_line(lang),
             ]
         )
         return Decision("fallback", None, (), lang, text, city, scores=cands)

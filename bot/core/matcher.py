@@ -461,6 +461,15 @@ class Index:
         ]
         return lines
 
+    @property
+    def stopwords(self) -> Mapping[str, frozenset[str]]:
+        """Function words per language (without that language's one-word keywords)."""
+        return self._stopwords
+
+    def knows(self, token: str) -> bool:
+        """Whether a normalised word occurs in the knowledge (titles, keywords, examples) or is a function word."""
+        return token in self._postings or any(token in stop for stop in self._stopwords.values())
+
     def vocabulary_size(self) -> int:
         return len(self._postings)
 

@@ -172,6 +172,7 @@ def build_application(
             CallbackQueryHandler(handoff.human, pattern=r"^human$"),
             CallbackQueryHandler(handoff.consent, pattern=r"^ho:"),
             CallbackQueryHandler(ask.delete, pattern=r"^del:"),
+            CallbackQueryHandler(ask.not_emergency, pattern=r"^ne$"),
             MessageHandler(private & filters.LOCATION, onboarding.location),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, ask.text),
             MessageHandler(private & filters.COMMAND, menu.help_command),

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from telegram import Update
+from telegram import ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import ContextTypes
@@ -65,12 +65,20 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
     chat = update.effective_chat
     if chat is None:
         return
+    # A reply that quotes the person's message (the emergency answer): its "not an emergency" button reads it there.
+    asked = update.message.message_id if update.message is not None else None
     try:
         for reply in replies:
             messages = to_html(reply)
             for index, html in enumerate(messages):
                 last = index == len(messages) - 1
                 keyboard = markup(reply) if last else None
+                if reply.quote and asked is not None and index == 0:
+                    quote = ReplyParameters(asked, allow_sending_without_reply=True)
+                    await context.bot.send_message(
+                        chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=quote
+                    )
+                    continue
                 if last and reply.buttons and reply.keyboard:
                     await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
                     label = reply.keyboard[0][0].label

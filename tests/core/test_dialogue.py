@@ -26,12 +26,22 @@ from bot.core.render import LRI, PDI
         ("mon mari ne respire plus", "fr"),
         ("my frend is unconcious", "en"),  # typos
         ("HILFE ES BRENNT", "de"),
-        ("١١٢", "ar"),
     ],
 )
 def test_emergency_in_every_language(dialogue: Dialogue, text: str, lang: str) -> None:
     decision = dialogue.decide(text, lang)
     assert decision.kind == "emergency", decision
+    assert "112" in decision.text and "110" in decision.text
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("١١٢", "ar"), ("is 112 free from a german sim card without credit", "en"), ("numéro de la police ?", "fr")],
+)
+def test_questions_about_the_numbers_get_them_as_an_answer(dialogue: Dialogue, text: str, lang: str) -> None:
+    # No danger is described: the emergency topic answers with the numbers, without raising the alarm.
+    decision = dialogue.decide(text, lang)
+    assert (decision.kind, decision.topic) == ("answer", "emergency"), decision
     assert "112" in decision.text and "110" in decision.text
 
 

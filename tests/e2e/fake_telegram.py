@@ -128,6 +128,7 @@ class FakeTelegram:
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     webhook: tuple[str, str | None] | None = None
     forums: set[int] = field(default_factory=set)  # supergroups with forum topics
+    user_texts: dict[tuple[int, int], str] = field(default_factory=dict)  # (chat, message id) -> text a user sent
     groups: set[int] = field(default_factory=set)  # supergroups without topics (other group ids: chat not found)
     members: dict[int, set[int]] = field(default_factory=dict)  # group -> user ids of its members
     topics: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)  # group -> thread id -> topic
@@ -522,6 +523,7 @@ class FakeUser:
             message["message_id"] = message_id
         if edited:
             message["edit_date"] = int(time.time())
+        self.server.user_texts[(int(message["chat"]["id"]), int(message["message_id"]))] = text
         self.server.push({"edited_message" if edited else "message": message})
         return int(message["message_id"])
 
@@ -557,6 +559,11 @@ class FakeUser:
                     query = {"id": str(next(self.server._update_ids)), "from": self._who(), "chat_instance": "1",
                              "data": data, "message": {"message_id": sent.message_id, "date": int(time.time()),
                                                        "chat": self._chat(), "text": sent.text}}  # fmt: skip
+                    quoted = self.server.user_texts.get((sent.chat_id, sent.reply_to or 0))
+                    if quoted is not None:  # Telegram sends the message a bot message replies to along with it
+                        query["message"]["reply_to_message"] = self._message(text=quoted) | {
+                            "message_id": sent.reply_to
+                        }
                     self.server.push({"callback_query": query})
                     return await self._replies(expect)
         raise AssertionError(f"no button {label!r}; buttons: {self.last_buttons()}")

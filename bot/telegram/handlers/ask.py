@@ -34,6 +34,22 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await apply(update, context, outcome, before=profile)
 
 
+async def not_emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The ``ne`` button under an emergency answer: answer the quoted message as an ordinary question."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    svc = services(context)
+    profile = await load_profile(update, context)
+    answered = query.message
+    quoted = getattr(answered, "reply_to_message", None)
+    text = quoted.text if quoted is not None else None
+    outcome = svc.conversation.on_not_emergency(profile, text)
+    if outcome.handoff:
+        outcome = await request(svc, outcome.profile)
+    await apply(update, context, outcome, before=profile)
+
+
 async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/delete asks to confirm; the ``del:yes`` button erases the profile and the texts of the person's cases."""
     svc = services(context)
