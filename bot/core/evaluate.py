@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.core.dialogue import Decision
 from bot.core.yamlsafe import LList, load_yaml
 
-SPECIAL = ("emergency", "handoff", "out-of-scope")
+SPECIAL = ("emergency", "not-emergency", "handoff", "out-of-scope")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,7 @@ class EvalItem:
     wrote: str
     city: str | None
     expect: str
+    situation: str | None = None  # emergency-dev.yaml: the situation tag
 
 
 class EvalFileError(Exception):
@@ -49,6 +50,7 @@ def load_items(path: Path) -> list[EvalItem]:
                     wrote=str(raw.get("wrote") or raw["lang"]),
                     city=raw.get("city") or None,
                     expect=str(raw["expect"]),
+                    situation=str(raw["situation"]) if raw.get("situation") else None,
                 )
             )
         except (KeyError, TypeError) as exc:
@@ -60,6 +62,8 @@ def is_correct(item: EvalItem, decision: Decision) -> bool:
     """Whether the decision meets the item's expectation."""
     if item.expect == "emergency":
         return decision.kind == "emergency"
+    if item.expect == "not-emergency":
+        return decision.kind != "emergency"
     if item.expect == "handoff":
         return decision.kind == "handoff"
     if item.expect == "out-of-scope":
@@ -108,6 +112,10 @@ class Report:
     oos_n: int = 0
     oos_false: int = 0
     false_emergency: int = 0
+    near_n: int = 0  # items marked not-emergency (near-misses)
+    near_false: int = 0  # ... answered as an emergency
+    emergency_by_lang: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # [hit, n]
+    emergency_by_situation: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     by_lang: dict[str, Group] = field(default_factory=lambda: defaultdict(Group))
     by_wrote: dict[str, Group] = field(default_factory=lambda: defaultdict(Group))
     by_topic: dict[str, Group] = field(default_factory=lambda: defaultdict(Group))
@@ -125,6 +133,15 @@ class Report:
     @property
     def emergency_recall(self) -> float:
         return self.emergency_hit / self.emergency_n if self.emergency_n else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        """Share of the near-misses (``not-emergency``) answered as an emergency."""
+        return self.near_false / self.near_n if self.near_n else 0.0
+
+    def min_lang_emergency_recall(self) -> tuple[str, float]:
+        rates = [(lang, hit / n) for lang, (hit, n) in self.emergency_by_lang.items() if n]
+        return min(rates, key=lambda kv: kv[1]) if rates else ("-", 1.0)
 
     @property
     def handoff_recall(self) -> float:
@@ -162,6 +179,12 @@ def evaluate(items: Iterable[EvalItem], decide: Callable[[EvalItem], Decision]) 
         elif item.expect == "emergency":
             report.emergency_n += 1
             report.emergency_hit += ok
+            for counts in (report.emergency_by_lang[item.lang], report.emergency_by_situation[item.situation or "-"]):
+                counts[0] += ok
+                counts[1] += 1
+        elif item.expect == "not-emergency":
+            report.near_n += 1
+            report.near_false += not ok
         elif item.expect == "handoff":
             report.handoff_n += 1
             report.handoff_hit += ok
@@ -172,7 +195,7 @@ def evaluate(items: Iterable[EvalItem], decide: Callable[[EvalItem], Decision]) 
             report.false_emergency += 1
         if not ok:
             report.misses.append((item, decision))
-            got = decision.topic if decision.kind in ("answer",) else decision.kind
+            got = decision.topic if decision.kind == "answer" else decision.kind
             report.confusions[(item.expect, got or decision.kind)] += 1
     return report
 
@@ -185,6 +208,7 @@ def format_report(report: Report, show_misses: bool = True) -> str:
         f"top-1: {report.top1:.3f}   hit@3: {report.hit3:.3f}",
         f"emergency recall: {report.emergency_recall:.3f} ({report.emergency_hit}/{report.emergency_n})"
         f"   false emergencies: {report.false_emergency}",
+        f"false alarms on near-misses: {report.false_alarm_rate:.3f} ({report.near_false}/{report.near_n})",
         f"handoff recall: {report.handoff_recall:.3f} ({report.handoff_hit}/{report.handoff_n})",
         f"out-of-scope false-answer rate: {report.oos_false_rate:.3f} ({report.oos_false}/{report.oos_n})",
         f"overall accuracy (every expectation met): {t.accuracy:.3f}",
@@ -194,6 +218,16 @@ def format_report(report: Report, show_misses: bool = True) -> str:
     ]
     for lang, g in sorted(report.by_lang.items()):
         lines.append(f"  {lang:<8}{g.n:>4}{g.accuracy:>8.3f}{g.top1_rate:>8.3f}{g.hit3_rate:>8.3f}")
+    if report.emergency_n:
+        lines += ["", "emergency recall per language:"]
+        lines += [
+            f"  {lang:<8}{hit:>4}/{n:<4}{hit / n:>8.3f}" for lang, (hit, n) in sorted(report.emergency_by_lang.items())
+        ]
+        lines += ["", "emergency recall per situation:"]
+        lines += [
+            f"  {name:<32}{hit:>4}/{n:<4}{hit / n:>8.3f}"
+            for name, (hit, n) in sorted(report.emergency_by_situation.items())
+        ]
     lines += ["", "per language written:", f"  {'wrote':<10}{'n':>4}{'acc':>8}"]
     for lang, g in sorted(report.by_wrote.items()):
         lines.append(f"  {lang:<10}{g.n:>4}{g.accuracy:>8.3f}")
