@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
-from bot.core.emergency.check import collision_problems
+from bot.core.emergency import build_detector
+from bot.core.emergency.check import collision_problems, write_common
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
 from bot.core.knowledge import KnowledgeError, check_knowledge, check_triggers, load_knowledge
 from bot.core.matcher import build_index
@@ -23,19 +25,35 @@ def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
     return Dialogue(knowledge, build_index(knowledge, config.match), config.locales_dir)
 
 
+@functools.cache
+def _word_list(lang: str) -> Container[str]:
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory  # loaded only for the full check
+
+    found: Container[str] = DefaultDictionaryFactory().get_dictionary(lang)
+    return found
+
+
+def _known_word(word: str, lang: str) -> bool:
+    """Whether ``word`` is an everyday word of ``lang`` (simplemma's word lists, loaded on first use)."""
+    words = _word_list(lang)
+    return word in words or word.capitalize() in words
+
+
 def cmd_check(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Validate a knowledge folder; exit 1 on errors."""
     folder = Path(args.dir) if args.dir else config.knowledge_dir
     result = check_knowledge(folder)
+    if args.write_common and result.knowledge is not None and result.knowledge.emergency is not None:
+        for lang, count in write_common(folder, result.knowledge.emergency, _known_word).items():
+            print(f"emergency/{lang}.yaml: {count} everyday word(s) added to 'common'", file=out)
+        result = check_knowledge(folder)
     if result.knowledge is not None:
-        result.problems += check_triggers(folder, result.knowledge, build_index(result.knowledge, config.match))
-        if result.knowledge.emergency is not None and not args.errors_only:
-            import simplemma  # loads word lists of several languages: only for the full check
-
-            def known(word: str, lang: str) -> bool:
-                return bool(simplemma.is_known(word, lang))
-
-            result.problems += collision_problems(folder, result.knowledge.emergency, known)
+        index = build_index(result.knowledge, config.match)
+        detector = build_detector(result.knowledge.emergency, index.knows, index.stopwords)
+        result.problems += check_triggers(folder, result.knowledge, index, detector)
+        emergency = result.knowledge.emergency
+        if emergency is not None and not args.errors_only:
+            result.problems += collision_problems(folder, emergency, _known_word)
     shown = [p for p in result.problems if p.severity == "error" or not args.errors_only]
     for problem in shown:
         print(problem.format(), file=out)
@@ -310,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the knowledge files (exit 1 on errors)")
     check.add_argument("dir", nargs="?", help="knowledge folder (default: KNOWLEDGE_DIR or ./knowledge)")
     check.add_argument("--errors-only", action="store_true", help="do not print warnings")
+    check.add_argument(
+        "--write-common",
+        action="store_true",
+        help="add everyday words one letter from an emergency concept word to 'common' in emergency/<lang>.yaml",
+    )
     check.set_defaults(func=cmd_check)
 
     ask = sub.add_parser("ask", help="answer one question (or JSON lines from stdin)")

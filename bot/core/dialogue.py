@@ -150,10 +150,12 @@ class Dialogue:
         if best.target == EMERGENCY_TOPIC:
             # No situation was recognised: a question about the emergency numbers ("is 112 free?", "police number")
             # is answered with them, well ahead of every other topic; otherwise the topic is offered as a choice.
+            # A calm message ("fire alarm test in our Heim") or one the person said is no emergency gets choices.
             if (
                 best.score >= s.emergency_score
                 and margin >= s.emergency_margin
                 and offtopic_margin >= s.offtopic_margin
+                and not (detection.calm or detection.suppressed)
             ):
                 # Without declared situations (an older knowledge base) the scores are the only way to see danger.
                 kind: Kind = "answer" if self.detector is not None else "emergency"

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from bot.core.checking import Problem, Reporter, load_mapping, validate
 from bot.core.emergency.check import check_emergency
+from bot.core.emergency.detect import Detector
 from bot.core.matcher import Index
 from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
 from bot.core.normalize import tokens
@@ -129,44 +130,44 @@ def _line_of_text(path: Path, text: str) -> int:
     return 1
 
 
-def check_triggers(root: Path, knowledge: Knowledge, index: Index) -> list[Problem]:
-    """Warnings where trigger words and example questions disagree.
+def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Detector | None = None) -> list[Problem]:
+    """Warnings where trigger words, emergency situations and example questions disagree.
 
-    An example question of an ordinary topic that contains an emergency or handoff trigger would get the emergency
-    answer or the offer of a person instead of its topic; an emergency example that no trigger catches relies on
-    scoring alone, which may hesitate.
+    An example question of an ordinary topic that contains an emergency or handoff trigger, or that the emergency
+    situations recognise, would get the emergency answer or the offer of a person instead of its topic.
     """
     rep = Reporter(root)
     groups: list[tuple[Path, str, str, tuple[str, ...]]] = [
         (root / "topics" / f"{topic.id}.yaml", topic.id, lang, tr.examples)
         for topic in knowledge.topics.values()
         for lang, tr in topic.translations.items()
+        if topic.id != EMERGENCY_TOPIC  # its examples are questions about the numbers as well as emergencies
     ]
     if knowledge.offtopic is not None:
         groups += [
             (root / "offtopic.yaml", "@offtopic", lang, tr.examples)
             for lang, tr in knowledge.offtopic.translations.items()
         ]
-    for path, target, lang, examples in groups:
+    for path, _target, lang, examples in groups:
         for example in examples:
             toks = tokens(example)
             emergency = index.emergency_trigger(toks)
-            if target == EMERGENCY_TOPIC:
-                if emergency is None:
-                    rep.add(
-                        path,
-                        _line_of_text(path, example),
-                        f"{lang}: emergency example {example!r} contains no trigger",
-                        "add a trigger word or phrase that catches it",
-                        "warning",
-                    )
-                continue
             if emergency is not None:
                 rep.add(
                     path,
                     _line_of_text(path, example),
                     f"{lang}: example {example!r} contains the emergency trigger {emergency!r}",
                     "make that trigger a more specific phrase in topics/emergency.yaml, or reword the example",
+                    "warning",
+                )
+            situations = detector.detect(example).situations if detector is not None else ()
+            if situations:
+                rep.add(
+                    path,
+                    _line_of_text(path, example),
+                    f"{lang}: example {example!r} is recognised as the emergency situation {situations[0]!r}",
+                    "see how: python -m bot ask '<the example>' --explain; make the concept words in "
+                    "emergency/<lang>.yaml more specific, or add a calm word",
                     "warning",
                 )
             handoff = index.handoff_trigger(toks)

@@ -67,3 +67,28 @@ def test_second_question_set_floors(dialogue: Dialogue) -> None:
     assert report.false_emergency <= 1
     assert report.handoff_recall >= 0.95
     assert report.oos_false_rate <= 0.03
+
+
+EMERGENCY_DEV = SHARED / "eval" / "emergency-dev.yaml"
+EMERGENCY_HOLDOUT = ROOT / "bench" / "emergency-holdout"
+
+
+def test_emergency_development_set_floors(dialogue: Dialogue) -> None:
+    # the acceptance bar of the emergency issue: recall 1.0 in every language, false alarms <= 0.05
+    items = load_items(EMERGENCY_DEV)
+    assert len(items) >= 100
+    report = evaluate(items, lambda i: dialogue.decide(i.text, i.lang, i.city))
+    missed = [(i.id, i.text) for i, d in report.misses if i.expect == "emergency"]
+    lang, worst = report.min_lang_emergency_recall()
+    assert worst == 1.0, (lang, missed)
+    assert report.false_alarm_rate <= 0.05
+    assert set(report.emergency_by_situation) >= {"poisoning-child", "gas-smell", "suicide-intent", "drowning"}
+
+
+def test_emergency_holdout_floors(dialogue: Dialogue) -> None:
+    # bench/emergency-holdout: 252 messages written without seeing the knowledge; a margin below today's figures
+    items = [item for path in sorted(EMERGENCY_HOLDOUT.glob("*.yaml")) for item in load_items(path)]
+    assert len(items) >= 250
+    report = evaluate(items, lambda i: dialogue.decide(i.text, i.lang, i.city))
+    assert report.emergency_recall >= 0.85
+    assert report.false_alarm_rate <= 0.06

@@ -51,11 +51,6 @@ def test_check_warns_where_triggers_and_examples_disagree(tmp_path: Path) -> Non
         handoff.read_text(encoding="utf-8").replace('"talk to someone"', '"talk to someone", "doctor appointment"'),
         encoding="utf-8",
     )
-    emergency = kb / "topics" / "emergency.yaml"
-    emergency.write_text(
-        emergency.read_text(encoding="utf-8").replace('"accident",', '"accident", "my neighbour looks strange",'),
-        encoding="utf-8",
-    )
     knowledge = load_knowledge(kb)
     problems = [p.format() for p in check_triggers(kb, knowledge, build_index(knowledge))]
     doctor_line = next(
@@ -67,7 +62,6 @@ def test_check_warns_where_triggers_and_examples_disagree(tmp_path: Path) -> Non
         f"doctor.yaml:{doctor_line}: warning: en: example 'doctor appointment' contains the handoff trigger" in p
         for p in problems
     ), problems
-    assert any("emergency example 'my neighbour looks strange' contains no trigger" in p for p in problems), problems
     clean = load_knowledge(FIXTURE_KB)
     found = [p.message for p in check_triggers(FIXTURE_KB, clean, build_index(clean)) if "contains the" in p.message]
     # the fixture's one-word trigger "emergency" also fires on its "emergency pharmacy" example: reported too

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import MappingProxyType
 
 from bot.core.checking import Problem, Reporter, load_mapping, validate
-from bot.core.emergency.words import TYPO_MIN_LENGTH, entry_words
+from bot.core.emergency.words import DICTIONARY_LANGUAGES, TYPO_MIN_LENGTH, entry_words, transliterated
 from bot.core.model import EMERGENCY_LINES, Emergency, EmergencyWords
-from bot.core.normalize import normalize
+from bot.core.normalize import normalize, tokens
 from bot.core.yamlsafe import LDict, LList
 
 SITUATIONS_FILE = "emergency.yaml"
@@ -33,8 +34,7 @@ def check_emergency(root: Path, codes: set[str], rep: Reporter) -> Emergency | N
     if raw is None:
         return None
     before = len([p for p in rep.problems if p.severity == "error"])
-    raw_words = dict(raw)
-    base = validate(Emergency, raw_words, path, rep)
+    base = validate(Emergency, raw, path, rep)
     if base is None:
         return None
     _check_situations(path, raw, base, rep)
@@ -162,31 +162,30 @@ def collisions(emergency: Emergency, known: KnownWord, languages: Iterable[str])
         concept_forms = {
             w.form for entries in words.concepts.values() for entry in entries for w in entry_words(entry, lang)
         }
-        alphabet = sorted({ch for form in concept_forms for ch in form if ch.isalpha()})
+        # Letters as normalised text has them (umlauts and diacritics folded), so that an edit is a real difference.
+        alphabet = sorted({ch for form in concept_forms if len(form) > 3 for ch in form if ch.isalpha()})
         for concept, entries in words.concepts.items():
             for entry in entries:
                 for word in entry_words(entry, lang):
-                    if word.prefix or len(word.form) < TYPO_MIN_LENGTH:
+                    if word.prefix or len(word.form) < TYPO_MIN_LENGTH or transliterated(word):
                         continue
                     for near in sorted(_one_edit(word.form, alphabet)):
-                        if near in listed or near in concept_forms:
+                        if near in listed or near in concept_forms or not known(near, lang):
                             continue
-                        if known(near, lang):
-                            found.append((lang, concept, word.form, near))
+                        if tokens(near) == [word.form]:  # the same word once normalised ("barbecue")
+                            continue
+                        found.append((lang, concept, word.form, near))
     return found
 
 
 def _one_edit(word: str, alphabet: list[str]) -> set[str]:
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    """Every word one letter away that keeps the first letter (the detector forgives no other typo)."""
+    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
     out = {a + b[1:] for a, b in splits if b}
     out |= {a + c + b[1:] for a, b in splits if b for c in alphabet if c != b[0]}
     out |= {a + c + b for a, b in splits for c in alphabet}
     out.discard(word)
     return {w for w in out if len(w) >= TYPO_MIN_LENGTH}
-
-
-# Languages whose everyday words the collision warning can look up (simplemma's word lists).
-DICTIONARY_LANGUAGES = ("de", "en", "fr", "ru", "uk", "tr", "fa")
 
 
 def collision_problems(root: Path, emergency: Emergency, known: KnownWord) -> list[Problem]:
@@ -207,8 +206,39 @@ def collision_problems(root: Path, emergency: Emergency, known: KnownWord) -> li
 def _line_of(path: Path, word: str) -> int:
     try:
         for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if word in normalize(text):
+            if not text.startswith("common:") and word in normalize(text):
                 return number
     except OSError:
         pass
     return 1
+
+
+def write_common(root: Path, emergency: Emergency, known: KnownWord) -> dict[str, int]:
+    """Add every everyday word one letter from a concept word to ``common`` of its language file.
+
+    Returns how many words each language file gained. Only the ``common:`` line of a file is rewritten.
+    """
+    found: dict[str, set[str]] = {}
+    for lang, _concept, _word, near in collisions(emergency, known, DICTIONARY_LANGUAGES):
+        found.setdefault(lang, set()).add(near)
+    added: dict[str, int] = {}
+    for lang, words in sorted(found.items()):
+        path = root / WORDS_DIR / f"{lang}.yaml"
+        current = list(emergency.words[lang].common)
+        new = current + sorted(words - {w.form for c in current for w in entry_words(c, lang)})
+        if len(new) == len(current):
+            continue
+        line = "common: [" + ", ".join(json.dumps(word, ensure_ascii=False) for word in new) + "]"
+        lines = path.read_text(encoding="utf-8").split("\n")
+        at = next((i for i, text in enumerate(lines) if text.startswith("common:")), None)
+        if at is None:
+            at = next(i for i, text in enumerate(lines) if text.startswith("concepts:"))
+            lines.insert(at, line)
+        else:
+            end = at + 1
+            while end < len(lines) and lines[end].startswith((" ", "\t")):
+                end += 1  # a list written over several lines
+            lines[at:end] = [line]
+        path.write_text("\n".join(lines), encoding="utf-8")
+        added[lang] = len(new) - len(current)
+    return added

@@ -14,6 +14,7 @@ Built once per knowledge base. For a message:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,16 +29,19 @@ from bot.core.emergency.words import (
     entry_words,
     message_stems,
     stem,
+    transliterated,
+    typo_min_length,
 )
 from bot.core.model import Emergency
-from bot.core.normalize import proclitic_stem, tokens
+from bot.core.normalize import proclitic_stem, script_of, tokens
 
 CALM = "calm"
 PAST = "past"
 RECOVERED = "recovered"
 WORRY = "worry"
 URGENT = "urgent"
-CUES = (CALM, PAST, RECOVERED, WORRY, URGENT)
+NOW = "now"
+QUIET = (CALM, RECOVERED, WORRY, PAST)
 MAX_TOKENS = 200  # a message is at most 1,000 characters; more words than this are not read for concepts
 
 
@@ -47,7 +51,7 @@ class Detection:
 
     situations: tuple[str, ...]  # recognised situations, in the order of emergency.yaml
     concepts: frozenset[str]
-    calm: bool  # the message only talks about danger (and is not urgent)
+    calm: bool  # the message has a calm cue (a course, a bill, fine again, a worry) and no cry for help
     suppressed: tuple[str, ...] = ()  # situations recognised but calmed down
 
     @property
@@ -108,7 +112,15 @@ class Detector:
             for concept, entries in words.concepts.items():
                 for entry in entries:
                     self._add(concept, entry_words(entry, lang))
-        self._endings = sorted(self._t.endings, key=len, reverse=True)
+        self._longest_ending = max(map(len, self._t.endings), default=0)
+        # An entry is tried only when its rarest word is in the message: all its words must be there anyway, and
+        # "my", "is", "не" stand in hundreds of entries.
+        uses: dict[int, int] = defaultdict(int)
+        for item in self._t.entries:
+            for wid in set(item.words):
+                uses[wid] += 1
+        for index, item in enumerate(self._t.entries):
+            self._t.by_word[min(set(item.words), key=lambda wid: (uses[wid], wid))].append(index)
         self._cache: dict[str, frozenset[int]] = {}
 
     def _add(self, concept: str, words: tuple[Word, ...]) -> None:
@@ -124,10 +136,7 @@ class Detector:
                 t.words.append(word)
                 self._index(word, wid)
             ids.append(wid)
-        index = len(t.entries)
         t.entries.append(_Entry(concept, tuple(ids)))
-        for wid in set(ids):
-            t.by_word[wid].append(index)
 
     def _index(self, word: Word, wid: int) -> None:
         t = self._t
@@ -139,7 +148,7 @@ class Detector:
         stemmed = stem(word.form, word.lang)
         if stemmed is not None:
             t.stems[(word.lang, stemmed)].add(wid)
-        if len(word.form) >= TYPO_MIN_LENGTH:
+        if len(word.form) >= typo_min_length(word.lang) and not transliterated(word):
             for key in (word.form, *deletes(word.form)):
                 t.typos[key].add(wid)
 
@@ -155,25 +164,33 @@ class Detector:
         bare = proclitic_stem(tok)
         if bare is not None:
             found |= t.exact.get(bare, set())
-        if not found:  # a word that is itself a concept word is not also read as another word's inflection
+        # A word that is itself a concept word is not also read as another word's inflection; in Arabic script a
+        # stem is often the bare three-letter root ("طعن" appeal/stab), so a word Lotse knows keeps its own meaning.
+        derive = not found and not (script_of(tok) == "arabic" and self._is_known(tok))
+        if derive:
             for stemmed in message_stems(tok):
                 found |= t.stems.get(stemmed, set())
         for cut in range(MIN_PREFIX, len(tok) + 1):
             found |= t.prefixes.get(tok[:cut], set())
-        for ending in self._endings:
-            if tok.endswith(ending) and len(tok) - len(ending) >= MIN_PREFIX:
-                base = tok[: -len(ending)]
-                langs = t.endings[ending]
-                found |= {wid for wid in t.exact.get(base, ()) if t.words[wid].lang in langs}
+        for cut in range(1, min(self._longest_ending, len(tok) - MIN_PREFIX) + 1) if derive else ():
+            langs = t.endings.get(tok[-cut:])
+            if langs:
+                found |= {wid for wid in t.exact.get(tok[:-cut], ()) if t.words[wid].lang in langs}
         if not found and len(tok) >= TYPO_MIN_LENGTH and not self._is_known(tok):
             for variant in (tok, *deletes(tok)):
                 for wid in t.typos.get(variant, ()):
-                    if Levenshtein.distance(tok, t.words[wid].form, score_cutoff=1) <= 1:
+                    form = t.words[wid].form
+                    # People rarely mistype the first letter; "sitzen" is not a typo of "ritzen".
+                    if form[0] == tok[0] and Levenshtein.distance(tok, form, score_cutoff=1) <= 1:
                         found.add(wid)
         result = frozenset(found)
         if len(self._cache) < 100_000:
             self._cache[tok] = result
         return result
+
+    def clear_cache(self) -> None:
+        """Forget which concept words each message word met (benchmarks measure cold calls)."""
+        self._cache.clear()
 
     def _foreign_function_word(self, tok: str, lang: str) -> bool:
         langs = self._stop_langs.get(tok)
@@ -234,19 +251,50 @@ class Detector:
     def detect(self, text: str) -> Detection:
         """The emergency situations in ``text``."""
         found = self._found(text)
-        # "now" in "fine now" is not urgency: an urgent word inside a calm phrase does not count.
-        quiet = {pos for cue in (CALM, RECOVERED, WORRY, PAST) for used in found.get(cue, ()) for pos in used}
-        urgent = any(not used <= quiet for used in found.get(URGENT, ()))
+        sentence = _sentence_ids(text)
+        # "now" in "fine now", "secours" in "premiers secours": a word inside a calm phrase is no urgency.
+        quiet = {pos for cue in QUIET for used in found.get(cue, ()) for pos in used}
+        alarm = any(not used <= quiet for used in found.get(URGENT, ()))  # a cry for help, not just "now"
         present = set(found)
-        calm = not urgent and (
-            CALM in present or WORRY in present or RECOVERED in present or (PAST in present and RECOVERED in present)
-        )
+        if NOW in present:
+            present.add(URGENT)  # "now" is urgency enough to complete a combination ("a man with a knife, now")
+        calming = [pos for cue in (CALM, RECOVERED, WORRY) for used in found.get(cue, ()) for pos in used]
         recognised: list[str] = []
         suppressed: list[str] = []
         for name, situation in self.emergency.situations.items():
-            if any(all(concept in present for concept in combo) for combo in situation.when):
-                (suppressed if calm and not situation.always else recognised).append(name)
-        return Detection(tuple(recognised), frozenset(present), calm, tuple(suppressed))
+            combo = next((c for c in situation.when if all(concept in present for concept in c)), None)
+            if combo is None:
+                continue
+            danger = [pos for concept in combo for used in found.get(concept, ()) for pos in used]
+            calm = not alarm and _near(calming, danger, sentence)
+            (suppressed if calm and not situation.always else recognised).append(name)
+        return Detection(tuple(recognised), frozenset(present), bool(calming) and not alarm, tuple(suppressed))
+
+
+_BREAK = re.compile(r"[.!?;:\n\u061f\u06d4\u1362\u1367\u2026]+")
+NEAR_TOKENS = 4  # a calm word this close to the danger words calms them even across a full stop
+SAME_SENTENCE_TOKENS = 14  # ... and this close within the same sentence
+
+
+def _sentence_ids(text: str) -> list[int]:
+    """The sentence number of every token of ``text`` (as :func:`tokens` cuts it)."""
+    ids: list[int] = []
+    for number, part in enumerate(_BREAK.split(text)):
+        ids += [number] * len(tokens(part))
+    return ids
+
+
+def _near(calming: list[int], danger: list[int], sentence: list[int]) -> bool:
+    """Whether a calm cue stands close to the words of the danger: same sentence and near, or right next to them."""
+    for calm in calming:
+        for pos in danger:
+            distance = abs(calm - pos)
+            if distance <= NEAR_TOKENS:
+                return True
+            same = calm < len(sentence) and pos < len(sentence) and sentence[calm] == sentence[pos]
+            if same and distance <= SAME_SENTENCE_TOKENS:
+                return True
+    return False
 
 
 def _close(words: tuple[int, ...], positions: dict[int, list[int]]) -> frozenset[int] | None:

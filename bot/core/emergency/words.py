@@ -33,6 +33,15 @@ _BY_SCRIPT: dict[str, tuple[str, ...]] = {
 MIN_STEM = 3
 MIN_PREFIX = 3
 TYPO_MIN_LENGTH = 6
+# Languages whose everyday words the knowledge check can look up (simplemma's word lists), so that their collisions
+# are listed under `common`; words of the other languages are forgiven a typo only when they are longer.
+DICTIONARY_LANGUAGES = ("de", "en", "fr", "ru", "uk", "tr", "fa")
+TYPO_MIN_LENGTH_UNCHECKED = 8
+
+
+def typo_min_length(lang: str) -> int:
+    """How long a concept word of ``lang`` must be to be found with one typo."""
+    return TYPO_MIN_LENGTH if lang in DICTIONARY_LANGUAGES else TYPO_MIN_LENGTH_UNCHECKED
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +53,11 @@ class Word:
     lang: str
 
 
+@lru_cache(maxsize=131072)
 def entry_words(entry: str, lang: str) -> tuple[Word, ...]:
     """The words of one concept entry ("mein mann", "bewusstlos*"), normalised."""
+    if "*" not in entry:
+        return tuple(Word(part, False, lang) for part in tokens(entry))
     words: list[Word] = []
     for raw in entry.split():
         prefix = raw.endswith("*")
@@ -82,6 +94,22 @@ def message_stems(word: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+# Languages not written in Latin letters: their Latin spellings (Arabizi, Finglish, "dopomozhit") are already
+# spelling variants, one letter from many other words, so they get no typo tolerance of their own.
+_NATIVE_SCRIPT = {"ar": "arabic", "fa": "arabic", "ps": "arabic", "uk": "cyrillic", "ru": "cyrillic"}
+
+
+def transliterated(word: Word) -> bool:
+    native = _NATIVE_SCRIPT.get(word.lang)
+    return native is not None and script_of(word.form) != native
+
+
 def deletes(word: str) -> set[str]:
     """``word`` with one letter removed, every way (the symmetric-delete typo index)."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def clear_caches() -> None:
+    """Forget memoised stems (benchmarks measure cold calls)."""
+    stem.cache_clear()
+    message_stems.cache_clear()

@@ -1,0 +1,212 @@
+"""Emergencies on the real knowledge: situations in every script, near-misses, fitting answers, the safety line.
+
+The messages here are written for these tests (not taken from any evaluation set).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.core.conversation import Conversation, Profile
+from bot.core.dialogue import Dialogue
+from bot.core.emergency import build_detector
+from bot.core.knowledge import check_knowledge, check_triggers, load_knowledge
+from bot.core.matcher import build_index
+from tests.conftest import KNOWLEDGE_DIR
+
+# The messages quoted in the issue: all were missed before, none mentioned 112.
+QUOTED = [
+    ("my child swallowed cleaning liquid", "en", "poisoning"),
+    ("help my baby is not waking", "en", "unresponsive"),
+    ("my husband fell down and does not move", "en", "unresponsive"),
+    ("the heim is burning", "en", "fire"),
+    ("mein kind hat tabletten gegessen", "de", "poisoning"),
+    ("es riecht nach gas", "de", "gas"),
+]
+NEAR_MISSES = [
+    ("How do I become a volunteer firefighter", "en"),
+    ("fire alarm test in our Heim tomorrow", "en"),
+    ("our gas bill is too high", "en"),
+    ("first-aid course for the driving licence", "en"),
+    ("I was insulted at the Jobcenter last month", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "situation"), QUOTED)
+def test_the_quoted_messages_get_the_emergency_answer(dialogue: Dialogue, text: str, lang: str, situation: str) -> None:
+    decision = dialogue.decide(text, lang)
+    assert decision.kind == "emergency", decision
+    assert situation in decision.situations
+    assert "112" in decision.text
+
+
+@pytest.mark.parametrize(("text", "lang"), NEAR_MISSES)
+def test_near_misses_get_their_topic_or_a_choice(dialogue: Dialogue, text: str, lang: str) -> None:
+    decision = dialogue.decide(text, lang)
+    assert decision.kind != "emergency", decision
+    assert not (decision.kind == "answer" and decision.topic == "emergency"), decision
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "situation"),
+    [
+        # Latin script, with typos, inflection and German words mixed in
+        ("my son swalowed bleach", "en", "poisoning"),
+        ("he is unconscios on the floor", "en", "unresponsive"),
+        ("meine tochter hat spülmittel getrunken", "de", "poisoning"),
+        ("kocam beni bıçakla tehdit ediyor", "tr", "violence"),
+        ("un homme me suit depuis la gare et j'ai très peur", "fr", "followed"),
+        ("agir ket malê me, dûman heye", "ku", "fire"),
+        ("ilmahaygii wuxuu cabbay saabuun", "so", "poisoning"),
+        ("my wife contractions every 3 minutes, the heim has no car", "en", "labour"),
+        # Arabic script
+        ("ابني بلع بطارية", "ar", "poisoning"),
+        ("پسرم قرص زیاد خورده بیهوش شده", "fa", "poisoning"),
+        ("زما ماشوم د پاکولو درمل وڅښل", "ps", "poisoning"),
+        # Cyrillic
+        ("мій чоловік б'є мене і погрожує ножем", "uk", "violence"),
+        ("хочу покончить с собой", "ru", "suicide"),
+        ("у мамы онемела половина лица и она не может говорить", "ru", "heart-stroke"),
+        # Ge'ez
+        ("ወደይ ሳሙና ሰትዩ", "ti", "poisoning"),
+    ],
+)
+def test_situations_in_every_script(dialogue: Dialogue, text: str, lang: str, situation: str) -> None:
+    decision = dialogue.decide(text, lang)
+    assert decision.kind == "emergency", (decision.kind, decision.topic)
+    assert situation in decision.situations, decision.situations
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("is my child allowed to go to school here", "en"),  # "allowed" is not a misspelt "swallowed"
+        ("je vais prendre le bus pour aller au jobcenter", "fr"),  # "prendre" is not "pendre"
+        ("ich will nicht nur im zimmer sitzen, ich will arbeiten", "de"),  # "sitzen" is not "ritzen"
+        ("i was cooking dinner when the letter came", "en"),  # "cooking" is not "choking"
+        ("my son swallowed a cherry stone yesterday, now he is fine and playing", "en"),
+        ("wie teuer ist ein erste-hilfe-kurs für den führerschein", "de"),
+    ],
+)
+def test_words_close_to_danger_are_no_emergency(dialogue: Dialogue, text: str, lang: str) -> None:
+    assert dialogue.decide(text, lang).kind != "emergency"
+
+
+def test_poisoning_answer_names_the_poison_centre_and_the_sentence_with_the_city(dialogue: Dialogue) -> None:
+    decision = dialogue.decide("my daughter drank bleach", "en", "dortmund")
+    assert "0228 19240" in decision.text  # Giftnotruf NRW (Bonn), cited in emergency.yaml
+    assert "„Ich brauche einen Krankenwagen. Jemand hat etwas Giftiges geschluckt." in decision.text
+    assert "Die Adresse ist: …, Dortmund“" in decision.text
+    assert decision.text.index("0228 19240") < decision.text.index("116117")  # the fitting number comes first
+
+
+def test_violence_answer_names_police_and_the_womens_helpline(dialogue: Dialogue) -> None:
+    decision = dialogue.decide("mein mann schlägt mich gerade", "de", None)
+    assert decision.kind == "emergency" and "violence" in decision.situations
+    assert "110" in decision.text and "116 016" in decision.text
+    assert "„Ich brauche die Polizei." in decision.text and "Die Adresse ist: …“" in decision.text
+
+
+def test_suicide_answer_names_112_and_the_telefonseelsorge(dialogue: Dialogue) -> None:
+    decision = dialogue.decide("i want to kill myself tonight", "en", None)
+    assert decision.kind == "emergency" and "suicide" in decision.situations
+    assert "112" in decision.text and "0800 111 0 111" in decision.text
+
+
+def test_every_service_number_cites_its_source(dialogue: Dialogue) -> None:
+    emergency = dialogue.knowledge.emergency
+    assert emergency is not None
+    for service in emergency.services.values():
+        assert service.source.url or service.source.seed
+        assert service.source.note and service.phone.replace(" ", "")[-5:] in service.source.note.replace(" ", "")
+
+
+def test_not_an_emergency_answers_the_text_as_a_question(dialogue: Dialogue) -> None:
+    text = "my son swallowed a coin, which kinderarzt can we go to"
+    assert dialogue.decide(text, "en").kind == "emergency"
+    again = dialogue.decide(text, "en", emergency=False)
+    assert (again.kind, again.topic) == ("answer", "doctor")
+
+
+def test_uncertain_replies_end_with_the_safety_line(dialogue: Dialogue) -> None:
+    for lang in dialogue.knowledge.languages:
+        safety = dialogue.safety_line(lang)
+        assert "112" in safety
+        refusal = dialogue.decide("who won the football world cup in 1990", lang)
+        assert refusal.kind == "fallback" and refusal.text.endswith(safety)
+    conversation = Conversation(dialogue)
+    profile = Profile(1, lang="fa", city="koeln", step="ready")
+    (voice,) = conversation.on_media(profile, "voice").replies
+    assert voice.text.endswith(dialogue.safety_line("fa"))
+    (clarify,) = conversation.on_text(profile, "certificate").replies
+    assert clarify.kind != "clarify" or clarify.text.endswith(dialogue.safety_line("fa"))
+
+
+def test_emergency_reply_quotes_the_message_and_offers_a_way_out(dialogue: Dialogue) -> None:
+    conversation = Conversation(dialogue)
+    profile = Profile(1, lang="ar", city="koeln", step="ready")
+    (reply,) = conversation.on_text(profile, "ابني بلع بطارية").replies
+    assert reply.kind == "emergency" and reply.quote and reply.direction == "rtl"
+    assert tuple(b.data for b in reply.buttons[0]) == ("ne",)
+    assert reply.buttons[0][0].label == dialogue.emergency_line("ar", "not-emergency")
+    (again,) = conversation.on_not_emergency(profile, "ابني بلع بطارية").replies
+    assert again.kind != "emergency"
+    (gone,) = conversation.on_not_emergency(profile, None).replies  # the quoted message is not there any more
+    assert gone.text
+
+
+def test_check_warns_when_a_topic_example_is_recognised_as_an_emergency(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE_DIR, kb)
+    doctor = kb / "topics" / "doctor.yaml"
+    text = doctor.read_text(encoding="utf-8")
+    doctor.write_text(text.replace('"wo finde ich einen hausarzt"', '"mein sohn hat putzmittel getrunken"', 1), "utf-8")
+    knowledge = load_knowledge(kb)
+    index = build_index(knowledge)
+    problems = check_triggers(kb, knowledge, index, build_detector(knowledge.emergency, index.knows, index.stopwords))
+    found = [p for p in problems if "recognised as the emergency situation 'poisoning'" in p.message]
+    assert found and found[0].file.endswith("doctor.yaml") and found[0].line > 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("[[substance, ingest], [poison]", "[[substance, swallowd], [poison]"), "unknown concept 'swallowd'"),
+        (("call: [ambulance, poison-centre]", "call: [ambulance, poison-centr]"), "call"),
+    ],
+)
+def test_broken_situations_are_reported_with_file_and_line(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE_DIR, kb)
+    path = kb / "emergency.yaml"
+    text = path.read_text(encoding="utf-8")
+    old, new = change
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = check_knowledge(kb)
+    errors = [p for p in result.errors if message in p.message and p.file.endswith("emergency.yaml")]
+    assert result.knowledge is None and errors and errors[0].line > 1, result.errors
+
+
+def test_a_phone_number_in_a_line_must_come_from_services(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE_DIR, kb)
+    path = kb / "emergency" / "en.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  safety-net:")
+    end = text.index("\n", start)
+    path.write_text(text[:start] + '  safety-net: "Call 112 or 0800 1234567."' + text[end:], encoding="utf-8")
+    result = check_knowledge(kb)
+    assert any("'0800 1234567' is not from a cited source" in p.message for p in result.errors), result.errors
+
+
+def test_the_detector_survives_a_knowledge_without_words(dialogue: Dialogue) -> None:
+    emergency = dialogue.knowledge.emergency
+    assert emergency is not None
+    assert build_detector(emergency.model_copy(update={"words": {}})) is None
+    assert load_knowledge(KNOWLEDGE_DIR).emergency is not None
