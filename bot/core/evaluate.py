@@ -225,7 +225,7 @@ def format_report(report: Report, show_misses: bool = True) -> str:
         ]
         lines += ["", "emergency recall per situation:"]
         lines += [
-            f"  {name:<32}{hit:>4}/{n:<4}{hit / n:>8.3f}"
+            f"  {name:<38}{hit:>4}/{n:<4}{hit / n:>8.3f}"
             for name, (hit, n) in sorted(report.emergency_by_situation.items())
         ]
     lines += ["", "per language written:", f"  {'wrote':<10}{'n':>4}{'acc':>8}"]

@@ -210,3 +210,42 @@ def test_the_detector_survives_a_knowledge_without_words(dialogue: Dialogue) -> 
     assert emergency is not None
     assert build_detector(emergency.model_copy(update={"words": {}})) is None
     assert load_knowledge(KNOWLEDGE_DIR).emergency is not None
+
+
+# One everyday message per situation of knowledge/emergency.yaml (written for this test).
+EVERY_SITUATION = [
+    ("poisoning", "my little boy drank from the bottle of drain cleaner", "en"),
+    ("unresponsive", "grandpa is lying in the bathroom and does not react", "en"),
+    ("not-breathing", "das baby bekommt keine luft mehr", "de"),
+    ("heart-stroke", "my father has strong chest pain going into his left arm", "en"),
+    ("heavy-bleeding", "er blutet sehr stark am bein", "de"),
+    ("seizure", "my daughter is having a seizure on the floor", "en"),
+    ("allergic-reaction", "after the peanuts his lips and throat are swelling, allergic", "en"),
+    ("labour", "meine frau hat wehen alle fünf minuten", "de"),
+    ("fire", "es brennt in der küche", "de"),
+    ("gas", "it smells of gas in the staircase", "en"),
+    ("violence", "mein mann schlägt mich", "de"),
+    ("followed", "a man is following me and i am scared", "en"),
+    ("sexual-assault", "someone raped my sister an hour ago", "en"),
+    ("suicide", "ich will nicht mehr leben", "de"),
+    ("missing-child", "my son is missing, we cannot find him anywhere", "en"),
+    ("drowning", "ein kind ist im see untergegangen", "de"),
+    ("electric-shock", "he got an electric shock from the socket and fell down", "en"),
+    ("severe-burn", "boiling water fell on my baby, the skin is coming off", "en"),
+    ("hypothermia", "he was outside all night in the snow, ice cold and confused", "en"),
+    ("diabetic-emergency", "my mother is diabetic, she is sweating and confused", "en"),
+    ("accident", "a car hit my son, he is injured and bleeding", "en"),
+    ("call-now", "please send an ambulance now to our heim", "en"),
+]
+
+
+@pytest.mark.parametrize(("situation", "text", "lang"), EVERY_SITUATION)
+def test_every_situation_is_recognised(dialogue: Dialogue, situation: str, text: str, lang: str) -> None:
+    decision = dialogue.decide(text, lang)
+    assert decision.kind == "emergency" and situation in decision.situations, decision.situations
+
+
+def test_every_declared_situation_has_a_test(dialogue: Dialogue) -> None:
+    emergency = dialogue.knowledge.emergency
+    assert emergency is not None
+    assert set(emergency.situations) == {situation for situation, _, _ in EVERY_SITUATION}

@@ -27,13 +27,14 @@ from bot.core.emergency.words import (
     Word,
     deletes,
     entry_words,
+    first_script,
     message_stems,
     stem,
     transliterated,
     typo_min_length,
 )
 from bot.core.model import Emergency
-from bot.core.normalize import proclitic_stem, script_of, tokens
+from bot.core.normalize import proclitic_stem, tokens
 
 CALM = "calm"
 PAST = "past"
@@ -166,7 +167,7 @@ class Detector:
             found |= t.exact.get(bare, set())
         # A word that is itself a concept word is not also read as another word's inflection; in Arabic script a
         # stem is often the bare three-letter root ("طعن" appeal/stab), so a word Lotse knows keeps its own meaning.
-        derive = not found and not (script_of(tok) == "arabic" and self._is_known(tok))
+        derive = not found and not (first_script(tok) == "arabic" and self._is_known(tok))
         if derive:
             for stemmed in message_stems(tok):
                 found |= t.stems.get(stemmed, set())
@@ -251,7 +252,6 @@ class Detector:
     def detect(self, text: str) -> Detection:
         """The emergency situations in ``text``."""
         found = self._found(text)
-        sentence = _sentence_ids(text)
         # "now" in "fine now", "secours" in "premiers secours": a word inside a calm phrase is no urgency.
         quiet = {pos for cue in QUIET for used in found.get(cue, ()) for pos in used}
         alarm = any(not used <= quiet for used in found.get(URGENT, ()))  # a cry for help, not just "now"
@@ -266,7 +266,7 @@ class Detector:
             if combo is None:
                 continue
             danger = [pos for concept in combo for used in found.get(concept, ()) for pos in used]
-            calm = not alarm and _near(calming, danger, sentence)
+            calm = bool(calming) and not alarm and _near(calming, danger, text)
             (suppressed if calm and not situation.always else recognised).append(name)
         return Detection(tuple(recognised), frozenset(present), bool(calming) and not alarm, tuple(suppressed))
 
@@ -284,8 +284,9 @@ def _sentence_ids(text: str) -> list[int]:
     return ids
 
 
-def _near(calming: list[int], danger: list[int], sentence: list[int]) -> bool:
+def _near(calming: list[int], danger: list[int], text: str) -> bool:
     """Whether a calm cue stands close to the words of the danger: same sentence and near, or right next to them."""
+    sentence = _sentence_ids(text)
     for calm in calming:
         for pos in danger:
             distance = abs(calm - pos)

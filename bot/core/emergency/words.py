@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from bot.core.normalize import script_of, tokens
+from bot.core.normalize import tokens
 
 # Lotse language -> Snowball algorithm.
 STEMMED: dict[str, str] = {
@@ -87,7 +87,7 @@ def stem(word: str, lang: str) -> str | None:
 def message_stems(word: str) -> tuple[tuple[str, str], ...]:
     """(language, stem) for every stemmer that a message word of its script may need."""
     out: list[tuple[str, str]] = []
-    for lang in _BY_SCRIPT.get(script_of(word), ()):
+    for lang in _BY_SCRIPT.get(first_script(word), ()):
         found = stem(word, lang)
         if found is not None:
             out.append((lang, found))
@@ -101,7 +101,19 @@ _NATIVE_SCRIPT = {"ar": "arabic", "fa": "arabic", "ps": "arabic", "uk": "cyrilli
 
 def transliterated(word: Word) -> bool:
     native = _NATIVE_SCRIPT.get(word.lang)
-    return native is not None and script_of(word.form) != native
+    return native is not None and first_script(word.form) != native
+
+
+def first_script(word: str) -> str:
+    """The script of a normalised word, read from its first letter (words do not mix scripts)."""
+    ch = word[:1]
+    if ch.isascii() or "\u00c0" <= ch <= "\u024f":
+        return "latin"
+    if "\u0400" <= ch <= "\u04ff":
+        return "cyrillic"
+    if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
+        return "arabic"
+    return "other"
 
 
 def deletes(word: str) -> set[str]:
