@@ -98,7 +98,9 @@ class Dialogue:
         result = self.index.search(text, lang)
         city = city if city in self.knowledge.cities else result.city
         detection = self.detect(text) if emergency else Detection((), frozenset(), calm=True)
-        if detection.emergency or (emergency and not detection.calm and result.emergency_trigger is not None):
+        # A trigger phrase is the second route: not where the situations saw the danger and calmed it.
+        quiet = detection.calm or bool(detection.suppressed)
+        if detection.emergency or (emergency and not quiet and result.emergency_trigger is not None):
             return self._emergency(lang, city, result, detection.situations)
         if result.handoff_trigger is not None:  # "can someone call me back" may consist of function words only
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=result.candidates)

@@ -298,6 +298,7 @@ class Situation(BaseModel):
     model_config = _CONFIG
     when: tuple[tuple[Slug, ...], ...] = Field(min_length=1)
     always: StrictBool = False  # recognised even when the message also has a calm cue
+    calmed_by: tuple[Slug, ...] = ()  # more concepts that calm this situation (idiom: "this heat is killing me")
     call: tuple[EmergencyCall, ...] = Field(min_length=1)
     dispatcher: Text  # the German sentence to read out on the phone
 

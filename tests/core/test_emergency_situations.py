@@ -249,3 +249,24 @@ def test_every_declared_situation_has_a_test(dialogue: Dialogue) -> None:
     emergency = dialogue.knowledge.emergency
     assert emergency is not None
     assert set(emergency.situations) == {situation for situation, _, _ in EVERY_SITUATION}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "emergency"),
+    [
+        ("diese hitze bringt mich noch um, wo ist ein günstiges freibad", "de", False),  # a figure of speech
+        ("er sagt er bringt mich um, er steht vor der tür", "de", True),  # a person threatening
+        ("cette chaleur va me tuer, y a une piscine pas chère", "fr", False),
+        ("mon mari dit qu'il va me tuer ce soir", "fr", True),
+    ],
+)
+def test_a_thing_that_kills_in_a_figure_of_speech_is_no_threat(
+    dialogue: Dialogue, text: str, lang: str, emergency: bool
+) -> None:
+    assert (dialogue.decide(text, lang).kind == "emergency") is emergency
+
+
+def test_calm_phrases_keep_their_word_order(dialogue: Dialogue) -> None:
+    # "не срочно" (not urgent) calms; "срочно, а я не могу" (urgent, and I cannot) does not
+    assert dialogue.decide("схватки каждые 5 минут, срочно, а я не могу объяснить адрес", "ru").kind == "emergency"
+    assert dialogue.decide("не срочно: где купить огнетушитель для квартиры", "ru").kind != "emergency"

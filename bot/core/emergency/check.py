@@ -61,6 +61,9 @@ def _check_situations(path: Path, raw: LDict, emergency: Emergency, rep: Reporte
             for concept in combo:
                 if concept not in emergency.concepts:
                     rep.add(path, line, f"situation '{name}': unknown concept '{concept}'", "add it under 'concepts'")
+        for concept in situation.calmed_by:
+            if concept not in emergency.concepts:
+                rep.add(path, line, f"situation '{name}': unknown concept '{concept}'", "add it under 'concepts'")
         for call in situation.call:
             if call in PHONE_LINES and call not in emergency.services:
                 rep.add(path, line, f"situation '{name}': '{call}' has no entry under 'services'", "add its number")

@@ -231,7 +231,7 @@ class Detector:
                     if not found[entry.concept]:
                         del found[entry.concept]
                     continue
-                used = _close(entry.words, positions)
+                used = _close(entry.words, positions, ordered=entry.concept in QUIET)
                 if used is not None:
                     found[entry.concept].append(used)
         return found
@@ -256,17 +256,29 @@ class Detector:
         quiet = {pos for cue in QUIET for used in found.get(cue, ()) for pos in used}
         alarm = any(not used <= quiet for used in found.get(URGENT, ()))  # a cry for help, not just "now"
         present = set(found)
+        places = dict(found)
         if NOW in present:
             present.add(URGENT)  # "now" is urgency enough to complete a combination ("a man with a knife, now")
+            places[URGENT] = [*found.get(URGENT, ()), *found[NOW]]
         calming = [pos for cue in (CALM, RECOVERED, WORRY) for used in found.get(cue, ()) for pos in used]
         recognised: list[str] = []
         suppressed: list[str] = []
+        sentences: list[int] = []  # computed when first needed
         for name, situation in self.emergency.situations.items():
-            combo = next((c for c in situation.when if all(concept in present for concept in c)), None)
+            combo = None
+            for candidate in situation.when:
+                if not all(concept in present for concept in candidate):
+                    continue
+                if len(candidate) > 1 and not sentences:
+                    sentences = _sentence_ids(text)
+                if len(candidate) == 1 or _together(candidate, places, sentences):
+                    combo = candidate
+                    break
             if combo is None:
                 continue
-            danger = [pos for concept in combo for used in found.get(concept, ()) for pos in used]
-            calm = bool(calming) and not alarm and _near(calming, danger, text)
+            danger = [pos for concept in combo for used in places.get(concept, ()) for pos in used]
+            cues = calming + [pos for cue in situation.calmed_by for used in found.get(cue, ()) for pos in used]
+            calm = bool(cues) and not alarm and _near(cues, danger, text)
             (suppressed if calm and not situation.always else recognised).append(name)
         return Detection(tuple(recognised), frozenset(present), bool(calming) and not alarm, tuple(suppressed))
 
@@ -284,6 +296,24 @@ def _sentence_ids(text: str) -> list[int]:
     return ids
 
 
+TOGETHER_TOKENS = 8  # the concepts of one combination describe one event: same sentence, or this close
+
+
+def _together(combo: tuple[str, ...], found: dict[str, list[frozenset[int]]], sentence: list[int]) -> bool:
+    """Whether the concepts of a combination stand together ("дочке 2 года. ... никто не отвечает" do not)."""
+    first, rest = combo[0], combo[1:]
+
+    def near(a: int, b: int) -> bool:
+        same = a < len(sentence) and b < len(sentence) and sentence[a] == sentence[b]
+        return same or abs(a - b) <= TOGETHER_TOKENS
+
+    anchors = [pos for used in found.get(first, ()) for pos in used]
+    return any(
+        all(any(near(anchor, pos) for used in found.get(concept, ()) for pos in used) for concept in rest)
+        for anchor in anchors
+    )
+
+
 def _near(calming: list[int], danger: list[int], text: str) -> bool:
     """Whether a calm cue stands close to the words of the danger: same sentence and near, or right next to them."""
     sentence = _sentence_ids(text)
@@ -298,8 +328,12 @@ def _near(calming: list[int], danger: list[int], text: str) -> bool:
     return False
 
 
-def _close(words: tuple[int, ...], positions: dict[int, list[int]]) -> frozenset[int] | None:
-    """The positions of an entry's words when all are in the message within a short span (any order), else None."""
+def _close(words: tuple[int, ...], positions: dict[int, list[int]], *, ordered: bool = False) -> frozenset[int] | None:
+    """The positions of an entry's words when all are in the message within a short span, else None.
+
+    Any order, except for the calm cues, where order carries the meaning: "не срочно" (not urgent) is not
+    "срочно, а я не могу" (urgent, and I cannot).
+    """
     if any(wid not in positions for wid in words):
         return None
     span = len(words) + 2
@@ -307,7 +341,10 @@ def _close(words: tuple[int, ...], positions: dict[int, list[int]]) -> frozenset
     for start in positions[first]:
         used = [start]
         for wid in rest:
-            near = next((pos for pos in positions[wid] if abs(pos - start) <= span and pos != start), None)
+            if ordered:
+                near = next((pos for pos in positions[wid] if used[-1] < pos <= start + span), None)
+            else:
+                near = next((pos for pos in positions[wid] if abs(pos - start) <= span and pos != start), None)
             if near is None:
                 break
             used.append(near)
