@@ -137,3 +137,12 @@ def load_mapping(path: Path, rep: Reporter) -> LDict | None:
         rep.add(path, 1, "the file must be a block of 'key: value' lines", "see knowledge/README.md")
         return None
     return loaded.data if isinstance(loaded.data, LDict) else None
+
+
+def load_validated(model: type[M], path: Path, rep: Reporter) -> tuple[LDict, M] | None:
+    """A YAML mapping file and the model validated from it, or None (every problem reported)."""
+    raw = load_mapping(path, rep)
+    if raw is None:
+        return None
+    result = validate(model, raw, path, rep)
+    return None if result is None else (raw, result)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.core.checking import Problem, Reporter, load_mapping, validate
+from bot.core.checking import Problem, Reporter, load_mapping, load_validated, validate
 from bot.core.emergency.check import check_emergency
 from bot.core.emergency.detect import Detector
 from bot.core.matcher import Index
@@ -393,12 +393,10 @@ def _check_intent(path: Path, codes: set[str], rep: Reporter, *, required: bool)
         if required:
             rep.add(path, 1, f"{path.name} is missing", "restore it from git")
         return None
-    raw = load_mapping(path, rep)
-    if raw is None:
+    loaded = load_validated(Intent, path, rep)
+    if loaded is None:
         return None
-    intent = validate(Intent, raw, path, rep)
-    if intent is None:
-        return None
+    raw, intent = loaded
     raw_tr = raw.get("translations")
     for lang, tr in intent.translations.items():
         line = raw_tr.line_of(lang) if isinstance(raw_tr, LDict) else raw.line

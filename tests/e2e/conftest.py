@@ -199,3 +199,11 @@ async def desk(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lotse]:
     """Lotse with one always-open centre for every city and its staff forum supergroup."""
     async for harness in _lotse(tmp_path, dialogue, Options(centres=centres())):
         yield harness
+
+
+async def ready(lotse: Lotse, user_id: int, lang: str, city: str = "city:koeln") -> FakeUser:
+    """A user who has started Lotse and chosen a city (the onboarding replies are consumed)."""
+    user = lotse.user(user_id, language_code=lang)
+    await user.send("/start", expect=3)
+    await user.tap(city, expect=3)
+    return user

@@ -5,19 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.i18n import translator
-from tests.e2e.conftest import Lotse
+from tests.e2e.conftest import Lotse, ready
 from tests.e2e.fake_telegram import FakeUser
 
 
-async def _ready(lotse: Lotse, user_id: int, lang: str, city: str = "city:koeln") -> FakeUser:
-    user = lotse.user(user_id, language_code=lang)
-    await user.send("/start", expect=3)
-    await user.tap(city, expect=3)
-    return user
-
-
 async def test_question_with_typos_gets_the_answer(lotse: Lotse) -> None:
-    user = await _ready(lotse, 301, "de")
+    user = await ready(lotse, 301, "de")
     (answer,) = await user.send("wo kan ich deutsh lernen kostenlos")
     title = lotse.dialogue.render("language-course", "de", "koeln").title
     assert answer.text.startswith(title)
@@ -29,7 +22,7 @@ async def test_question_with_typos_gets_the_answer(lotse: Lotse) -> None:
 
 
 async def test_clarify_buttons_lead_to_the_answer(lotse: Lotse) -> None:
-    user = await _ready(lotse, 302, "en")
+    user = await ready(lotse, 302, "en")
     decision = lotse.dialogue.decide("certificate", "en", "koeln")
     assert decision.kind == "clarify", decision  # a genuinely ambiguous word
     (choice,) = await user.send("certificate")
@@ -50,7 +43,7 @@ async def test_emergency_in_ukrainian_comes_first(lotse: Lotse) -> None:
 
 
 async def test_menu_browsing(lotse: Lotse) -> None:
-    user = await _ready(lotse, 304, "de")
+    user = await ready(lotse, 304, "de")
     de = translator("de")
     (menu,) = await user.send("/menu")
     assert menu.text == de.gettext("Choose a topic area:")
@@ -65,7 +58,7 @@ async def test_menu_browsing(lotse: Lotse) -> None:
 
 
 async def test_fallback_offers_a_person_and_the_menu(lotse: Lotse) -> None:
-    user = await _ready(lotse, 305, "en")
+    user = await ready(lotse, 305, "en")
     (reply,) = await user.send("what is the capital of peru")
     labels = [label for label, _ in reply.buttons]
     assert translator("en").gettext("💬 Talk to a person") in labels
@@ -74,7 +67,7 @@ async def test_fallback_offers_a_person_and_the_menu(lotse: Lotse) -> None:
 
 
 async def test_voice_sticker_photo_and_document(lotse: Lotse) -> None:
-    user = await _ready(lotse, 306, "ar")
+    user = await ready(lotse, 306, "ar")
     ar = translator("ar")
     (voice,) = await user.send_content(voice={"file_id": "v1", "file_unique_id": "v1", "duration": 3})
     assert voice.text.startswith(
@@ -91,7 +84,7 @@ async def test_voice_sticker_photo_and_document(lotse: Lotse) -> None:
 
 
 async def test_edited_and_forwarded_messages_are_answered(lotse: Lotse) -> None:
-    user = await _ready(lotse, 307, "de")
+    user = await ready(lotse, 307, "de")
     user.push_text("apotheke nachts", edited=True)
     (edited,) = await user._replies(1)
     assert edited.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
@@ -108,14 +101,14 @@ async def test_group_chats_are_ignored(lotse: Lotse) -> None:
 
 
 async def test_hostile_text_breaks_nothing(lotse: Lotse) -> None:
-    user = await _ready(lotse, 310, "en")
+    user = await ready(lotse, 310, "en")
     (reply,) = await user.send("<b>&amp; </i> <script>alert(1)</script> & < >")
     assert reply.parse_mode == "HTML"  # the fake server parsed it like Telegram
     assert reply.text
 
 
 async def test_blocked_user_does_not_stop_the_bot(lotse: Lotse) -> None:
-    blocked = await _ready(lotse, 311, "de")
+    blocked = await ready(lotse, 311, "de")
     lotse.server.blocked.add(311)
     blocked.push_text("arzt")
     other = lotse.user(312, language_code="de")
@@ -139,7 +132,7 @@ async def test_429_burst_is_retried_in_order(lotse: Lotse) -> None:
 
 
 async def test_flood_is_slowed_down_without_affecting_others(lotse: Lotse) -> None:
-    flooder = await _ready(lotse, 314, "en")
+    flooder = await ready(lotse, 314, "en")
     before = len(lotse.server.to(314))
     for i in range(15):
         flooder.push_text(f"doctor {i}")
@@ -159,7 +152,7 @@ async def test_flood_is_slowed_down_without_affecting_others(lotse: Lotse) -> No
 
 async def test_admin_sees_feedback_others_do_not(lotse: Lotse) -> None:
     await lotse.restart(admin_ids=frozenset({399}))
-    user = await _ready(lotse, 398, "de")
+    user = await ready(lotse, 398, "de")
     (answer,) = await user.send("apotheke nachts")
     assert "👎" in [label for label, _ in answer.buttons]
     await user.tap("👎")

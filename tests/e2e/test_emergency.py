@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from bot.core.i18n import translator
-from tests.e2e.conftest import Lotse
-from tests.e2e.fake_telegram import FakeUser
-
-
-async def _ready(lotse: Lotse, user_id: int, lang: str, city: str = "city:koeln") -> FakeUser:
-    user = lotse.user(user_id, language_code=lang)
-    await user.send("/start", expect=3)
-    await user.tap(city, expect=3)
-    return user
+from tests.e2e.conftest import Lotse, ready
 
 
 async def test_poisoning_shows_the_poison_centre_and_a_sentence_for_the_dispatcher(lotse: Lotse) -> None:
-    user = await _ready(lotse, 401, "de")
+    user = await ready(lotse, 401, "de")
     (answer,) = await user.send("mein kind hat tabletten gegessen")
     assert answer.text.startswith(lotse.dialogue.render("emergency", "de", "koeln").title)
     assert "0228 19240" in answer.text  # the poison information centre for NRW
@@ -25,7 +17,7 @@ async def test_poisoning_shows_the_poison_centre_and_a_sentence_for_the_dispatch
 
 
 async def test_not_an_emergency_button_answers_the_question(lotse: Lotse) -> None:
-    user = await _ready(lotse, 402, "en")
+    user = await ready(lotse, 402, "en")
     text = "my son swallowed a coin, which kinderarzt can we go to"
     assert lotse.dialogue.decide(text, "en", "koeln").kind == "emergency"
     ordinary = lotse.dialogue.decide(text, "en", "koeln", emergency=False)
@@ -40,7 +32,7 @@ async def test_not_an_emergency_button_answers_the_question(lotse: Lotse) -> Non
 
 
 async def test_uncertain_replies_end_with_the_safety_line(lotse: Lotse) -> None:
-    user = await _ready(lotse, 403, "ar")
+    user = await ready(lotse, 403, "ar")
     safety = lotse.dialogue.safety_line("ar")
     (refusal,) = await user.send("من فاز بكأس العالم")
     assert refusal.text.endswith(safety)

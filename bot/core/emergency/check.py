@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.core.checking import Problem, Reporter, load_mapping, validate
+from bot.core.checking import Problem, Reporter, load_validated
 from bot.core.emergency.words import DICTIONARY_LANGUAGES, TYPO_MIN_LENGTH, entry_words, transliterated
 from bot.core.model import EMERGENCY_LINES, Emergency, EmergencyWords
 from bot.core.normalize import normalize, tokens
@@ -30,13 +30,11 @@ def check_emergency(root: Path, codes: set[str], rep: Reporter) -> Emergency | N
     path = root / SITUATIONS_FILE
     if not path.is_file():
         return None  # optional: the trigger phrases of topics/emergency.yaml still work
-    raw = load_mapping(path, rep)
-    if raw is None:
-        return None
     before = len([p for p in rep.problems if p.severity == "error"])
-    base = validate(Emergency, raw, path, rep)
-    if base is None:
+    loaded = load_validated(Emergency, path, rep)
+    if loaded is None:
         return None
+    raw, base = loaded
     _check_situations(path, raw, base, rep)
     words: dict[str, EmergencyWords] = {}
     folder = root / WORDS_DIR
@@ -44,9 +42,9 @@ def check_emergency(root: Path, codes: set[str], rep: Reporter) -> Emergency | N
     if not files:
         rep.add(folder, 1, "no emergency words: the folder emergency/ has no <lang>.yaml", "add emergency/en.yaml")
     for file in files:
-        loaded = _check_words(file, base, codes, rep)
-        if loaded is not None:
-            words[loaded.lang] = loaded
+        found = _check_words(file, base, codes, rep)
+        if found is not None:
+            words[found.lang] = found
     errors = len([p for p in rep.problems if p.severity == "error"])
     if errors > before:
         return None
@@ -78,12 +76,10 @@ def _check_situations(path: Path, raw: LDict, emergency: Emergency, rep: Reporte
 
 
 def _check_words(path: Path, emergency: Emergency, codes: set[str], rep: Reporter) -> EmergencyWords | None:
-    raw = load_mapping(path, rep)
-    if raw is None:
+    loaded = load_validated(EmergencyWords, path, rep)
+    if loaded is None:
         return None
-    words = validate(EmergencyWords, raw, path, rep)
-    if words is None:
-        return None
+    raw, words = loaded
     if words.lang != path.stem:
         rep.add(path, raw.line_of("lang"), f"lang '{words.lang}' differs from the file name", f"write {path.stem}")
     if words.lang not in codes:
