@@ -137,7 +137,11 @@ def report(label: str, times: list[float]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", default=str(ROOT.parent / "shared" / "eval" / "dev.yaml"))
-    parser.add_argument("--emergency-dev", default=str(ROOT.parent / "shared" / "eval" / "emergency-dev.yaml"))
+    parser.add_argument(
+        "--emergency-dev",
+        default=str(ROOT.parent / "shared" / "eval" / "emergency-dev.yaml"),
+        help="also decide these (long) messages; '' for the development questions only",
+    )
     parser.add_argument("--knowledge", default=str(ROOT / "knowledge"))
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--scale", type=int, default=100)
@@ -168,7 +172,7 @@ def main() -> int:
     tracemalloc.stop()
     print(f"peak memory of load-and-index (1x, tracemalloc): {peak / 2**20:.1f} MiB")
 
-    items = load_items(Path(args.dev)) + load_items(Path(args.emergency_dev))
+    items = load_items(Path(args.dev)) + (load_items(Path(args.emergency_dev)) if args.emergency_dev else [])
     questions = [(i.text, i.lang, i.city) for i in items]
     for code in knowledge.languages:  # the bot compiles every interface catalog at start (Conversation.warm_up)
         dialogue.t(code)
