@@ -71,6 +71,8 @@ DE = _words(
 )
 AR = _words("ar", {"child": ["ابني", "بنتي"], "ingest": ["شرب", "بلع"], "substance": ["كلور", "حبوب"]})
 UK = _words("uk", {"person": ["чоловік"], "no-response": ["не рухається", "не прокидається"], "fall": ["впав"]})
+RU = _words("ru", {"person": ["муж"], "no-breath": ["задыхается"], "poison": ["отравился"]})
+FA = _words("fa", {"child": ["پسرم"], "substance": ["سفیدکننده"], "ingest": ["خورده"]})
 TI = _words("ti", {"person": ["ኣቦይ"], "fall": ["ወዲቑ"], "no-response": ["ኣይዛረብን"]}, endings=["ን"])
 
 EMERGENCY = Emergency(
@@ -89,7 +91,7 @@ EMERGENCY = Emergency(
             "suicide": Situation(when=(("suicide",),), always=True, call=("ambulance",), dispatcher="Ich brauche x."),
         }
     ),
-    words=MappingProxyType({"en": EN, "de": DE, "ar": AR, "uk": UK, "ti": TI}),
+    words=MappingProxyType({"en": EN, "de": DE, "ar": AR, "uk": UK, "ti": TI, "ru": RU, "fa": FA}),
 )
 
 
@@ -126,6 +128,8 @@ def test_one_concept_alone_is_not_a_situation(detector: Detector) -> None:
         ("my son swalowed bleach", "poisoning"),  # one letter missing
         ("my husband is unconscios", "unresponsive"),
         ("wife unresponsiv", "unresponsive"),
+        ("پسرم سفیدکنده خورده", "poisoning"),  # Arabic script: a letter missing in a long word
+        ("ኣቦይ ወዲቑ ኣይዛረቡን", "unresponsive"),  # Ge'ez: one syllable with another vowel
     ],
 )
 def test_typos_of_concept_words_are_found(detector: Detector, text: str, situation: str) -> None:
@@ -147,6 +151,8 @@ def test_a_known_word_is_not_a_typo_of_a_concept_word(detector: Detector) -> Non
         ("ابني بلعت حبوب", "ingest"),  # Arabic Snowball stem
         ("ኣቦይ ወዲቑን", "fall"),  # Ge'ez: a listed ending removed from the message word
         ("чоловік не рухаеться", "no-response"),  # Cyrillic: a typo inside a phrase word
+        ("она отравилась", "poison"),  # Cyrillic: Russian Snowball stem (отравился / отравилась)
+        ("мама задыхаются", "no-breath"),
     ],
 )
 def test_inflected_forms_meet_their_concept_words(detector: Detector, text: str, concept: str) -> None:
