@@ -42,7 +42,10 @@ RECOVERED = "recovered"
 WORRY = "worry"
 URGENT = "urgent"
 NOW = "now"
+IDIOM = "idiom"
+TURN = "turn"
 QUIET = (CALM, RECOVERED, WORRY, PAST)
+LITERAL = frozenset((*QUIET, IDIOM, TURN))  # cues that count only as written (no stems, endings or typos)
 MAX_TOKENS = 200  # a message is at most 1,000 characters; more words than this are not read for concepts
 
 
@@ -52,7 +55,7 @@ class Detection:
 
     situations: tuple[str, ...]  # recognised situations, in the order of emergency.yaml
     concepts: frozenset[str]
-    calm: bool  # the message has a calm cue (a course, a bill, fine again, a worry) and no cry for help
+    calm: bool  # a calm cue (a course, a bill, fine again, a worry, a figure of speech) and no cry for help
     suppressed: tuple[str, ...] = ()  # situations recognised but calmed down
 
     @property
@@ -122,7 +125,7 @@ class Detector:
                 uses[wid] += 1
         for index, item in enumerate(self._t.entries):
             self._t.by_word[min(set(item.words), key=lambda wid: (uses[wid], wid))].append(index)
-        self._cache: dict[str, frozenset[int]] = {}
+        self._cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
 
     def _add(self, concept: str, words: tuple[Word, ...]) -> None:
         if not words:
@@ -155,8 +158,13 @@ class Detector:
 
     # -- querying -------------------------------------------------------------------------------------------
 
-    def _match(self, tok: str) -> frozenset[int]:
-        """Ids of the concept words that the message word ``tok`` is a form of."""
+    def _match(self, tok: str) -> tuple[frozenset[int], frozenset[int]]:
+        """Ids of the concept words that the message word ``tok`` is a form of, and of those it spells literally.
+
+        Literal: the same word, with a glued Arabic proclitic, or a listed ``stem*``; the rest are inflections (a
+        Snowball stem, a listed ending) and typos. Calm cues count only literally: a stem must never silence danger
+        (Arabic "دورنا" we searched is not "دورة" a course).
+        """
         cached = self._cache.get(tok)
         if cached is not None:
             return cached
@@ -165,14 +173,15 @@ class Detector:
         bare = proclitic_stem(tok)
         if bare is not None:
             found |= t.exact.get(bare, set())
+        for cut in range(MIN_PREFIX, len(tok) + 1):
+            found |= t.prefixes.get(tok[:cut], set())
+        literal = frozenset(found)
         # A word that is itself a concept word is not also read as another word's inflection; in Arabic script a
         # stem is often the bare three-letter root ("طعن" appeal/stab), so a word Lotse knows keeps its own meaning.
-        derive = not found and not (first_script(tok) == "arabic" and self._is_known(tok))
+        derive = not t.exact.get(tok) and not (first_script(tok) == "arabic" and self._is_known(tok))
         if derive:
             for stemmed in message_stems(tok):
                 found |= t.stems.get(stemmed, set())
-        for cut in range(MIN_PREFIX, len(tok) + 1):
-            found |= t.prefixes.get(tok[:cut], set())
         for cut in range(1, min(self._longest_ending, len(tok) - MIN_PREFIX) + 1) if derive else ():
             langs = t.endings.get(tok[-cut:])
             if langs:
@@ -184,7 +193,7 @@ class Detector:
                     # People rarely mistype the first letter; "sitzen" is not a typo of "ritzen".
                     if form[0] == tok[0] and Levenshtein.distance(tok, form, score_cutoff=1) <= 1:
                         found.add(wid)
-        result = frozenset(found)
+        result = (frozenset(found), literal)
         if len(self._cache) < 100_000:
             self._cache[tok] = result
         return result
@@ -208,24 +217,29 @@ class Detector:
     def _found(self, text: str) -> dict[str, list[frozenset[int]]]:
         """Each concept present in ``text`` with the word positions of every entry that matched."""
         toks = tokens(text)[:MAX_TOKENS]
-        positions: dict[int, list[int]] = defaultdict(list)
+        every: dict[int, list[int]] = defaultdict(list)
+        literal: dict[int, list[int]] = defaultdict(list)
         for pos, tok in enumerate(toks):
-            for wid in self._match(tok):
-                positions[wid].append(pos)
+            matched, spelt = self._match(tok)
+            for wid in matched:
+                every[wid].append(pos)
+            for wid in spelt:
+                literal[wid].append(pos)
         found: dict[str, list[frozenset[int]]] = defaultdict(list)
         t = self._t
         tried: set[int] = set()
-        for wid in positions:
+        for wid in every:
             for index in t.by_word[wid]:
                 if index in tried:
                     continue
                 tried.add(index)
                 entry = t.entries[index]
+                positions = literal if entry.concept in LITERAL else every
                 if len(entry.words) == 1:  # every place a one-word entry stands, unless a foreign function word
                     lang = t.words[entry.words[0]].lang
                     found[entry.concept] += [
                         frozenset((pos,))
-                        for pos in positions[entry.words[0]]
+                        for pos in positions.get(entry.words[0], ())
                         if not self._foreign_function_word(toks[pos], lang)
                     ]
                     if not found[entry.concept]:
@@ -247,7 +261,7 @@ class Detector:
 
     def sources(self, tok: str) -> list[str]:
         """The concept words (with their language) that a message word meets, for debugging."""
-        return [f"{self._t.words[wid].form}({self._t.words[wid].lang})" for wid in sorted(self._match(tok))]
+        return [f"{self._t.words[wid].form}({self._t.words[wid].lang})" for wid in sorted(self._match(tok)[0])]
 
     def detect(self, text: str) -> Detection:
         """The emergency situations in ``text``."""
@@ -263,6 +277,7 @@ class Detector:
         calming = [pos for cue in (CALM, RECOVERED, WORRY) for used in found.get(cue, ()) for pos in used]
         recognised: list[str] = []
         suppressed: list[str] = []
+        turns = [pos for used in found.get(TURN, ()) for pos in used]  # "a course ... but now my father fell"
         sentences: list[int] = []  # computed when first needed
         for name, situation in self.emergency.situations.items():
             combo = None
@@ -278,9 +293,12 @@ class Detector:
                 continue
             danger = [pos for concept in combo for used in places.get(concept, ()) for pos in used]
             cues = calming + [pos for cue in situation.calmed_by for used in found.get(cue, ()) for pos in used]
-            calm = bool(cues) and not alarm and _near(cues, danger, text)
+            calm = bool(cues) and not alarm and _near(cues, danger, text, turns)
             (suppressed if calm and not situation.always else recognised).append(name)
-        return Detection(tuple(recognised), frozenset(present), bool(calming) and not alarm, tuple(suppressed))
+        # "this work is killing me": a thing that kills in a figure of speech (no trigger phrase either)
+        figurative = IDIOM in present and bool(present & {"kill", "threat"}) and not alarm
+        calm = (bool(calming) or figurative) and not alarm
+        return Detection(tuple(recognised), frozenset(present), calm, tuple(suppressed))
 
 
 _BREAK = re.compile(r"[.!?;:\n\u061f\u06d4\u1362\u1367\u2026]+")
@@ -314,11 +332,14 @@ def _together(combo: tuple[str, ...], found: dict[str, list[frozenset[int]]], se
     )
 
 
-def _near(calming: list[int], danger: list[int], text: str) -> bool:
-    """Whether a calm cue stands close to the words of the danger: same sentence and near, or right next to them."""
+def _near(calming: list[int], danger: list[int], text: str, turns: list[int]) -> bool:
+    """Whether a calm cue stands close to the words of the danger (same sentence and near, or right next to them),
+    with no turn ("but", "aber", "ولی") between them."""
     sentence = _sentence_ids(text)
     for calm in calming:
         for pos in danger:
+            if any(calm < turn < pos for turn in turns):  # the calm part ends where the message turns
+                continue
             distance = abs(calm - pos)
             if distance <= NEAR_TOKENS:
                 return True
