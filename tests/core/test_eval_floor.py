@@ -70,7 +70,6 @@ def test_second_question_set_floors(dialogue: Dialogue) -> None:
 
 
 EMERGENCY_DEV = SHARED / "eval" / "emergency-dev.yaml"
-EMERGENCY_HOLDOUT = ROOT / "bench" / "emergency-holdout"
 
 
 def test_emergency_development_set_floors(dialogue: Dialogue) -> None:
@@ -85,10 +84,16 @@ def test_emergency_development_set_floors(dialogue: Dialogue) -> None:
     assert set(report.emergency_by_situation) >= {"poisoning-child", "gas-smell", "suicide-intent", "drowning"}
 
 
-def test_emergency_holdout_floors(dialogue: Dialogue) -> None:
-    # bench/emergency-holdout: 252 messages written without seeing the knowledge; a margin below today's figures
-    items = [item for path in sorted(EMERGENCY_HOLDOUT.glob("*.yaml")) for item in load_items(path)]
-    assert len(items) >= 250
+@pytest.mark.parametrize(
+    ("folder", "size", "recall", "false_alarms"),
+    [("emergency-holdout", 250, 0.95, 0.03), ("emergency-blind", 210, 0.90, 0.03)],
+)
+def test_emergency_second_sets_floors(
+    dialogue: Dialogue, folder: str, size: int, recall: float, false_alarms: float
+) -> None:
+    # messages written without seeing the knowledge (looked at while tuning since): a margin below today's figures
+    items = [item for path in sorted((ROOT / "bench" / folder).glob("*.yaml")) for item in load_items(path)]
+    assert len(items) >= size
     report = evaluate(items, lambda i: dialogue.decide(i.text, i.lang, i.city))
-    assert report.emergency_recall >= 0.85
-    assert report.false_alarm_rate <= 0.06
+    assert report.emergency_recall >= recall
+    assert report.false_alarm_rate <= false_alarms
