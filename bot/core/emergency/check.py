@@ -163,17 +163,19 @@ def collisions(emergency: Emergency, known: KnownWord, languages: Iterable[str])
         }
         # Letters as normalised text has them (umlauts and diacritics folded), so that an edit is a real difference.
         alphabet = sorted({ch for form in concept_forms if len(form) > 3 for ch in form if ch.isalpha()})
+        seen: set[str] = set()  # a word that stands in several entries is looked at once
         for concept, entries in words.concepts.items():
             for entry in entries:
                 for word in entry_words(entry, lang):
-                    if word.prefix or len(word.form) < TYPO_MIN_LENGTH or transliterated(word):
+                    if word.prefix or len(word.form) < TYPO_MIN_LENGTH or transliterated(word) or word.form in seen:
                         continue
-                    for near in sorted(_one_edit(word.form, alphabet)):
-                        if near in listed or near in concept_forms or not known(near, lang):
-                            continue
-                        if tokens(near) == [word.form]:  # the same word once normalised ("barbecue")
-                            continue
-                        found.append((lang, concept, word.form, near))
+                    seen.add(word.form)
+                    for near in sorted(_one_edit(word.form, alphabet) - listed - concept_forms):
+                        folded = tokens(near)
+                        if folded == [word.form] or (len(folded) == 1 and folded[0] in listed):
+                            continue  # the same word, or a listed one, once normalised ("barbecue", "drogue")
+                        if known(near, lang):
+                            found.append((lang, concept, word.form, near))
     return found
 
 
