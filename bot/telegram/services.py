@@ -73,7 +73,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
             for index, html in enumerate(messages):
                 last = index == len(messages) - 1
                 keyboard = markup(reply) if last else None
-                if reply.quote and asked is not None and index == 0:
+                if reply.quote and asked is not None:  # every part, so the part with the buttons quotes too
                     quote = ReplyParameters(asked, allow_sending_without_reply=True)
                     await context.bot.send_message(
                         chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=quote
