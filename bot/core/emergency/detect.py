@@ -4,12 +4,17 @@ Built once per knowledge base. For a message:
 
 1. every word is looked up among the concept words of all languages (people mix languages): exactly, by Snowball
    stem, with a listed inflection ending removed, by a ``stem*`` prefix, or with one typo when the word is long and
-   is not a word that Lotse knows as something else ("allowed" is not a misspelt "swallowed");
-2. a concept entry of several words is present when all its words stand close together, in any order;
-3. a situation is recognised when every concept of one of its combinations is present;
-4. a message that only talks about danger (a ``calm``, ``past``+``recovered`` or ``worry`` cue) is not an emergency
-   unless it is also ``urgent`` or the situation is marked ``always``: "first-aid course", "our gas bill", "he
-   swallowed a cherry stone yesterday, now he is fine".
+   is not a word that Lotse knows as something else ("allowed" is not a misspelt "swallowed"); a one-word entry
+   never meets another language's function word ("die", "في");
+2. a concept entry of several words is present when all its words stand close together, in any order (the calm
+   cues in their written order, and only literally: no stem, ending or typo may silence danger);
+3. a situation is recognised when every concept of one of its combinations is present and they stand together
+   (one sentence, or a few words apart); "now" completes a combination that needs ``urgent``;
+4. a message that only talks about danger is not an emergency: a ``calm``, ``recovered`` or ``worry`` cue (or one
+   the situation names under ``calmed_by``, such as ``idiom``) in the same sentence as the danger words, with no
+   ``turn`` ("but now") between, calms it, unless the message cries for help (``urgent``, not merely ``now``) or
+   the situation is marked ``always``: "first-aid course", "our gas bill", "he swallowed a cherry stone
+   yesterday, now he is fine", "this heat is killing me".
 """
 
 from __future__ import annotations
