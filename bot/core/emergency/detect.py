@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
@@ -388,8 +388,3 @@ def build_detector(
     if emergency is None or not emergency.words:
         return None
     return Detector(emergency, known or (lambda _: False), stopwords)
-
-
-def all_concepts(emergency: Emergency) -> Iterable[str]:
-    """Every concept id, including the cues."""
-    return emergency.concepts.keys()
