@@ -117,6 +117,16 @@ def _rows(buttons: Iterable[Button], per_row: int) -> tuple[tuple[Button, ...], 
     return tuple(tuple(items[i : i + per_row]) for i in range(0, len(items), per_row))
 
 
+def _title_and_body(text: str, *, fell_back: bool) -> tuple[str, str]:
+    """Split a topic text into its title and its body; a fallback-language note stays at the head of the body."""
+    if not fell_back:
+        title, _, body = text.partition("\n\n")
+        return title, body
+    note, _, rest = text.partition("\n\n")
+    title, _, body = rest.partition("\n\n")
+    return title, f"{note}\n\n{body}"
+
+
 class Conversation:
     """Turns events of one person into replies; stateless apart from the profile passed in."""
 
@@ -227,11 +237,7 @@ class Conversation:
         t = self.t(lang)
         code = self.dialogue.language(lang)
         text, shown = self.dialogue.topic_text(topic_id, code, city)
-        title, _, body = text.partition("\n\n")
-        if shown != code:  # a fallback language: the note stands before the title
-            note, _, rest = text.partition("\n\n")
-            title, _, body = rest.partition("\n\n")
-            body = f"{note}\n\n{body}"
+        title, body = _title_and_body(text, fell_back=shown != code)
         topic = self.knowledge.topics[topic_id]
         related = [
             Button("➡ " + self.dialogue.title(rid, code), f"t:{rid}")
@@ -328,15 +334,11 @@ class Conversation:
         """The emergency answer, quoting the person's message, with "not an emergency – ask my question"."""
         lang = decision.lang
         t = self.t(lang)
-        title, _, body = decision.text.partition("\n\n")
         shown = decision.content_lang or lang
-        if shown != lang:  # a fallback language: the note stands before the title
-            note, _, rest = decision.text.partition("\n\n")
-            title, _, body = rest.partition("\n\n")
-            body = f"{note}\n\n{body}"
-        label = self.dialogue.emergency_line(lang, "not-emergency") or t.gettext("☰ Menu")
+        title, body = _title_and_body(decision.text, fell_back=shown != lang)
+        label = self.dialogue.emergency_line(lang, "not-emergency")
         rows = (
-            (Button(label, "ne"),),
+            *(((Button(label, "ne"),),) if label else ()),
             (Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),
         )
         return Reply(

@@ -80,10 +80,7 @@ class Dialogue:
     def is_emergency(self, text: str) -> bool:
         """Whether ``text`` describes an emergency (a situation, or a trigger phrase in a message that is not calm)."""
         text = (text or "")[:MAX_TEXT_LENGTH]
-        detection = self.detect(text)
-        if detection.emergency:
-            return True
-        return not detection.calm and self.index.emergency_trigger(tokens(text)) is not None
+        return self.detect(text).alarm(self.index.emergency_trigger(tokens(text)) is not None)
 
     def decide(
         self, text: str, lang: str | None = None, city: str | None = None, *, emergency: bool = True
@@ -97,10 +94,9 @@ class Dialogue:
         text = (text or "")[:MAX_TEXT_LENGTH]
         result = self.index.search(text, lang)
         city = city if city in self.knowledge.cities else result.city
+        # "Not an emergency" (emergency=False): nothing is read as danger, and the message counts as calm.
         detection = self.detect(text) if emergency else Detection((), frozenset(), calm=True)
-        # A trigger phrase is the second route: not where the situations saw the danger and calmed it.
-        quiet = detection.calm or bool(detection.suppressed)
-        if detection.emergency or (emergency and not quiet and result.emergency_trigger is not None):
+        if detection.alarm(result.emergency_trigger is not None):
             return self._emergency(lang, city, result, detection.situations)
         if result.handoff_trigger is not None:  # "can someone call me back" may consist of function words only
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=result.candidates)
@@ -157,7 +153,7 @@ class Dialogue:
                 best.score >= s.emergency_score
                 and margin >= s.emergency_margin
                 and offtopic_margin >= s.offtopic_margin
-                and not (detection.calm or detection.suppressed)
+                and not detection.quiet
             ):
                 # Without declared situations (an older knowledge base) the scores are the only way to see danger.
                 kind: Kind = "answer" if self.detector is not None else "emergency"
@@ -196,13 +192,16 @@ class Dialogue:
         """Full reply text for a topic (title, answer, fallback note) and the language it is written in."""
         lang = self.language(lang)
         rendered = self.render(topic_id, lang, city)
-        t = self.t(lang)
-        parts = [rendered.title, "", rendered.text]
+        return self._compose(rendered, lang, rendered.text), rendered.lang
+
+    def _compose(self, rendered: RenderedTopic, lang: str, body: str) -> str:
+        """Title and body, led by a note when the topic is shown in a fallback language."""
+        parts = [rendered.title, "", body]
         if rendered.fell_back:
             name = self.knowledge.languages[rendered.lang].native
-            note = t.gettext("This answer is not yet available in your language. Here it is in {language}.")
+            note = self.t(lang).gettext("This answer is not yet available in your language. Here it is in {language}.")
             parts = [note.format(language=name), "", *parts]
-        return "\n".join(parts), rendered.lang
+        return "\n".join(parts)
 
     def emergency_line(self, lang: str, key: str) -> str | None:
         """A short emergency text of ``emergency/<lang>.yaml`` (e.g. the "not an emergency" button)."""
@@ -218,12 +217,7 @@ class Dialogue:
         rendered = self.render(EMERGENCY_TOPIC, lang, city)
         city_obj = self.knowledge.cities.get(city) if city else None
         body = emergency_text(self.knowledge, rendered.lang, rendered.text, city_obj, situations)
-        parts = [rendered.title, "", body]
-        if rendered.fell_back:
-            name = self.knowledge.languages[rendered.lang].native
-            note = self.t(lang).gettext("This answer is not yet available in your language. Here it is in {language}.")
-            parts = [note.format(language=name), "", *parts]
-        return "\n".join(parts), rendered.lang
+        return self._compose(rendered, lang, body), rendered.lang
 
     def _emergency(self, lang: str, city: str | None, res: MatchResult, situations: tuple[str, ...]) -> Decision:
         text, content_lang = self.emergency_text(lang, city, situations)

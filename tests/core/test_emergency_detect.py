@@ -171,7 +171,7 @@ def test_words_of_a_phrase_must_stand_close(detector: Detector) -> None:
 
 def test_calm_cues_keep_talk_about_danger_from_being_an_emergency(detector: Detector) -> None:
     calm = detector.detect("my son swallowed pills yesterday, he is fine now")
-    assert not calm.emergency and calm.suppressed == ("poisoning",) and calm.danger_words
+    assert not calm.emergency and calm.suppressed == ("poisoning",) and calm.quiet
     assert not detector.detect("our gas bill, it smells like money").emergency
     assert detector.detect("help my son swallowed pills yesterday and now he vomits").emergency  # urgent wins
     assert detector.detect("i want to kill myself, i took a course once").emergency  # suicide is always

@@ -68,9 +68,13 @@ class Detection:
         return bool(self.situations)
 
     @property
-    def danger_words(self) -> bool:
-        """Whether the message speaks of danger at all (recognised or calmed): uncertain replies then say 112."""
-        return bool(self.situations or self.suppressed)
+    def quiet(self) -> bool:
+        """The message only talks about danger: a calm cue, or situations that were calmed."""
+        return self.calm or bool(self.suppressed)
+
+    def alarm(self, trigger: bool) -> bool:
+        """An emergency: a situation, or a trigger phrase (the second route) in a message that is not quiet."""
+        return self.emergency or (trigger and not self.quiet)
 
 
 @dataclass(slots=True)
