@@ -13,7 +13,6 @@ from typing import TextIO
 from bot.config import Config, ConfigError, load_config
 from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
-from bot.core.emergency import build_detector
 from bot.core.emergency.check import collision_problems, write_common
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
 from bot.core.knowledge import KnowledgeError, check_knowledge, check_triggers, load_knowledge
@@ -48,9 +47,8 @@ def cmd_check(args: argparse.Namespace, config: Config, out: TextIO) -> int:
             print(f"emergency/{lang}.yaml: {count} everyday word(s) added to 'common'", file=out)
         result = check_knowledge(folder)
     if result.knowledge is not None:
-        index = build_index(result.knowledge, config.match)
-        detector = build_detector(result.knowledge.emergency, index.knows, index.stopwords)
-        result.problems += check_triggers(folder, result.knowledge, index, detector)
+        dialogue = Dialogue(result.knowledge, build_index(result.knowledge, config.match), config.locales_dir)
+        result.problems += check_triggers(folder, result.knowledge, dialogue.index, dialogue.detector)
         emergency = result.knowledge.emergency
         if emergency is not None and not args.errors_only:
             result.problems += collision_problems(folder, emergency, _known_word)

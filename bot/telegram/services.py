@@ -70,22 +70,22 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
     try:
         for reply in replies:
             messages = to_html(reply)
+            # every part quotes, so the part with the buttons does too
+            quote = ReplyParameters(asked, allow_sending_without_reply=True) if reply.quote and asked else None
             for index, html in enumerate(messages):
                 last = index == len(messages) - 1
                 keyboard = markup(reply) if last else None
-                if reply.quote and asked is not None:  # every part, so the part with the buttons quotes too
-                    quote = ReplyParameters(asked, allow_sending_without_reply=True)
+                if last and reply.buttons and reply.keyboard:
                     await context.bot.send_message(
                         chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=quote
                     )
-                    continue
-                if last and reply.buttons and reply.keyboard:
-                    await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
                     label = reply.keyboard[0][0].label
                     keyboard_only = Reply(label, keyboard=reply.keyboard)
                     await context.bot.send_message(chat.id, label, reply_markup=markup(keyboard_only))
                     continue
-                await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+                await context.bot.send_message(
+                    chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=quote
+                )
     except Forbidden:
         log.info("delivery refused: the user blocked the bot")
 

@@ -9,7 +9,13 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bot.core.checking import Problem, Reporter, load_validated
-from bot.core.emergency.words import DICTIONARY_LANGUAGES, TYPO_MIN_LENGTH, entry_words, transliterated
+from bot.core.emergency.words import (
+    DICTIONARY_LANGUAGES,
+    TYPO_MIN_LENGTH,
+    entry_words,
+    transliterated,
+    typo_min_length,
+)
 from bot.core.model import EMERGENCY_LINES, Emergency, EmergencyWords
 from bot.core.normalize import normalize, tokens
 from bot.core.yamlsafe import LDict, LList
@@ -164,10 +170,11 @@ def collisions(emergency: Emergency, known: KnownWord, languages: Iterable[str])
         # Letters as normalised text has them (umlauts and diacritics folded), so that an edit is a real difference.
         alphabet = sorted({ch for form in concept_forms if len(form) > 3 for ch in form if ch.isalpha()})
         seen: set[str] = set()  # a word that stands in several entries is looked at once
+        shortest = typo_min_length(lang)
         for concept, entries in words.concepts.items():
             for entry in entries:
                 for word in entry_words(entry, lang):
-                    if word.prefix or len(word.form) < TYPO_MIN_LENGTH or transliterated(word) or word.form in seen:
+                    if word.prefix or len(word.form) < shortest or transliterated(word) or word.form in seen:
                         continue
                     seen.add(word.form)
                     for near in sorted(_one_edit(word.form, alphabet) - listed - concept_forms):
