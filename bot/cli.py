@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import sys
 from collections.abc import Container, Sequence
@@ -15,13 +16,21 @@ from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
 from bot.core.emergency.check import collision_problems, write_common
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
+from bot.core.hybrid import load_or_train
 from bot.core.knowledge import KnowledgeError, check_knowledge, check_triggers, load_knowledge
 from bot.core.matcher import build_index
+from bot.core.semantic import EmbeddingError, load_embedder
 
 
 def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
     knowledge = load_knowledge(knowledge_dir or config.knowledge_dir)
-    return Dialogue(knowledge, build_index(knowledge, config.match), config.locales_dir)
+    embedder = load_embedder(config.embeddings) if config.embeddings else None
+
+    def training() -> None:
+        print("Learning the knowledge (once after every change of it, about 20 s) ...", file=sys.stderr, flush=True)
+
+    hybrid = load_or_train(knowledge, config.match, config.cache_dir, embedder, on_train=training)
+    return Dialogue(knowledge, hybrid.index, config.locales_dir, hybrid)
 
 
 @functools.cache
@@ -103,7 +112,10 @@ def cmd_ask(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         return 2
     _print_decision(dialogue.decide(args.text, args.lang, args.city), args.json, out)
     if args.explain:
+        print("lexical signal:", file=out)
         print("\n".join(dialogue.index.explain(args.text, dialogue.language(args.lang))), file=out)
+        print("combined (each signal's value and its contribution to the confidence):", file=out)
+        print("\n".join(dialogue.hybrid.explain(args.text, dialogue.language(args.lang))), file=out)
         found = dialogue.detect(args.text)
         print("emergency concepts:", file=out)
         if dialogue.detector is not None:
@@ -216,6 +228,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     stores = SqlStores(engine)
     conversation = Conversation(dialogue, retention_days=config.retention_days)
     conversation.warm_up()
+    gc.freeze()  # what start-up built (knowledge, index, classifier) lives as long as the process: never scanned again
     tickets = SqlTickets(engine)
     handoff = None
     if centres is not None:
@@ -394,6 +407,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         code: int = args.func(args, config, out or sys.stdout)
     except KnowledgeError as exc:
         print(f"The knowledge base has errors; run 'python -m bot check' to see all.\n{exc}", file=sys.stderr)
+        return 2
+    except EmbeddingError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()

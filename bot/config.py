@@ -3,9 +3,10 @@
 Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL``, ``DATABASE_URL``,
 ``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``, ``LOTSE_WEBHOOK_URL``, ``LOTSE_WEBHOOK_LISTEN``, ``LOTSE_WEBHOOK_PORT``,
 ``LOTSE_WEBHOOK_SECRET``, ``LOTSE_CENTRES``, ``LOTSE_REOPEN_HOURS``, ``LOTSE_RETENTION_DAYS``, ``LOTSE_TRANSLATE_URL``,
-``LOTSE_TRANSLATE_KEY``, ``LOTSE_GROUP_RATE`` and ``LOTSE_OUTBOX_LEASE`` (tests only), and the webhook secrets
+``LOTSE_TRANSLATE_KEY``, ``LOTSE_CACHE_DIR``, ``LOTSE_EMBEDDINGS``, ``LOTSE_GROUP_RATE`` and
+``LOTSE_OUTBOX_LEASE`` (tests only), and the webhook secrets
 named in the centres file; a file ``.env`` beside the project is read too (the environment
-wins); matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>`` (e.g. ``LOTSE_MATCH_ANSWER_SCORE=0.8``).
+wins); matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>`` (e.g. ``LOTSE_MATCH_ANSWER_CONFIDENCE=0.6``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Config:
     translate_key: str | None = None
     group_rate: tuple[int, float] = (20, 60.0)
     outbox_lease: float = 30.0
+    cache_dir: Path | None = None  # where the trained matcher is kept between starts (None: train at every start)
+    embeddings: str | None = None  # the optional semantic layer, "<backend>:<model or path>"
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def secret(self, name: str) -> str:
@@ -145,7 +148,20 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if not found or int(found.group(1)) < 1 or float(found.group(2)) <= 0:
         raise ConfigError("LOTSE_GROUP_RATE: messages/seconds, e.g. 20/60 (Telegram's limit; change it only in tests)")
     lease = _number(env, "LOTSE_OUTBOX_LEASE", "30", "a number of seconds")
+    cache_text = (env.get("LOTSE_CACHE_DIR") or "").strip()
+    if cache_text.lower() == "off":
+        cache_dir = None
+    elif cache_text:
+        cache_dir = Path(cache_text)
+    else:
+        xdg = (env.get("XDG_CACHE_HOME") or "").strip()
+        cache_dir = (Path(xdg) if xdg else Path.home() / ".cache") / "lotse"
+    embeddings = (env.get("LOTSE_EMBEDDINGS") or "").strip() or None
+    if embeddings is not None and ":" not in embeddings:
+        raise ConfigError("LOTSE_EMBEDDINGS: <backend>:<model or path>, e.g. vectors:/models/cc.multi.vec")
     return Config(
+        cache_dir=cache_dir,
+        embeddings=embeddings,
         outbox_lease=max(lease, 1.0),
         reopen_hours=reopen,
         retention_days=int(retention),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from bot.core.dialogue import Dialogue
+from bot.core.hybrid import load_or_train
 from bot.core.knowledge import load_knowledge
 from bot.core.matcher import build_index
 from bot.core.model import Knowledge
@@ -22,9 +24,15 @@ def knowledge() -> Knowledge:
     return load_knowledge(KNOWLEDGE_DIR)
 
 
+# One trained matcher per knowledge content for the whole run (and the next): the CLI tests read the same folder.
+CACHE_DIR = ROOT / ".cache" / "lotse"
+os.environ.setdefault("LOTSE_CACHE_DIR", str(CACHE_DIR))
+
+
 @pytest.fixture(scope="session")
 def dialogue(knowledge: Knowledge) -> Dialogue:
-    return Dialogue(knowledge, build_index(knowledge))
+    hybrid = load_or_train(knowledge, cache_dir=Path(os.environ["LOTSE_CACHE_DIR"]))
+    return Dialogue(knowledge, hybrid.index, hybrid=hybrid)
 
 
 @pytest.fixture(scope="session")

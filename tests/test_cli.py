@@ -105,7 +105,7 @@ def test_broken_knowledge_gives_a_clear_message(tmp_path: Path, monkeypatch: pyt
 def test_bad_match_setting_is_a_config_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("LOTSE_MATCH_ANSWER_SCORE", "high")
+    monkeypatch.setenv("LOTSE_MATCH_ANSWER_CONFIDENCE", "high")
     code, _ = run(["check", str(FIXTURE_KB)])
     assert code == 2
     assert "LOTSE_MATCH_*" in capsys.readouterr().err
@@ -166,3 +166,22 @@ def test_chat_in_the_terminal(fixture_env: None, monkeypatch: pytest.MonkeyPatch
     assert "Pharmacy" in out  # language 2 = English interface
     assert "Kommunales Integrationszentrum Teststadt" in out
     assert "Take your prescription" in out  # menu item 2 = pharmacy
+
+
+def test_bad_embeddings_setting_is_a_config_error(
+    fixture_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOTSE_EMBEDDINGS", "magic:model")
+    code, _ = run(["ask", "arzt"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("configuration error: LOTSE_EMBEDDINGS=") and err.count("\n") == 1
+
+
+def test_ask_explain_shows_each_signal_and_the_confidence(fixture_env: None) -> None:
+    code, out = run(["ask", "--lang", "de", "--explain", "apotheke nachts"])
+    assert code == 0
+    assert "[answer: pharmacy]" in out
+    assert "pharmacy: confidence" in out
+    assert "classifier=" in out and "lexical_lead=" in out
+    assert "classifier features:" in out

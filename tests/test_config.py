@@ -16,13 +16,13 @@ def test_defaults() -> None:
     config = load_config({})
     assert config.knowledge_dir.name == "knowledge"
     assert config.telegram_token is None
-    assert config.match.answer_score > 0
+    assert config.match.answer_confidence > 0
 
 
 def test_match_override_and_unknown_name() -> None:
-    assert load_config({"LOTSE_MATCH_ANSWER_SCORE": "1.25"}).match.answer_score == 1.25
+    assert load_config({"LOTSE_MATCH_ANSWER_CONFIDENCE": "0.75"}).match.answer_confidence == 0.75
     with pytest.raises(ConfigError, match="unknown matching setting"):
-        load_config({"LOTSE_MATCH_ANSWR_SCORE": "1"})
+        load_config({"LOTSE_MATCH_ANSWR_CONFIDENCE": "1"})
 
 
 def test_token_missing_explains_how_to_get_one() -> None:

@@ -486,9 +486,11 @@ class Conversation:
         )
 
     def warm_up(self) -> None:
-        """Compile every interface catalog and render every topic once, so that no person waits for it."""
+        """Compile every interface catalog, render every topic and decide a question in every language once (stemmers
+        and word lists load on first use), so that no person waits for it."""
         for code in self.knowledge.languages:
             self.t(code)
+            self.dialogue.decide(self.dialogue.title(next(iter(self.knowledge.topics)), code), code)
             for topic_id in self.knowledge.topics:
                 self.dialogue.render(topic_id, code, next(iter(self.knowledge.cities), None))
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from bot.core.emergency import Detection, Detector, build_detector
 from bot.core.emergency.answer import emergency_text, line, safety_line
+from bot.core.hybrid import Hybrid, train
 from bot.core.i18n import DEFAULT_LOCALES_DIR, Translator, translator
 from bot.core.knowledge import EMERGENCY_TOPIC
 from bot.core.matcher import HANDOFF, INTENTS, OFFTOPIC, Candidate, Index, MatchResult, MatchSettings
@@ -49,11 +50,26 @@ class Decision:
 class Dialogue:
     """Decides on messages with one knowledge base and its index."""
 
-    def __init__(self, knowledge: Knowledge, index: Index, locales_dir: Path = DEFAULT_LOCALES_DIR) -> None:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        index: Index,
+        locales_dir: Path = DEFAULT_LOCALES_DIR,
+        hybrid: Hybrid | None = None,
+    ) -> None:
+        """``hybrid`` is the trained matcher (:func:`bot.core.hybrid.load_or_train`); without one it is trained on
+        the first question (checks that need only the index and the detector never train)."""
         self.knowledge = knowledge
-        self.index = index
+        self._hybrid = hybrid
+        self.index = hybrid.index if hybrid is not None else index
         self.locales_dir = locales_dir
         self.detector: Detector | None = build_detector(knowledge.emergency, index.knows, index.stopwords)
+
+    @property
+    def hybrid(self) -> Hybrid:
+        if self._hybrid is None:
+            self._hybrid = train(self.knowledge, self.index.settings, index=self.index)
+        return self._hybrid
 
     @property
     def settings(self) -> MatchSettings:
@@ -115,65 +131,56 @@ class Dialogue:
             )
         s = self.settings
         cands = result.candidates
-        topics = [c for c in cands if c.target not in INTENTS]
+        topic_score = max((c.score for c in cands if c.target not in INTENTS), default=0.0)
         handoff = next((c for c in cands if c.target == HANDOFF), None)
-        topic_score = topics[0].score if topics else 0.0
         # Without a trigger phrase, only strong evidence far ahead of every topic is a request for a person: "the
         # staff at the Ausländerbehörde was rude to me" names staff but is about discrimination.
         if handoff is not None and handoff.score >= s.handoff_score and handoff.score >= s.handoff_ratio * topic_score:
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=cands)
-        offtopic = next((c for c in cands if c.target == OFFTOPIC), None)
-        offtopic_score = offtopic.score if offtopic is not None else 0.0
-        if offtopic_score >= s.offtopic_score and (not topics or offtopic_score >= topics[0].score):
-            return self._fallback(lang, city, cands, offtopic=True)
+        ranked = self.hybrid.rank(text, lang, result).ranked
+        if not ranked:
+            return self._fallback(lang, city, cands)
+        first = ranked[0]
+        if first.target in INTENTS and first.confidence >= s.intent_confidence:
+            # Small talk, or an everyday matter Lotse has no answer for (taxes, a driving licence): said honestly.
+            return self._fallback(lang, city, cands, offtopic=first.target == OFFTOPIC)
+        topics = [r for r in ranked if r.target not in INTENTS]
         if not topics:
             return self._fallback(lang, city, cands)
         best = topics[0]
-        # The runner-up may be another topic or the off-topic intent: both make an answer less certain.
-        second = max(topics[1].score if len(topics) > 1 else 0.0, offtopic_score)
-        margin = (best.score - second) / best.score if best.score else 0.0
-        offtopic_margin = (best.score - offtopic_score) / best.score if best.score else 0.0
-        # A long message explains its situation in many words the knowledge does not know, so it covers little;
-        # strong evidence for one topic far ahead of the others is enough there.
-        covered = best.coverage >= s.answer_coverage or (
-            best.score >= s.long_answer_score and margin >= s.long_answer_margin
+        # Small talk or an uncovered matter close behind weighs more than another topic there: "وصفة" is a
+        # prescription and a recipe, and a falafel recipe must not get the pharmacy answer.
+        second = max(
+            (r.confidence * (s.intent_weight if r.target in INTENTS else 1.0) for r in ranked if r is not best),
+            default=0.0,
         )
-        confident = (
-            best.score >= s.answer_score
-            and covered
-            and margin >= s.answer_margin
-            and offtopic_margin >= s.offtopic_margin
-            and best.keyword_score >= s.answer_keyword_score
-        )
+        lead = best.confidence - second
+        names = self.hybrid.names
+        sure = best.confidence >= s.answer_confidence and lead >= s.answer_lead
         if best.target == EMERGENCY_TOPIC:
             # No situation was recognised: a question about the emergency numbers ("is 112 free?", "police number")
-            # is answered with them, well ahead of every other topic; otherwise the topic is offered as a choice.
-            # A calm message ("fire alarm test in our Heim") or one the person said is no emergency gets choices.
-            if (
-                best.score >= s.emergency_score
-                and margin >= s.emergency_margin
-                and offtopic_margin >= s.offtopic_margin
-                and not detection.quiet
-            ):
+            # is answered with them; a calm message ("fire alarm test in our Heim") or one the person said is no
+            # emergency gets them as a choice.
+            if sure and not detection.quiet:
                 # Without declared situations (an older knowledge base) the scores are the only way to see danger.
                 kind: Kind = "answer" if self.detector is not None else "emergency"
                 return self._topic_decision(kind, best.target, lang, city, result)
-        elif confident:
+        elif sure:
             return self._topic_decision("answer", best.target, lang, city, result)
-        if best.score >= s.clarify_score:
-            floor = max(s.clarify_score * 0.6, best.score * s.clarify_ratio)
-            chosen = [c for c in topics[:MAX_CLARIFY] if c.score >= floor]
-            if (
-                len(chosen) == 1
-                and best.target != EMERGENCY_TOPIC
-                and best.coverage >= s.sole_answer_coverage
-                and offtopic_score < s.clarify_score
-            ):
-                # Short words that only one topic knows ("دلم خیلی گرفته", "qoyskayga keenid"): a menu of one
-                # choice would only cost the person a tap.
-                return self._topic_decision("answer", best.target, lang, city, result)
-            return self._clarify(lang, city, chosen, cands)
-        return self._fallback(lang, city, cands)
+        if best.confidence < s.clarify_confidence:
+            return self._fallback(lang, city, cands)
+        floor = max(s.clarify_confidence, best.confidence * s.clarify_ratio)
+        chosen = [r.target for r in topics if r.confidence >= floor]
+        # When the signals disagree, each one's favourite (ahead of every other target) is among the choices.
+        for position in (names.index("lexical_ratio"), names.index("classifier_ratio")):
+            favourite = next((r.target for r in topics if r.signals[position] > 0), None)
+            if favourite is not None and favourite not in chosen:
+                chosen.append(favourite)
+        chosen = sorted(chosen, key=[r.target for r in topics].index)[:MAX_CLARIFY]
+        if len(chosen) == 1 and best.target != EMERGENCY_TOPIC and best.confidence >= s.sole_confidence and lead > 0:
+            # One plausible topic and nothing else: a menu of one choice would only cost the person a tap.
+            return self._topic_decision("answer", best.target, lang, city, result)
+        return self._clarify(lang, city, chosen, cands)
 
     # -- replies --------------------------------------------------------------------------------------------
 
@@ -239,15 +246,14 @@ class Dialogue:
         ranked = tuple(c.target for c in res.candidates if c.target not in (*INTENTS, topic_id))[:2]
         return Decision(kind, topic_id, (topic_id, *ranked), lang, text, city, content_lang, res.candidates)
 
-    def _clarify(self, lang: str, city: str | None, chosen: list[Candidate], cands: tuple[Candidate, ...]) -> Decision:
+    def _clarify(self, lang: str, city: str | None, chosen: list[str], cands: tuple[Candidate, ...]) -> Decision:
         t = self.t(lang)
         lines = [t.gettext("I am not sure what you mean. Please choose a topic:")]
-        for number, cand in enumerate(chosen, start=1):
-            lines.append(f"{number}. {self.title(cand.target, lang)}")
+        for number, target in enumerate(chosen, start=1):
+            lines.append(f"{number}. {self.title(target, lang)}")
         lines.append(t.gettext("None of these? Write your question in other words, or talk to a person: /human"))
         lines.append(self.safety_line(lang))
-        ids = tuple(c.target for c in chosen)
-        return Decision("clarify", None, ids, lang, "\n".join(lines), city, scores=cands)
+        return Decision("clarify", None, tuple(chosen), lang, "\n".join(lines), city, scores=cands)
 
     def _fallback(
         self, lang: str, city: str | None, cands: tuple[Candidate, ...], *, offtopic: bool = False

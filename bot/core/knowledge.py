@@ -103,6 +103,7 @@ def check_knowledge(root: Path) -> CheckResult:
         rep.add(root / "topics", 1, "the emergency topic is missing", "restore topics/emergency.yaml")
     handoff = _check_intent(root / "handoff.yaml", codes, rep, required=True)
     offtopic = _check_intent(root / "offtopic.yaml", codes, rep, required=False)
+    uncovered = _check_intent(root / "uncovered.yaml", codes, rep, required=False)
     cities = _check_cities(root / "cities", codes, rep)
     emergency = check_emergency(root, codes, rep)
     errors = any(p.severity == "error" for p in rep.problems)
@@ -114,6 +115,7 @@ def check_knowledge(root: Path) -> CheckResult:
         cities=MappingProxyType(cities),
         handoff=handoff,
         offtopic=offtopic,
+        uncovered=uncovered,
         emergency=emergency,
     )
     return CheckResult(knowledge, rep.problems)
@@ -143,11 +145,11 @@ def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Det
         for lang, tr in topic.translations.items()
         if topic.id != EMERGENCY_TOPIC  # its examples are questions about the numbers as well as emergencies
     ]
-    if knowledge.offtopic is not None:
-        groups += [
-            (root / "offtopic.yaml", "@offtopic", lang, tr.examples)
-            for lang, tr in knowledge.offtopic.translations.items()
-        ]
+    for name, intent in (("offtopic", knowledge.offtopic), ("uncovered", knowledge.uncovered)):
+        if intent is not None:
+            groups += [
+                (root / f"{name}.yaml", f"@{name}", lang, tr.examples) for lang, tr in intent.translations.items()
+            ]
     for path, _target, lang, examples in groups:
         for example in examples:
             toks = tokens(example)

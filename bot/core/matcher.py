@@ -34,7 +34,8 @@ from bot.core.normalize import proclitic_stem, tokens
 
 HANDOFF = "@handoff"
 OFFTOPIC = "@offtopic"
-INTENTS = (HANDOFF, OFFTOPIC)
+UNCOVERED = "@uncovered"
+INTENTS = (HANDOFF, OFFTOPIC, UNCOVERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +52,16 @@ class MatchSettings:
     unknown_token_idf: float = 0.4
     min_idf: float = 0.1
     min_token_length: int = 2
-    answer_score: float = 0.7
-    answer_coverage: float = 0.2
-    answer_margin: float = 0.1
-    answer_keyword_score: float = 0.5
-    long_answer_score: float = 1.5
-    long_answer_margin: float = 0.3
-    sole_answer_coverage: float = 0.5
-    emergency_score: float = 1.0
-    emergency_margin: float = 0.1
-    clarify_score: float = 0.3
-    clarify_ratio: float = 0.5
-    handoff_score: float = 0.8
-    handoff_ratio: float = 1.5
-    offtopic_score: float = 0.5
-    offtopic_margin: float = 0.2
+    # The dialogue decision, on the hybrid matcher's combined confidence (bot.core.hybrid), 0..1:
+    answer_confidence: float = 0.45  # answer the best topic at or above this ...
+    answer_lead: float = 0.1  # ... when it is this far ahead of the next candidate
+    clarify_confidence: float = 0.15  # offer choices from here; below it the honest fallback
+    clarify_ratio: float = 0.4  # a choice needs this share of the best one's confidence
+    sole_confidence: float = 0.3  # a single plausible choice is answered from here
+    intent_confidence: float = 0.3  # small talk or an uncovered matter ranked first: the fallback
+    intent_weight: float = 3.0  # ... and behind the best topic, its confidence counts this much against an answer
+    handoff_score: float = 0.8  # a request for a person without a trigger phrase: lexical score ...
+    handoff_ratio: float = 1.5  # ... and this many times the best topic's
     trigger_fuzzy_min_length: int = 6
 
 
@@ -137,7 +133,7 @@ class Index:
                 self._add(topic.id, lang, "title", [tr.title])
                 self._add(topic.id, lang, "keyword", tr.keywords)
                 self._add(topic.id, lang, "example", tr.examples)
-        intents = [(HANDOFF, knowledge.handoff), (OFFTOPIC, knowledge.offtopic)]
+        intents = [(HANDOFF, knowledge.handoff), (OFFTOPIC, knowledge.offtopic), (UNCOVERED, knowledge.uncovered)]
         for target, intent in intents:
             if intent is None:
                 continue
@@ -190,7 +186,7 @@ class Index:
         English "bin" = rubbish bin); only a keyword that is a single word overrides a stopword ("in" of
         "in the world" does not).
         """
-        intents = [intent for intent in (knowledge.handoff, knowledge.offtopic) if intent is not None]
+        intents = [i for i in (knowledge.handoff, knowledge.offtopic, knowledge.uncovered) if i is not None]
         keywords: dict[str, set[str]] = defaultdict(set)
         for lang, group in [
             *((lang, tr.keywords) for topic in knowledge.topics.values() for lang, tr in topic.translations.items()),

@@ -345,6 +345,7 @@ class Knowledge(BaseModel):
     cities: Mapping[str, City]
     handoff: Intent
     offtopic: Intent | None = None
+    uncovered: Intent | None = None  # everyday matters Lotse has no answer for (taxes, driving licence...)
     emergency: Emergency | None = None
 
     def fallback_chain(self, lang: str) -> list[str]:

@@ -153,8 +153,9 @@ def _prepare(text: str) -> str:
     return _digits(text.translate(_TABLE))
 
 
+@lru_cache(maxsize=131072)
 def _fold_word(text: str) -> str:
-    """Latin folding: umlauts and their digraph spellings, other diacritics."""
+    """Latin folding: umlauts and their digraph spellings, other diacritics (words repeat: memoised)."""
     text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
     text = _fold_latin(text)
     return _GERMAN_DIGRAPH.sub(lambda m: m.group(1)[0], text)
@@ -209,3 +210,4 @@ def clear_caches() -> None:
     """Forget memoised results (benchmarks measure cold calls)."""
     normalize.cache_clear()
     _token_tuple.cache_clear()
+    _fold_word.cache_clear()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.core.dialogue import Dialogue
 from bot.core.knowledge import check_triggers, load_knowledge
-from bot.core.matcher import MatchSettings, build_index
+from bot.core.matcher import build_index
 from bot.core.normalize import tokens
 from tests.conftest import FIXTURE_KB
 
@@ -68,30 +68,10 @@ def test_check_warns_where_triggers_and_examples_disagree(tmp_path: Path) -> Non
     assert found == ["en: example 'emergency pharmacy' contains the emergency trigger 'emergency'"]
 
 
-def _fixture_with(**settings: float) -> Dialogue:
-    kb = load_knowledge(FIXTURE_KB)
-    return Dialogue(kb, build_index(kb, MatchSettings(**settings)))  # type: ignore[arg-type]
-
-
-def test_a_long_message_with_one_clear_topic_is_answered() -> None:
+def test_a_long_message_with_one_clear_topic_is_answered(fixture_dialogue: Dialogue) -> None:
     text = "wo finde ich einen hausarzt, mein bruder ist krank, wir wohnen seit drei wochen hier und kennen niemanden"
-    # coverage is set out of reach: only the long-message rule can answer
-    strict = _fixture_with(answer_coverage=0.95, long_answer_score=99.0, sole_answer_coverage=99.0)
-    assert strict.decide(text, "de").kind == "clarify"
-    relaxed = _fixture_with(
-        answer_coverage=0.95, long_answer_score=1.0, long_answer_margin=0.3, sole_answer_coverage=99.0
-    )
-    decision = relaxed.decide(text, "de")
+    decision = fixture_dialogue.decide(text, "de")
     assert (decision.kind, decision.topic) == ("answer", "doctor"), decision.scores
-
-
-def test_a_menu_of_one_choice_is_answered_directly() -> None:
-    # the answer threshold is set out of reach: only the sole-candidate rule can answer
-    off = _fixture_with(answer_score=50.0, sole_answer_coverage=99.0)
-    assert off.decide("hausarzt krank", "de").candidates == ("doctor",)
-    assert off.decide("hausarzt krank", "de").kind == "clarify"
-    on = _fixture_with(answer_score=50.0, sole_answer_coverage=0.5)
-    assert (on.decide("hausarzt krank", "de").kind, on.decide("hausarzt krank", "de").topic) == ("answer", "doctor")
 
 
 def test_a_trigger_of_function_words_only_is_still_a_request(fixture_dialogue: Dialogue) -> None:
