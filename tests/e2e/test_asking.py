@@ -23,9 +23,9 @@ async def test_question_with_typos_gets_the_answer(lotse: Lotse) -> None:
 
 async def test_clarify_buttons_lead_to_the_answer(lotse: Lotse) -> None:
     user = await ready(lotse, 302, "en")
-    decision = lotse.dialogue.decide("certificate", "en", "koeln")
+    decision = lotse.dialogue.decide("card", "en", "koeln")
     assert decision.kind == "clarify", decision  # a genuinely ambiguous word
-    (choice,) = await user.send("certificate")
+    (choice,) = await user.send("card")
     assert choice.text.startswith(translator("en").gettext("I am not sure what you mean. Please choose a topic:"))
     assert choice.text.endswith(lotse.dialogue.safety_line("en"))  # an uncertain reply still says: in danger, 112
     first = lotse.dialogue.render(decision.candidates[0], "en", "koeln").title
