@@ -100,9 +100,9 @@ def test_the_combination_is_learned_and_calibrated_on_held_out_examples(de_en: K
     rows, labels = cross_validated_rows(de_en, MatchSettings())
     combiner = Combiner.fit(BASE_SIGNALS, rows, labels)
     assert combiner.learned
-    # both signals matter: the classifier's lead and the lexical lead get positive weight
+    # both signals matter: the classifier's relative lead and the lexical lead get positive weight
     weights = dict(zip(combiner.names, combiner.weights, strict=True))
-    assert weights["classifier_lead"] > 0 and weights["lexical_lead"] > 0, weights
+    assert weights["classifier_ratio"] > 0 and weights["lexical_lead"] > 0, weights
     # calibrated: in every confidence band with enough candidates, the share that was right is near the confidence
     probs = combiner.probability(np.asarray(rows, dtype=np.float64))
     truth = np.asarray(labels)
