@@ -95,6 +95,36 @@ def test_words_close_to_danger_are_no_emergency(dialogue: Dialogue, text: str, l
     assert dialogue.decide(text, lang).kind != "emergency"
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("мой ребенок не говорит по немецки, есть спец класс в школе?", "ru"),
+        ("моя дитина не говорить німецькою, чи є спецклас?", "uk"),
+        ("ابني لا يتكلم الألمانية، هل يوجد صف خاص؟", "ar"),
+        ("çocuğum almanca konuşmuyor, özel sınıf var mı?", "tr"),
+    ],
+)
+def test_a_child_who_does_not_speak_german_is_a_school_question(dialogue: Dialogue, text: str, lang: str) -> None:
+    # "does not speak" alone is no emergency for a child: it needs a fall, a cry for help, no breath, ...
+    assert dialogue.decide(text, lang).kind != "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("ребенок упал с лестницы и не говорит", "ru"),
+        ("my dad fell down and is not talking", "en"),
+        ("babam düştü konuşmuyor", "tr"),
+        ("ابني وقع وما عم يحكي", "ar"),
+        ("мой сын не говорит, помогите срочно", "ru"),
+    ],
+)
+def test_not_speaking_after_a_fall_or_with_a_cry_for_help_is_an_emergency(
+    dialogue: Dialogue, text: str, lang: str
+) -> None:
+    assert dialogue.decide(text, lang).kind == "emergency"
+
+
 def test_poisoning_answer_names_the_poison_centre_and_the_sentence_with_the_city(dialogue: Dialogue) -> None:
     decision = dialogue.decide("my daughter drank bleach", "en", "dortmund")
     assert "0228 19240" in decision.text  # Giftnotruf NRW (Bonn), cited in emergency.yaml
