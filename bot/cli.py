@@ -27,7 +27,7 @@ def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
     embedder = load_embedder(config.embeddings) if config.embeddings else None
 
     def training() -> None:
-        print("Learning the knowledge (once after every change of it, about 20 s) ...", file=sys.stderr, flush=True)
+        print("Learning the knowledge (once after every change of it, 10 s or more) ...", file=sys.stderr, flush=True)
 
     hybrid = load_or_train(knowledge, config.match, config.cache_dir, embedder, on_train=training)
     return Dialogue(knowledge, hybrid.index, config.locales_dir, hybrid)
