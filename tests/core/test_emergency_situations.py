@@ -89,6 +89,8 @@ def test_situations_in_every_script(dialogue: Dialogue, text: str, lang: str, si
         ("i was cooking dinner when the letter came", "en"),  # "cooking" is not "choking"
         ("my son swallowed a cherry stone yesterday, now he is fine and playing", "en"),
         ("wie teuer ist ein erste-hilfe-kurs für den führerschein", "de"),
+        # Pashto "بې حاله" (unconscious) is two words that Arabic uses too: "حالة" (status) and "بي" (mine)
+        ("ما هي حالة طلب اللجوء الخاصة بي؟", "ar"),
     ],
 )
 def test_words_close_to_danger_are_no_emergency(dialogue: Dialogue, text: str, lang: str) -> None:
