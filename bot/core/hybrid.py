@@ -375,8 +375,3 @@ def load_or_train(
     except OSError as exc:
         log.warning("matcher cache not written to %s (%s); the next start trains again", cache_dir, exc.strerror)
     return hybrid
-
-
-def signal_names(hybrid: Hybrid) -> Mapping[str, int]:
-    """Position of every signal in a candidate's ``signals`` (for the dialogue and tests)."""
-    return {name: i for i, name in enumerate(hybrid.names)}

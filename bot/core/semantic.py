@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.core.matcher import OFFTOPIC, UNCOVERED
 from bot.core.model import Knowledge
 from bot.core.normalize import tokens
 
@@ -119,7 +120,7 @@ class SemanticIndex:
                 for text in (tr.title, *tr.examples, *tr.keywords):
                     texts.append(text)
                     owners.append(topic.id)
-        for target, intent in (("@offtopic", knowledge.offtopic), ("@uncovered", knowledge.uncovered)):
+        for target, intent in ((OFFTOPIC, knowledge.offtopic), (UNCOVERED, knowledge.uncovered)):
             if intent is not None:
                 for itr in intent.translations.values():
                     for text in (*itr.examples, *itr.keywords):
