@@ -58,10 +58,26 @@ class TelegramSettings:
     rate_limit: bool = True  # Telegram's limits (30/s overall; the outbox keeps 20/min per group); off in benchmarks
 
 
+class _WarningsOnly(logging.Filter):
+    """Drops a library's records below WARNING whatever its level is set to: python-telegram-bot logs every call's
+    parameters and return values (names, texts, phone numbers) at DEBUG, httpx every request address (with the
+    token) at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+_TALKATIVE = ("telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore")
+
+
 def quiet_library_logs() -> None:
     """Never log update bodies or message texts: the libraries log them at DEBUG."""
     for name in ("telegram", "telegram.ext", "httpx", "httpcore", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in _TALKATIVE:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _WarningsOnly) for f in logger.filters):
+            logger.addFilter(_WarningsOnly())
     # The outbox asks the rate limiter not to retry (it retries itself, durably) and logs each 429 in one line;
     # the limiter would add a traceback for every one of them.
     logging.getLogger("telegram.ext.AIORateLimiter").addFilter(

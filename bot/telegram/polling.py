@@ -12,13 +12,58 @@ import asyncio
 import contextlib
 import datetime as dtm
 import logging
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 log = logging.getLogger("lotse.telegram")
+
+# Updates are fetched raw and read one by one (Bot.get_updates reads a whole batch at once, and when one update
+# cannot be read it logs the whole batch -- names, texts, phone numbers -- at CRITICAL and loses the others).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
+MAX_BACKOFF = 30.0
+CONFLICT_WAIT = 15.0  # another process polls the same bot: Telegram answers 409 until it stops
+
+
+async def _fetch(
+    application: Application,  # type: ignore[type-arg]
+    offset: int,
+    timeout: int,
+    allowed_updates: Sequence[str],
+) -> list[dict[str, Any]]:
+    raw = await application.bot.do_api_request(
+        "getUpdates",
+        api_kwargs={"offset": offset, "timeout": timeout, "allowed_updates": list(allowed_updates)},
+        read_timeout=timeout + 10.0,
+    )
+    if not isinstance(raw, list):
+        raise TypeError(f"getUpdates answered a {type(raw).__name__}, not a list")
+    return [item for item in raw if isinstance(item, dict)]
+
+
+def _read(application: Application, items: list[dict[str, Any]]) -> tuple[list[Update], int]:  # type: ignore[type-arg]
+    """The updates that can be read, and the offset past the whole batch. An update that cannot be read is skipped
+    and logged by its id, its kind and the error (never its content); reading it again would fail again."""
+    updates: list[Update] = []
+    last = 0
+    for item in items:
+        update_id = item.get("update_id")
+        if isinstance(update_id, int):
+            last = max(last, update_id)
+        try:
+            update = Update.de_json(item, application.bot)
+        except Exception as exc:  # any malformed update must be skipped, whatever it raises
+            kinds = ",".join(sorted(k for k in item if k != "update_id")) or "-"
+            log.error("update %s skipped: it cannot be read (%s; kind %s)", update_id, type(exc).__name__, kinds)
+            continue
+        if update is not None:
+            updates.append(update)
+    return updates, last + 1 if last else 0
 
 
 async def poll(
@@ -28,15 +73,27 @@ async def poll(
     timeout: int = 30,
     allowed_updates: Sequence[str] | None = None,
 ) -> None:
-    """Fetch and process updates until ``stop`` is set."""
+    """Fetch and process updates until ``stop`` is set. Only a rejected token ends it; every other failure (Telegram
+    or the network unreachable, 409 from a second poller, an answer that is not the Bot API's, an update that cannot
+    be read) is logged in one line without content and retried with backoff."""
     bot = application.bot
     offset = 0
     backoff = 1.0
-    await bot.delete_webhook(drop_pending_updates=False)
+    allowed = allowed_updates or Update.ALL_TYPES
+    while True:
+        try:
+            await bot.delete_webhook(drop_pending_updates=False)
+            break
+        except InvalidToken:
+            raise
+        except Exception as exc:  # retried like every other start-up failure
+            log.warning("deleteWebhook failed (%s); again in %.0f s", type(exc).__name__, backoff)
+            if await _pause(stop, backoff):
+                return
+            backoff = min(backoff * 2, MAX_BACKOFF)
+    backoff = 1.0
     while not stop.is_set():
-        fetch = asyncio.ensure_future(
-            bot.get_updates(offset=offset, timeout=timeout, allowed_updates=allowed_updates or Update.ALL_TYPES)
-        )
+        fetch = asyncio.ensure_future(_fetch(application, offset, timeout, allowed))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not fetch.done():
@@ -46,24 +103,46 @@ async def poll(
             break
         stopping.cancel()
         try:
-            updates = fetch.result()
-        except InvalidToken:
+            items = fetch.result()
+        except (InvalidToken, EndPointNotFound):
             raise
         except RetryAfter as exc:
             wait = exc.retry_after
-            await asyncio.sleep(wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait))
+            await _pause(stop, wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait))
+            continue
+        except Conflict:
+            log.warning("another instance is polling this bot (409 Conflict); again in %.0f s", CONFLICT_WAIT)
+            await _pause(stop, CONFLICT_WAIT)
             continue
         except (TimedOut, NetworkError) as exc:
             log.warning("getUpdates failed (%s); again in %.0f s", type(exc).__name__, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
+            await _pause(stop, backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            continue
+        except Exception as exc:  # an answer that is not the Bot API's (a proxy's HTML page, ...)
+            log.error("getUpdates answered something unexpected (%s); again in %.0f s", type(exc).__name__, backoff)
+            await _pause(stop, backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
             continue
         backoff = 1.0
-        if not updates:
+        if not items:
             continue
+        updates, next_offset = _read(application, items)
         processor = application.update_processor
-        await asyncio.gather(*(processor.process_update(u, application.process_update(u)) for u in updates))
-        offset = updates[-1].update_id + 1
+        results = await asyncio.gather(
+            *(processor.process_update(u, application.process_update(u)) for u in updates), return_exceptions=True
+        )
+        for update, result in zip(updates, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("update %s: processing failed (%s)", update.update_id, type(result).__name__)
+        offset = max(offset, next_offset)
     if offset:  # confirm the last processed batch, as Telegram learns it only from the next call
-        with contextlib.suppress(TimedOut, NetworkError):
-            await bot.get_updates(offset=offset, timeout=0, limit=1)
+        with contextlib.suppress(Exception):
+            await _fetch(application, offset, 0, allowed)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds`` or until ``stop`` is set; whether it was set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    return stop.is_set()

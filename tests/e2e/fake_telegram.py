@@ -123,6 +123,7 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     throttle: int = 0  # the next N send calls answer 429
+    poll_faults: list[str] = field(default_factory=list)  # the next getUpdates calls answer: "409", "html", "500"
     retry_after: int = 1
     throttled: int = 0
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
@@ -189,6 +190,16 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append((method, params))
+        if method == "getUpdates" and self.poll_faults:
+            fault = self.poll_faults.pop(0)
+            if fault == "html":  # a proxy or captive portal answering in Telegram's place
+                return web.Response(text="<html><body>Gateway</body></html>", content_type="text/html")
+            if fault == "409":
+                description = "Conflict: terminated by other getUpdates request; make sure that only one bot instance"
+                return web.json_response({"ok": False, "error_code": 409, "description": description}, status=409)
+            return web.json_response(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"}, status=500
+            )
         try:
             handler = getattr(self, f"api_{method}", None)
             if handler is None:

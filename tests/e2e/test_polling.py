@@ -1,0 +1,49 @@
+"""The poll loop survives what a real deployment meets: unreadable updates, a second poller, a proxy's HTML page,
+Telegram's 5xx; and it never logs what people wrote."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from bot.telegram.app import quiet_library_logs
+from tests.e2e.conftest import Lotse, ready
+
+SECRET = "Zaynab-Qx7 +49 171 5550199"  # a name and a phone number that must never reach a log
+
+
+async def test_an_update_that_cannot_be_read_is_skipped_without_its_content(
+    lotse: Lotse, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await ready(lotse, 701, "en")
+    quiet_library_logs()  # as `python -m bot run` does
+    caplog.set_level(logging.DEBUG)
+    # even an operator who turns the library's logs up to DEBUG gets no bodies
+    caplog.set_level(logging.DEBUG, logger="telegram.ext.ExtBot")
+    # "chat" must be an object: python-telegram-bot cannot read this update
+    poison = lotse.server.push({"message": {"message_id": 5, "date": int(time.time()), "chat": SECRET, "text": SECRET}})
+    (answer,) = await user.send("where can i find a doctor")
+    assert "doctor" in answer.text.lower()
+    assert not lotse.running.task.done()
+    assert f"update {poison} skipped" in caplog.text
+    assert "Zaynab" not in caplog.text and "5550199" not in caplog.text
+    # the poison update was confirmed with the rest: Telegram will not send it again
+    offsets = [int(p.get("offset") or 0) for m, p in lotse.server.calls if m == "getUpdates"]
+    assert max(offsets) > poison
+
+
+@pytest.mark.parametrize("fault", ["409", "html", "500"])
+async def test_the_poll_loop_outlives_a_bad_answer(lotse: Lotse, caplog: pytest.LogCaptureFixture, fault: str) -> None:
+    user = await ready(lotse, 702, "de")
+    lotse.server.poll_faults += [fault, fault]
+    (answer,) = await user.send("wo finde ich eine apotheke")
+    assert answer.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
+    assert not lotse.running.task.done()
+    expected = {
+        "409": "another instance is polling this bot",
+        "html": "getUpdates answered something unexpected",
+        "500": "getUpdates failed",
+    }[fault]
+    assert expected in caplog.text
