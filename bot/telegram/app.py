@@ -15,7 +15,6 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -30,6 +29,7 @@ from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboa
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import poll
+from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.services import KEY, Services
 from bot.telegram.webapi import Hook, LibreTranslate
 
@@ -78,11 +78,6 @@ def quiet_library_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _WarningsOnly) for f in logger.filters):
             logger.addFilter(_WarningsOnly())
-    # The outbox asks the rate limiter not to retry (it retries itself, durably) and logs each 429 in one line;
-    # the limiter would add a traceback for every one of them.
-    logging.getLogger("telegram.ext.AIORateLimiter").addFilter(
-        lambda record: not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
-    )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -149,8 +144,8 @@ def build_application(
     )
     if settings.rate_limit:
         # Everything for staff groups goes through the outbox, which keeps Telegram's 20 messages a minute per
-        # group across processes; the limiter keeps the overall 30 per second.
-        builder.rate_limiter(AIORateLimiter(max_retries=settings.max_retries, group_max_rate=0))
+        # group across processes; the limiter keeps the overall 30 per second, and a 429 delays only its request.
+        builder.rate_limiter(ChatRateLimiter(max_retries=settings.max_retries))
     application = builder.build()
     application.bot_data[KEY] = services
     if services.handoff is not None:

@@ -189,7 +189,7 @@ class Worker:
     def _no_retry(self) -> dict[str, Any]:
         """The worker does its own retries: the rate limiter must not wait and retry inside a call."""
         if getattr(self.bot, "rate_limiter", None) is not None:
-            return {"rate_limit_args": 0}  # AIORateLimiter: the number of retries
+            return {"rate_limit_args": 0}  # ChatRateLimiter: no retry inside the call
         return {}
 
     async def _ticket(self, item: OutboxItem) -> Ticket | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from bot.core.dialogue import Dialogue
 from bot.core.i18n import translator
 from bot.telegram.outbox import OutboxSettings
 from bot.telegram.webapi import SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
-from tests.e2e.conftest import Lotse, Options, centres, running
+from tests.e2e.conftest import STAFF_GROUP, Lotse, Options, centres, running
 from tests.e2e.storm import storm
 from tests.e2e.test_handoff import eventually, group, open_case, ready
 
@@ -162,3 +163,24 @@ async def test_a_wrong_staff_group_keeps_the_ticket_until_the_setup_is_fixed(
             assert reply.text.endswith("We are here now")
     finally:
         outbox_module.next_retry = real
+
+
+async def test_a_429_on_the_staff_group_delays_no_one_else(desk: Lotse) -> None:
+    # The staff group answers "Too Many Requests, retry after 5 s" to the next sends: the case card waits in the
+    # outbox, and a person in danger meanwhile gets the emergency answer at once.
+    desk.server.retry_after = 5
+    asker = await ready(desk, 640, "de")
+    person = await ready(desk, 641, "ar")
+    await asker.send("/human")
+    (consent,) = await asker.send("Ich habe eine Frage zur Anmeldung")
+    yes = next(data for _, data in consent.buttons if data and data.startswith("ho:yes:"))
+    desk.server.throttle_chats[STAFF_GROUP] = 3
+    await asker.tap(yes)
+    await eventually(lambda: desk.server.throttled >= 1)
+    start = time.perf_counter()
+    (answer,) = await person.send("ابني شرب مادة تنظيف وما عم يتنفس")
+    assert time.perf_counter() - start < 2.0
+    assert "112" in answer.text
+    # the outbox retried on its own: the card arrives after the 429s, once
+    await eventually(lambda: any("Anmeldung" in m.text for m in group(desk)), timeout=30)
+    assert len([m for m in group(desk) if "Anmeldung" in m.text]) == 1
