@@ -28,7 +28,7 @@ from bot.core.conversation import Reply
 from bot.core.handoff import Handoff, OutboxItem, Ticket, next_retry, weight
 from bot.core.ports import Outbox
 from bot.telegram.keyboards import markup
-from bot.telegram.render import to_html
+from bot.telegram.render import MAX_UTF16, shorten, to_html, utf16_len
 from bot.telegram.webapi import Hook, LibreTranslate, PermanentError, TemporaryError, post_event
 
 log = logging.getLogger("lotse.outbox")
@@ -49,6 +49,14 @@ class OutboxSettings:
 
 class GoneError(Exception):
     """Nothing to do any more (the ticket was deleted, the message to edit does not exist)."""
+
+
+def _labelled(label: str, text: str, limit: int, *, bold: bool, gap: str = "\n") -> str:
+    """HTML of a label and a text whose visible length (what Telegram counts, in UTF-16 units) fits ``limit``."""
+    head = label + (gap if text else "")
+    body = shorten(text, limit - utf16_len(head)) if text else ""
+    shown = f"<b>{_escape(label)}</b>" if bold else _escape(label)
+    return shown + (gap + _escape(body) if text else "")
 
 
 class Worker:
@@ -333,11 +341,9 @@ class Worker:
             raise NetworkError("forum topic was deleted") from None
 
     async def _media(self, chat_id: int, payload: Mapping[str, Any], place: Mapping[str, Any]) -> int:
-        label = _escape(str(payload.get("label") or ""))
+        label = str(payload.get("label") or "")
         caption = str(payload.get("caption") or "")
-        html = f"<b>{label}</b>" + (f"\n{_escape(caption)}" if caption else "")
-        if len(html) > CAPTION_LIMIT:
-            html = f"<b>{label}</b>\n{_escape(caption[: CAPTION_LIMIT - len(label) - 20])}…"
+        html = _labelled(label, caption, CAPTION_LIMIT, bold=True)
         file_id = str(payload["file_id"])
         common: dict[str, Any] = {"caption": html, "parse_mode": ParseMode.HTML, **place, **self._no_retry()}
         media = payload.get("media")
@@ -355,13 +361,17 @@ class Worker:
             raise GoneError
         chat_id, message_id = copy
         label, text = str(item.payload.get("label") or ""), str(item.payload.get("text") or "")
-        html = f"<b>{_escape(label)}</b>\n\n{_escape(text)}" if chat_id > 0 else f"{_escape(label)}\n{_escape(text)}"
+        # An edit cannot become two messages: a text longer than Telegram allows is shortened, with a marker.
+        if chat_id > 0:
+            html = _labelled(label, text, MAX_UTF16, bold=True, gap="\n\n")
+        else:
+            html = _labelled(label, text, MAX_UTF16, bold=False)
         try:
             await self.bot.edit_message_text(html, chat_id, message_id, parse_mode=ParseMode.HTML, **self._no_retry())
         except BadRequest as exc:
             reason = str(exc).lower()
             if "no text" in reason:  # a photo or document: its caption changes
-                caption = f"<b>{_escape(label)}</b>\n{_escape(text)}"[:CAPTION_LIMIT]
+                caption = _labelled(label, text, CAPTION_LIMIT, bold=True)
                 await self.bot.edit_message_caption(chat_id, message_id, caption=caption, parse_mode=ParseMode.HTML)
             elif "not modified" not in reason:
                 raise

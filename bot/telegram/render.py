@@ -15,6 +15,14 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def shorten(text: str, limit: int, marker: str = " …") -> str:
+    """``text`` within ``limit`` UTF-16 units; when it is longer, cut (at a space where possible) and marked."""
+    if utf16_len(text) <= limit:
+        return text
+    room = max(0, limit - utf16_len(marker))
+    return text[: _cut(text, room)].rstrip() + marker
+
+
 def split_text(text: str, limit: int = MAX_UTF16) -> list[str]:
     """Cut ``text`` into parts of at most ``limit`` UTF-16 units, at line breaks where possible, then at spaces."""
     parts: list[str] = []

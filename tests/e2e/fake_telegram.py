@@ -394,6 +394,8 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         raw = str(params.get("text") or "")
         visible = parse_html(raw) if params.get("parse_mode") == "HTML" else raw
+        if utf16_len(visible) > 4096:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         markup = params.get("reply_markup")
         self._check_markup(markup)
         if visible == sent.visible and markup == sent.reply_markup:
@@ -405,7 +407,10 @@ class FakeTelegram:
     async def api_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         sent = self._message(params)
         raw = str(params.get("caption") or "")
-        sent.visible = parse_html(raw) if params.get("parse_mode") == "HTML" else raw
+        visible = parse_html(raw) if params.get("parse_mode") == "HTML" else raw
+        if utf16_len(visible) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        sent.visible = visible
         sent.raw, sent.edits = raw, sent.edits + 1
         return {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat_json(sent.chat_id)}
 

@@ -250,3 +250,22 @@ async def test_the_whole_way_on_postgresql(desk_postgres: Lotse) -> None:
     await user.tap("del:yes")
     await eventually(lambda: "Die Person hat ihre Daten gelöscht." in group(desk)[0].text)
     assert await desk.tickets.active(510) is None and await desk.stores.get(510) is None
+
+
+async def test_long_captions_and_edits_fit_telegrams_limits(desk: Lotse) -> None:
+    # Limits count UTF-16 units: an emoji is two. Before, such a caption was cut by characters and refused.
+    user = await ready(desk, 512, "en")
+    card = await open_case(desk, user, "I have a letter from the Jobcenter")
+    caption = "📄 " * 600  # 1,200 characters, 1,800 units: over the 1,024 a caption may have
+    await user.send_content(expect=0, photo=[{"file_id": "ph9", "file_unique_id": "ph9", "width": 9, "height": 9}],
+                            caption=caption)  # fmt: skip
+    await eventually(lambda: any(s.media == "photo" and s.file_id == "ph9" for s in group(desk)))
+    photo = next(s for s in group(desk) if s.file_id == "ph9")
+    assert photo.visible.endswith(" …") and photo.visible.count("📄") > 300
+    # a staff reply edited to more than a message may hold: the person's copy is shortened, marked, not refused
+    staff = desk.staff()
+    mine = staff.write("We will call you", thread=card.thread_id)
+    (copy,) = await user._replies(1)
+    staff.edit(mine, "word " * 1000, thread=card.thread_id)
+    await eventually(lambda: copy.edits == 1)
+    assert copy.text.endswith(" …") and copy.text.count("word") > 700

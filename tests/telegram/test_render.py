@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.conversation import Button, Reply
 from bot.telegram.keyboards import markup
-from bot.telegram.render import MAX_UTF16, split_text, to_html, utf16_len
+from bot.telegram.render import MAX_UTF16, shorten, split_text, to_html, utf16_len
 
 
 def test_every_dynamic_value_is_escaped() -> None:
@@ -70,3 +70,13 @@ def test_keyboards() -> None:
     assert location is not None and location.to_dict()["keyboard"][0][0]["request_location"] is True
     assert markup(Reply("x", remove_keyboard=True)) is not None
     assert markup(Reply("x")) is None
+
+
+def test_shorten_counts_utf16_units_and_marks_the_cut() -> None:
+    assert shorten("short", 10) == "short"
+    text = "📄 " * 600  # 1,800 UTF-16 units in 1,200 characters
+    cut = shorten(text, 1024)
+    assert utf16_len(cut) <= 1024
+    assert cut.endswith(" …")
+    assert cut.startswith("📄 📄")
+    assert utf16_len(shorten("x" * 5000, MAX_UTF16)) <= MAX_UTF16
