@@ -388,17 +388,19 @@ class Conversation:
         return Outcome(profile.saw(topic_id), (reply,))
 
     def on_feedback(self, profile: Profile, topic_id: str, helpful: bool) -> Outcome:
-        """👍 or 👎 on an answer; 👎 offers a person."""
+        """👍 or 👎 on an answer; 👎 offers a person. A topic that does not exist (a forged or stale button) is
+        thanked for but not counted."""
         t = self.t(profile.lang)
+        counted = topic_id in self.knowledge.topics
         if helpful:
             reply = Reply(t.gettext("Thank you! I am glad it helped."), direction=self.direction(profile.lang))
-            return Outcome(profile, (reply,), feedback=(topic_id, "up"))
+            return Outcome(profile, (reply,), feedback=(topic_id, "up") if counted else None)
         reply = Reply(
             t.gettext("Sorry that this did not help. A person from the integration centre can help you."),
             buttons=((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),),
             direction=self.direction(profile.lang),
         )
-        return Outcome(profile, (reply,), feedback=(topic_id, "down"))
+        return Outcome(profile, (reply,), feedback=(topic_id, "down") if counted else None)
 
     def on_media(self, profile: Profile, kind: MediaKind) -> Outcome:
         """Voice, photos, stickers, documents...: say kindly what Lotse can do instead."""

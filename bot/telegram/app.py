@@ -201,6 +201,7 @@ def build_application(
                 MessageHandler(groups & content & ~filters.COMMAND, staff.relay),
             ]
         )
+    application.add_handler(CallbackQueryHandler(guard.unknown_tap), group=0)  # after every other tap handler
     application.add_error_handler(on_error)
     return application
 

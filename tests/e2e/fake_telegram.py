@@ -123,6 +123,7 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     throttle: int = 0  # the next N send calls answer 429
+    answered: set[str] = field(default_factory=set)  # callback query ids the bot answered
     poll_faults: list[str] = field(default_factory=list)  # the next getUpdates calls answer: "409", "html", "500"
     retry_after: int = 1
     throttled: int = 0
@@ -274,8 +275,16 @@ class FakeTelegram:
         self.commands[params.get("language_code") or ""] = commands
         return True
 
-    async def api_answerCallbackQuery(self, _: dict[str, Any]) -> bool:  # noqa: N802
+    async def api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        self.answered.add(str(params.get("callback_query_id")))
         return True
+
+    async def api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        sent = self._message(params)
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        sent.reply_markup, sent.edits = markup, sent.edits + 1
+        return {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat_json(sent.chat_id)}
 
     async def api_sendChatAction(self, _: dict[str, Any]) -> bool:  # noqa: N802
         return True
@@ -575,6 +584,8 @@ class FakeUser:
                     query = {"id": str(next(self.server._update_ids)), "from": self._who(), "chat_instance": "1",
                              "data": data, "message": {"message_id": sent.message_id, "date": int(time.time()),
                                                        "chat": self._chat(), "text": sent.text}}  # fmt: skip
+                    if sent.reply_markup is not None:  # Telegram sends the message's buttons along
+                        query["message"]["reply_markup"] = sent.reply_markup
                     quoted = self.server.user_texts.get((sent.chat_id, sent.reply_to or 0))
                     if quoted is not None:  # Telegram sends the message a bot message replies to along with it
                         query["message"]["reply_to_message"] = self._message(text=quoted) | {
@@ -583,6 +594,16 @@ class FakeUser:
                     self.server.push({"callback_query": query})
                     return await self._replies(expect)
         raise AssertionError(f"no button {label!r}; buttons: {self.last_buttons()}")
+
+    def forge_tap(self, data: str, sent: Sent | None = None) -> str:
+        """A tap with any data, as a modified client can send it (on ``sent``, or with no message); returns its id."""
+        query_id = str(next(self.server._update_ids))
+        query: dict[str, Any] = {"id": query_id, "from": self._who(), "chat_instance": "1", "data": data}
+        if sent is not None:
+            query["message"] = {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat(),
+                                "text": sent.text, "reply_markup": sent.reply_markup}  # fmt: skip
+        self.server.push({"callback_query": query})
+        return query_id
 
 
 @dataclass
@@ -645,6 +666,8 @@ class FakeStaff:
                 query = {"id": str(next(self.server._update_ids)), "from": self._who(), "chat_instance": "2",
                          "data": data, "message": {"message_id": sent.message_id, "date": int(time.time()),
                                                    "chat": chat, "text": sent.text}}  # fmt: skip
+                if sent.reply_markup is not None:
+                    query["message"]["reply_markup"] = sent.reply_markup
                 self.server.push({"callback_query": query})
                 return
         raise AssertionError(f"no button {label!r} on {sent.buttons}")

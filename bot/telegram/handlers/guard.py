@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core.conversation import Outcome
@@ -18,14 +20,18 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop updates from groups that are not staff groups, and a person's messages beyond their budget."""
     svc = services(context)
     chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None:
+    if chat is None or user is None:  # e.g. a tap on a message Telegram no longer shows
+        await _answer(update)
         raise ApplicationHandlerStop
     if chat.type != ChatType.PRIVATE:
         if chat.id not in svc.staff_chat_ids:
             # A group's id is no personal data; it is what an administrator needs for LOTSE_CENTRES.
             log.info("ignored an update from group %s (not a staff group in LOTSE_CENTRES)", chat.id)
+            await _answer(update)
             raise ApplicationHandlerStop
+        await _check_tap(update)
         return
+    await _check_tap(update)
     verdict, stored = await svc.gate.admit(user.id, svc.clock())
     if verdict == "ok":
         svc.preloaded[update.update_id] = stored
@@ -34,11 +40,43 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is not None and message.text and svc.conversation.is_emergency(message.text):
         svc.preloaded[update.update_id] = stored
         return
+    await _answer(update)  # a tap beyond the budget is still answered, or the person's button keeps spinning
     if verdict == "warn":
         profile = await load_profile(update, context)
         outcome: Outcome = svc.conversation.slow_down(profile)
         await send(update, context, outcome.replies)
     raise ApplicationHandlerStop
+
+
+async def _check_tap(update: Update) -> None:
+    """A tap must carry the data of one of its message's buttons: anything else was forged or is stale."""
+    query = update.callback_query
+    if query is None:
+        return
+    message = query.message
+    if query.data is None or (isinstance(message, Message) and query.data not in _buttons(message)):
+        log.warning("update %s: a tap with data that is not on its message; ignored", update.update_id)
+        await _answer(update)
+        raise ApplicationHandlerStop
+
+
+def _buttons(message: Message) -> set[str]:
+    markup = message.reply_markup
+    if markup is None:
+        return set()
+    return {str(b.callback_data) for row in markup.inline_keyboard for b in row if b.callback_data is not None}
+
+
+async def _answer(update: Update) -> None:
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+
+
+async def unknown_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Last of all handlers: a tap no handler took (an old button of an earlier version) is answered all the same."""
+    log.info("update %s: a tap no handler takes; answered", update.update_id)
+    await _answer(update)
 
 
 async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

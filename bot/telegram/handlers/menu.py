@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import contextlib
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import Outcome
@@ -36,4 +39,18 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         verdict, _, topic = value.partition(":")
         outcome = conversation.on_feedback(profile, topic, verdict == "up")
+        await _drop_feedback_buttons(update)  # one vote per answer
     await apply(update, context, outcome)
+
+
+async def _drop_feedback_buttons(update: Update) -> None:
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    rows = [
+        [b for b in row if not str(b.callback_data or "").startswith("fb:")]
+        for row in message.reply_markup.inline_keyboard
+    ]
+    with contextlib.suppress(TelegramError):
+        await message.edit_reply_markup(InlineKeyboardMarkup([row for row in rows if row]))
