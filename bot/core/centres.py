@@ -69,6 +69,8 @@ class Centre(BaseModel):
     def _group(cls, value: int) -> int:
         if value >= 0:
             raise ValueError("chat_id of a staff group is negative (supergroups start with -100)")
+        if value < -(2**52):  # Telegram's chat ids fit in 52 bits (a double); anything longer is mistyped
+            raise ValueError("chat_id is too long for a Telegram chat id; copy it again from the group")
         return value
 
     def is_open(self, at: datetime) -> bool:

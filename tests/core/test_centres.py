@@ -45,6 +45,7 @@ def test_office_hours_and_next_opening() -> None:
     [
         ("centres:\n  - {id: a, name: A, cities: [atlantis], chat_id: -100}\n", "unknown city 'atlantis'", 2),
         ("centres:\n  - {id: a, name: A, cities: [moers], chat_id: 42}\n", "chat_id of a staff group is negative", 2),
+        ("centres:\n  - {id: a, name: A, cities: [moers], chat_id: -100123456789012345678901}\n", "too long", 2),
         ("centres:\n  - {id: a, name: A, cities: [moers], chat_id: -1, timezone: Mars/Base}\n", "unknown time zone", 2),
         ("centres:\n  - id: a\n    name: A\n    cities: [moers]\n    chat_id: -1\n    hours: {mon: '9-12'}\n",
          "malformed opening hours", 6),
