@@ -381,7 +381,7 @@ class Worker:
         hook = self.hooks.get(centre_id)
         if hook is None:
             raise GoneError
-        await post_event(self._client(), hook, item.payload)
+        await post_event(self._client(), hook, item.payload, item.key)
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:

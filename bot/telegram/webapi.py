@@ -14,6 +14,7 @@ import httpx
 
 SIGNATURE_HEADER = "X-Lotse-Signature"
 TIMESTAMP_HEADER = "X-Lotse-Timestamp"
+DELIVERY_HEADER = "X-Lotse-Delivery"  # the same for every attempt of one event: receivers drop repeats
 
 
 class TemporaryError(Exception):
@@ -43,14 +44,16 @@ class Hook:
     secret: str
 
 
-async def post_event(client: httpx.AsyncClient, hook: Hook, event: Mapping[str, Any]) -> None:
-    """POST one ticket event as JSON, signed; raise Temporary/PermanentError."""
-    body = json.dumps(dict(event), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+async def post_event(client: httpx.AsyncClient, hook: Hook, event: Mapping[str, Any], delivery: str) -> None:
+    """POST one ticket event as JSON, signed, with its delivery id (in the body and a header: a receiver that was
+    slow to answer gets the event again and must recognise it); raise Temporary/PermanentError."""
+    body = json.dumps({**event, "delivery": delivery}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
+        DELIVERY_HEADER: delivery,
     }
     try:
         response = await client.post(hook.url, content=body, headers=headers, timeout=10.0)

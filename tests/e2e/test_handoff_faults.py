@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.core.dialogue import Dialogue
 from bot.core.i18n import translator
 from bot.telegram.outbox import OutboxSettings
-from bot.telegram.webapi import SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
+from bot.telegram.webapi import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
 from tests.e2e.conftest import STAFF_GROUP, Lotse, Options, centres, running
 from tests.e2e.storm import storm
 from tests.e2e.test_handoff import eventually, group, open_case, ready
@@ -72,7 +72,10 @@ async def test_ticket_events_reach_the_centres_webhook_signed(tmp_path: Path, di
     failures = {"left": 2}  # the centre's system is down at first: the events come later, in order
     secret = "s3cret-s3cret-s3cret"
 
+    attempts: list[str] = []  # the delivery id of every attempt, failed ones included
+
     async def endpoint(request: web.Request) -> web.Response:
+        attempts.append(request.headers[DELIVERY_HEADER])
         if failures["left"] > 0:
             failures["left"] -= 1
             return web.Response(status=503)
@@ -106,6 +109,9 @@ async def test_ticket_events_reach_the_centres_webhook_signed(tmp_path: Path, di
     assert [e["event"] for e in received] == ["ticket.opened", "ticket.closed"]
     assert received[0]["question"] == "Kira sözleşmesi hakkında sorum var" and received[0]["language"] == "tr"
     assert "question" not in received[1] and received[1]["status"] == "closed"
+    # every attempt of one event carries the same delivery id (header and signed body): repeats can be dropped
+    assert [e["delivery"] for e in received] == list(dict.fromkeys(attempts))
+    assert len(attempts) == 4 and attempts[0] == attempts[1] == attempts[2] != attempts[3]
 
 
 async def test_translation_for_staff_and_translated_replies(tmp_path: Path, dialogue: Dialogue) -> None:
