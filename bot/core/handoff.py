@@ -90,6 +90,7 @@ class Delivery:
     kind: DeliveryKind
     payload: Mapping[str, Any] = field(default_factory=dict)
     ticket_id: int | None = None
+    urgent: bool = False  # an emergency notice: goes before the chatter waiting for the same group
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,15 @@ WEIGHTS: dict[str, int] = {"announce": 2, "delete": 0, "webhook": 0}
 def weight(kind: str, dest: str) -> int:
     """How many messages a delivery counts for in Telegram's limit of 20 messages a minute into one group."""
     return WEIGHTS.get(kind, 1) if dest.startswith("tg:-") else 0
+
+
+FIRST_KINDS = ("announce", "topic", "card")  # a new case, its forum topic and its status card
+
+
+def priority(kind: str, urgent: bool) -> int:
+    """0 for new cases, status cards and emergency notices, 1 for the rest: within Telegram's 20 messages a minute
+    into one group, the lower goes first; within one priority, stored order."""
+    return 0 if urgent or kind in FIRST_KINDS else 1
 
 
 def tg(chat_id: int) -> str:
@@ -379,16 +389,16 @@ class Handoff:
             ack = {"chat_id": profile.user_id, "message_id": message_id}
             if media is not None:
                 payload: dict[str, Any] = {"media": media, "file_id": file_id, "caption": text, "label": label}
-                out.append(Delivery(key, tg(current.chat_id), "media", {**payload, "ack": ack}, current.id))
+                out.append(Delivery(key, tg(current.chat_id), "media", {**payload, "ack": ack}, current.id, emergency))
             else:
                 relay = self._to_staff(current, key, text or "", translate=True)
-                out.append(replace(relay, payload={**relay.payload, "label": label, "ack": ack}))
+                out.append(replace(relay, payload={**relay.payload, "label": label, "ack": ack}, urgent=emergency))
             if emergency:
                 alert = (
                     "🚨 Notfallwörter in der Nachricht. Die Person hat sofort die Notrufnummern 112 und 110 "
                     "bekommen. Der Fall ist als dringend markiert."
                 )
-                out.append(self._to_staff(current, f"{key}:sos", alert))
+                out.append(replace(self._to_staff(current, f"{key}:sos", alert), urgent=True))
                 if not ticket.urgent:
                     out.append(self._card(current))
                     out += self._webhook(current, "urgent", now)

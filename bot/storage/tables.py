@@ -86,7 +86,8 @@ class TicketRow(SQLModel, table=True):
 
 
 class OutboxRow(SQLModel, table=True):
-    """Something to send; delivered in ``id`` order per destination by the outbox worker, retried with backoff.
+    """Something to send; delivered in (``priority``, ``id``) order per destination by the outbox worker, retried
+    with backoff.
 
     After delivery the payload (which may hold message text) is dropped; (``dst_chat``, ``dst_msg``) is kept so that
     edits can be relayed, until the ticket is erased or purged.
@@ -94,7 +95,7 @@ class OutboxRow(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "status", "dest", "id"),
+        Index("ix_outbox_pending", "status", "dest", "priority", "id"),
         Index("ix_outbox_sent", "dest", "sent_at"),
         Index("ix_outbox_copy", "dst_chat", "dst_msg"),
         Index("ix_outbox_ticket", "ticket_id"),
@@ -117,3 +118,4 @@ class OutboxRow(SQLModel, table=True):
     dst_chat: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     dst_msg: int | None = Field(default=None)
     weight: int = Field(default=1)  # how many messages this counts for in Telegram's per-group limit
+    priority: int = Field(default=1)  # 0 goes first within its destination (new cases, emergency notices)

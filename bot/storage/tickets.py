@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, ins
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.handoff import ACTIVE, Delivery, OutboxItem, Status, Ticket, case_number, weight
+from bot.core.handoff import ACTIVE, Delivery, OutboxItem, Status, Ticket, case_number, priority, weight
 from bot.storage.tables import OutboxRow, TicketRow
 
 T = TypeVar("T")
@@ -102,6 +102,7 @@ class SqlTickets:
                 "lease_until": 0.0,
                 "created_at": now,
                 "weight": weight(d.kind, d.dest),
+                "priority": priority(d.kind, d.urgent),
             }
             for d in deliveries
         ]
@@ -364,11 +365,14 @@ class SqlTickets:
 
     async def claim(self, now: float, lease: float, limit: int) -> list[OutboxItem]:
         def fn(conn: Connection) -> list[OutboxItem]:
-            heads = select(func.min(_O.id)).where(_O.status == "pending").group_by(_O.dest).scalar_subquery()
+            # Each destination's head: its pending item of the lowest (priority, id).
+            order = func.row_number().over(partition_by=_O.dest, order_by=(_O.priority, _O.id))
+            ranked = select(_O.id.label("id"), order.label("place")).where(_O.status == "pending").subquery()
+            heads = select(ranked.c.id).where(ranked.c.place == 1)
             query = (
                 select(OUTBOX)
                 .where(_O.id.in_(heads), _O.next_at <= now, _O.lease_until <= now)
-                .order_by(_O.id)
+                .order_by(_O.priority, _O.id)
                 .limit(limit)
             )
             items = []

@@ -19,6 +19,20 @@ def test_migrations_create_the_schema_and_are_idempotent(engine: Engine) -> None
     assert "first_name" not in columns and "username" not in columns and "phone" not in columns
 
 
+def test_migrations_match_the_tables_of_the_code(engine: Engine) -> None:
+    # every column and index the code declares exists after the migrations, with the same columns
+    from sqlmodel import SQLModel
+
+    import bot.storage.tables  # noqa: F401 - registers the tables
+
+    found = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        assert {c.name for c in table.columns} <= {c["name"] for c in found.get_columns(table.name)}, table.name
+        indexes = {i["name"]: i["column_names"] for i in found.get_indexes(table.name)}
+        for index in table.indexes:
+            assert indexes.get(index.name) == [c.name for c in index.columns], (table.name, index.name)
+
+
 async def test_profile_round_trip_and_delete(engine: Engine) -> None:
     stores = SqlStores(engine)
     assert await stores.get(42) is None

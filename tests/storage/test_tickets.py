@@ -86,6 +86,23 @@ async def test_deliveries_keep_their_order_per_destination_and_keys_are_unique(s
     assert await store.copy_of("m1") is not None
 
 
+async def test_new_cases_and_emergency_notices_go_before_chatter_in_a_group(store: SqlTickets) -> None:
+    first = await _open(store, user_id=1)
+    (announce,) = await store.claim(now=10.0, lease=30.0, limit=10)
+    await store.delivered(announce.id, GROUP, 5, 10.0)
+    chatter = [Delivery(f"c{i}", tg(GROUP), "message", {"text": f"t{i}"}, first.id) for i in range(3)]
+    await store.enqueue(chatter)
+    second = await _open(store, user_id=2)  # a new case while the first one's chatter waits
+    sos = Delivery("sos", tg(GROUP), "message", {"text": "🚨"}, first.id, urgent=True)
+    await store.enqueue([sos, Delivery("c3", tg(GROUP), "message", {"text": "t3"}, first.id)])
+    seen: list[str] = []
+    for _ in range(8):
+        for item in await store.claim(now=11.0, lease=30.0, limit=10):
+            seen.append(item.key)
+            await store.delivered(item.id, GROUP, 100 + len(seen), 11.0)
+    assert seen == [f"t{second.id}:announce", "sos", "c0", "c1", "c2", "c3"]
+
+
 async def test_a_claimed_item_is_leased_and_a_retry_waits(store: SqlTickets) -> None:
     ticket = await _open(store)
     (item,) = await store.claim(now=10.0, lease=30.0, limit=10)
