@@ -25,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
@@ -99,6 +100,13 @@ async def started(application: Application) -> None:  # type: ignore[type-arg]
         application.bot_data[WORKER].start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(retention, interval=3600, first=1, name="lotse-retention")
+            application.job_queue.run_repeating(staff_groups, interval=3600, first=0, name="lotse-staff-groups")
+
+
+async def staff_groups(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """At start and hourly: can Lotse post in every staff group, open topics, delete? Tells log and administrators."""
+    svc: Services = context.application.bot_data[KEY]
+    await check_groups(context.bot, svc.staff_chat_ids, svc.admin_ids)
 
 
 async def set_commands(application: Application) -> None:  # type: ignore[type-arg]

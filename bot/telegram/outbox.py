@@ -27,6 +27,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.core.conversation import Reply
 from bot.core.handoff import Handoff, OutboxItem, Ticket, next_retry, weight
 from bot.core.ports import Outbox
+from bot.telegram.destinations import is_setup_error
 from bot.telegram.keyboards import markup
 from bot.telegram.render import MAX_UTF16, shorten, to_html, utf16_len
 from bot.telegram.webapi import Hook, LibreTranslate, PermanentError, TemporaryError, post_event
@@ -148,10 +149,11 @@ class Worker:
         except GoneError:
             await self.outbox.delivered(item.id, None, None, self.clock())
         except (BadRequest, PermanentError) as exc:
-            if isinstance(exc, BadRequest) and (item.chat_id or 0) < 0 and "chat not found" in str(exc).lower():
-                # A staff group id that is wrong or not yet joined: keep the ticket until the setup is fixed.
-                log.error("outbox %s: staff group %s not found; check LOTSE_CENTRES", item.id, item.chat_id)
-                await self._again(item, "chat not found")
+            if isinstance(exc, BadRequest) and (item.chat_id or 0) < 0 and is_setup_error(str(exc)):
+                # A staff group's setup (the id, membership, the bot's rights): kept until an administrator fixes it.
+                log.error("outbox %s: staff group %s refused it (%s); kept until fixed", item.id, item.chat_id,
+                          _reason(exc))  # fmt: skip
+                await self._until_fixed(item, "setup")
                 return
             await self.outbox.give_up(item.id, str(exc), self.clock())
             log.error("outbox %s (%s): refused for good: %s", item.id, item.kind, _reason(exc))
@@ -182,7 +184,11 @@ class Worker:
             return
         # The bot was removed from a staff group: keep everything until an administrator adds it again.
         log.error("outbox %s: no access to staff group %s (%s)", item.id, chat_id, _reason(exc))
-        await self._again(item, "forbidden")
+        await self._until_fixed(item, "forbidden")
+
+    async def _until_fixed(self, item: OutboxItem, reason: str) -> None:
+        """Retry with backoff (at most every 5 minutes) and never give up: the fix is an administrator's."""
+        await self.outbox.retry(item.id, self.clock() + next_retry(item.attempts + 1), reason)
 
     async def _acknowledge(self, item: OutboxItem) -> None:
         """A 👍 reaction on the person's message once it reached the staff group."""

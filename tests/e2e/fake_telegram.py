@@ -38,6 +38,14 @@ class ApiError(Exception):
         self.code, self.description, self.retry_after = code, description, retry_after
 
 
+ADMIN_RIGHTS = {
+    "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": False,
+    "can_restrict_members": False, "can_promote_members": False, "can_change_info": False, "can_invite_users": True,
+    "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False, "can_pin_messages": True,
+    "can_manage_topics": True,
+}  # fmt: skip
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -124,6 +132,7 @@ class FakeTelegram:
     blocked: set[int] = field(default_factory=set)
     throttle: int = 0  # the next N send calls answer 429
     answered: set[str] = field(default_factory=set)  # callback query ids the bot answered
+    bot_rights: dict[int, dict[str, bool]] = field(default_factory=dict)  # group -> the bot's rights there (changes)
     poll_faults: list[str] = field(default_factory=list)  # the next getUpdates calls answer: "409", "html", "500"
     retry_after: int = 1
     throttled: int = 0
@@ -444,6 +453,10 @@ class FakeTelegram:
 
     async def api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        if user_id == self.bot_id:  # the bot itself: an administrator with the rights the test gave it
+            rights = {**ADMIN_RIGHTS, **self.bot_rights.get(chat_id, {})}
+            bot = {"id": user_id, "is_bot": True, "first_name": "Lotse"}
+            return {"status": "administrator", "user": bot, "can_be_edited": False, "is_anonymous": False, **rights}
         status = "member" if user_id in self.members.get(chat_id, set()) else "left"
         return {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "Staff"}}
 
@@ -451,6 +464,8 @@ class FakeTelegram:
         chat_id = int(params["chat_id"])
         if chat_id not in self.forums:
             raise ApiError(400, "Bad Request: the chat is not a forum")
+        if not self.bot_rights.get(chat_id, {}).get("can_manage_topics", True):
+            raise ApiError(400, "Bad Request: not enough rights to create a topic")
         self._check_send(chat_id)
         name = str(params.get("name") or "")
         if not 1 <= len(name) <= 128:

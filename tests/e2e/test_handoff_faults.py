@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from aiohttp import web
 
 from bot.core.dialogue import Dialogue
 from bot.core.i18n import translator
+from bot.telegram.destinations import check_groups
 from bot.telegram.outbox import OutboxSettings
 from bot.telegram.webapi import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
 from tests.e2e.conftest import STAFF_GROUP, Lotse, Options, centres, running
@@ -190,3 +192,30 @@ async def test_a_429_on_the_staff_group_delays_no_one_else(desk: Lotse) -> None:
     # the outbox retried on its own: the card arrives after the 429s, once
     await eventually(lambda: any("Anmeldung" in m.text for m in group(desk)), timeout=30)
     assert len([m for m in group(desk) if "Anmeldung" in m.text]) == 1
+
+
+async def test_missing_topic_rights_are_reported_and_the_case_waits_until_fixed(
+    tmp_path: Path, dialogue: Dialogue, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.telegram.outbox as outbox_module
+
+    monkeypatch.setattr(outbox_module, "next_retry", lambda attempts: 0.2)
+    options = Options(centres=centres(), admin_ids=frozenset({777}))
+    async with running(tmp_path, dialogue, options) as lotse:
+        lotse.server.bot_rights[STAFF_GROUP] = {"can_manage_topics": False}
+        problems = await check_groups(lotse.running.app.bot, [STAFF_GROUP, -1009999], [777])
+        assert any("'Manage topics'" in p for p in problems)
+        assert any("-1009999: not reachable" in p for p in problems)  # a wrong id
+        told = lotse.server.to(777)
+        assert told and "Manage topics" in told[-1].text
+        user = await ready(lotse, 650, "de")
+        await user.send("/human")
+        (consent,) = await user.send("Ich habe eine Frage zur Anmeldung")
+        await user.tap(next(data for _, data in consent.buttons if data and data.startswith("ho:yes:")))
+        await eventually(lambda: "not enough rights" in caplog.text.lower())
+        await asyncio.sleep(1.0)  # several more refusals: the case is kept, not given up
+        assert not group(lotse)
+        assert "gave up" not in caplog.text and "refused for good" not in caplog.text
+        lotse.server.bot_rights[STAFF_GROUP] = {}  # an administrator grants the right
+        await eventually(lambda: any("Anmeldung" in m.text for m in group(lotse)), timeout=15)
+        assert len(lotse.server.topics.get(STAFF_GROUP, {})) == 1
