@@ -19,6 +19,10 @@ class ProfileStore(Protocol):
     async def delete(self, user_id: int) -> None: ...
 
 
+class StoreUnavailableError(Exception):
+    """The database cannot be reached right now (down, restarting, network): the work can be done again later."""
+
+
 Admission = Literal["ok", "warn", "drop"]
 
 

@@ -11,11 +11,11 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Engine, Table, insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 from bot.core.conversation import STEPS, Profile, Step
-from bot.core.ports import Admission
+from bot.core.ports import Admission, StoreUnavailableError
 from bot.storage.tables import FeedbackRow, UserRow, _now
 
 T = TypeVar("T")
@@ -47,8 +47,11 @@ class SqlStores:
 
     async def _run(self, fn: Callable[[Session], T]) -> T:
         def work() -> T:
-            with Session(self.engine, expire_on_commit=False) as session:
-                return fn(session)
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    return fn(session)
+            except (OperationalError, InterfaceError) as exc:
+                raise StoreUnavailableError(type(exc).__name__) from exc
 
         if self._inline:
             return work()

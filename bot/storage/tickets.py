@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from bot.core.handoff import ACTIVE, Delivery, OutboxItem, Status, Ticket, case_number, priority, weight
+from bot.core.ports import StoreUnavailableError
 from bot.storage.tables import OutboxRow, TicketRow
 
 T = TypeVar("T")
@@ -79,8 +80,11 @@ class SqlTickets:
 
     async def _tx(self, fn: Callable[[Connection], T]) -> T:
         def work() -> T:
-            with self.engine.begin() as conn:
-                return fn(conn)
+            try:
+                with self.engine.begin() as conn:
+                    return fn(conn)
+            except (OperationalError, InterfaceError) as exc:
+                raise StoreUnavailableError(type(exc).__name__) from exc
 
         if self._inline:
             return work()

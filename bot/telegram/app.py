@@ -25,11 +25,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.ports import StoreUnavailableError
 from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
-from bot.telegram.polling import poll
+from bot.telegram.polling import AGAIN, poll
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.services import KEY, Services
 from bot.telegram.webapi import Hook, LibreTranslate
@@ -85,6 +86,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what went wrong without any content of the update."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, StoreUnavailableError | TimedOut | NetworkError) and not isinstance(error, RetryAfter):
+        # The database or Telegram is away for a moment: the poll loop processes the update again (bot/telegram/polling)
+        if update_id is not None:
+            context.application.bot_data.setdefault(AGAIN, set()).add(update_id)
+        log.warning("update %s: %s; it will be processed again", update_id, type(error).__name__)
+        return
     if isinstance(error, Forbidden):
         log.info("update %s: delivery refused (the user blocked the bot)", update_id)
     elif isinstance(error, RetryAfter | TimedOut | NetworkError):

@@ -27,6 +27,8 @@ log = logging.getLogger("lotse.telegram")
 # cannot be read it logs the whole batch -- names, texts, phone numbers -- at CRITICAL and loses the others).
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 MAX_BACKOFF = 30.0
+AGAIN = "lotse-again"  # bot_data: ids of updates whose processing failed for a passing reason (the error handler)
+MAX_TRIES = 8  # an update that keeps failing is given up after this many tries (logged by id)
 CONFLICT_WAIT = 15.0  # another process polls the same bot: Telegram answers 409 until it stops
 
 
@@ -92,6 +94,9 @@ async def poll(
                 return
             backoff = min(backoff * 2, MAX_BACKOFF)
     backoff = 1.0
+    done: set[int] = set()  # processed, not yet confirmed to Telegram
+    tries: dict[int, int] = {}
+    again_pause = 1.0
     while not stop.is_set():
         fetch = asyncio.ensure_future(_fetch(application, offset, timeout, allowed))
         stopping = asyncio.ensure_future(stop.wait())
@@ -128,14 +133,34 @@ async def poll(
         if not items:
             continue
         updates, next_offset = _read(application, items)
+        fresh = [u for u in updates if u.update_id not in done]  # a batch fetched again after a failure
         processor = application.update_processor
         results = await asyncio.gather(
-            *(processor.process_update(u, application.process_update(u)) for u in updates), return_exceptions=True
+            *(processor.process_update(u, application.process_update(u)) for u in fresh), return_exceptions=True
         )
-        for update, result in zip(updates, results, strict=True):
+        for update, result in zip(fresh, results, strict=True):
             if isinstance(result, BaseException):
                 log.error("update %s: processing failed (%s)", update.update_id, type(result).__name__)
+        again: set[int] = application.bot_data.setdefault(AGAIN, set())
+        failed = sorted(u.update_id for u in fresh if u.update_id in again)
+        again.difference_update(u.update_id for u in fresh)
+        done.update(u.update_id for u in fresh if u.update_id not in failed)
+        first = next((i for i in failed if tries.get(i, 0) + 1 < MAX_TRIES), None)
+        for update_id in failed:
+            tries[update_id] = tries.get(update_id, 0) + 1
+            if update_id != first and tries[update_id] >= MAX_TRIES:
+                log.error("update %s: given up after %d tries", update_id, tries[update_id])
+        if first is not None:
+            # Not confirmed: Telegram sends it (and what came after, already done here) again after a pause.
+            done.difference_update(i for i in failed if i >= first)
+            offset = max(offset, first)
+            await _pause(stop, again_pause)
+            again_pause = min(again_pause * 2, MAX_BACKOFF)
+            continue
+        again_pause = 1.0
         offset = max(offset, next_offset)
+        done.intersection_update(range(offset, offset + 10_000))
+        tries.clear()
     if offset:  # confirm the last processed batch, as Telegram learns it only from the next call
         with contextlib.suppress(Exception):
             await _fetch(application, offset, 0, allowed)

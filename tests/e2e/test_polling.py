@@ -3,11 +3,13 @@ Telegram's 5xx; and it never logs what people wrote."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
 import pytest
 
+from bot.core.ports import StoreUnavailableError
 from bot.telegram.app import quiet_library_logs
 from tests.e2e.conftest import Lotse, ready
 
@@ -47,3 +49,29 @@ async def test_the_poll_loop_outlives_a_bad_answer(lotse: Lotse, caplog: pytest.
         "500": "getUpdates failed",
     }[fault]
     assert expected in caplog.text
+
+
+async def test_a_database_outage_pauses_processing_and_loses_nothing(
+    lotse: Lotse, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await ready(lotse, 703, "en")
+    other = await ready(lotse, 704, "de")
+    real = lotse.stores._run
+    down = {"calls": 2}  # the database refuses the next calls, then is back
+
+    async def flaky(fn: object) -> object:
+        if down["calls"] > 0:
+            down["calls"] -= 1
+            raise StoreUnavailableError("OperationalError")
+        return await real(fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lotse.stores, "_run", flaky)
+    user.push_text("where can i find a doctor")
+    other.push_text("wo finde ich eine apotheke")
+    (answer,) = await user._replies(1, timeout=20)
+    (antwort,) = await other._replies(1, timeout=20)
+    assert "doctor" in answer.text.lower()
+    assert antwort.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
+    assert "it will be processed again" in caplog.text
+    await asyncio.sleep(1.5)  # nothing is answered twice
+    assert len(lotse.server.to(703)) == user.seen and len(lotse.server.to(704)) == other.seen
