@@ -33,10 +33,22 @@ def make_engine(url: str) -> Engine:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted content is overwritten with zeros, not left in free pages for anyone who reads the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def scrub(engine: Engine) -> None:
+    """After a deletion: SQLite's write-ahead log still holds the old pages (names, questions) until a checkpoint;
+    copy it into the database (where secure_delete zeroed them) and empty it. PostgreSQL needs nothing here: deleted
+    rows are gone for every reader, and VACUUM (autovacuum) reclaims their space (see README, operators)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from bot.core.conversation import STEPS, Profile, Step
 from bot.core.ports import Admission, StoreUnavailableError
+from bot.storage.engine import scrub
 from bot.storage.tables import FeedbackRow, UserRow, _now
 
 T = TypeVar("T")
@@ -94,6 +95,7 @@ class SqlStores:
                 session.commit()
 
         await self._run(fn)
+        await self._run(lambda _: scrub(self.engine))
 
     # -- FloodGate ------------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from bot.core.handoff import ACTIVE, Delivery, OutboxItem, Status, Ticket, case_number, priority, weight
 from bot.core.ports import StoreUnavailableError
+from bot.storage.engine import scrub
 from bot.storage.tables import OutboxRow, TicketRow
 
 T = TypeVar("T")
@@ -302,8 +303,16 @@ class SqlTickets:
             return cases
 
         cases = await self._tx(fn)
+        await self._scrub()
         self.wakeup()
         return cases
+
+    async def _scrub(self) -> None:
+        """After a deletion: no copy of the deleted texts stays in SQLite's write-ahead log."""
+        if self._inline:
+            scrub(self.engine)
+        else:
+            await asyncio.to_thread(scrub, self.engine)
 
     async def active_in(self, chat_id: int) -> list[Ticket]:
         def fn(conn: Connection) -> list[Ticket]:
@@ -363,7 +372,10 @@ class SqlTickets:
             )
             return {"tickets": purged, "relay_records": relays, "drafts": drafts, "notes": notes}
 
-        return await self._tx(fn)
+        counts = await self._tx(fn)
+        if any(counts.values()):
+            await self._scrub()
+        return counts
 
     # -- Outbox -----------------------------------------------------------------------------------------------
 

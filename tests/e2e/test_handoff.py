@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -269,3 +270,21 @@ async def test_long_captions_and_edits_fit_telegrams_limits(desk: Lotse) -> None
     staff.edit(mine, "word " * 1000, thread=card.thread_id)
     await eventually(lambda: copy.edits == 1)
     assert copy.text.endswith(" …") and copy.text.count("word") > 700
+
+
+async def test_delete_leaves_no_trace_in_the_database_files(desk: Lotse) -> None:
+    # The SQLite file and its write-ahead log are searched byte for byte for the name and the texts.
+    name, question, later = "Zubaydah-Qx", "Frage wegen Mietvertrag Qx7", "Meine Nummer ist 0171-5550199"
+    user = await ready(desk, 513, "de", name=name)
+    await open_case(desk, user, question)
+    user.push_text(later)
+    await eventually(lambda: any("5550199" in s.text for s in group(desk)))
+    await user.send("/delete")
+    await user.tap("del:yes")
+    await eventually(lambda: any("/delete" in s.text and "gelöscht" in s.text for s in group(desk)))
+    database = Path(desk.db_url.removeprefix("sqlite:///"))
+    files = [database, database.with_name(database.name + "-wal")]
+    for text in (name, question, later, "5550199"):
+        for file in files:
+            content = file.read_bytes() if file.exists() else b""
+            assert text.encode() not in content, (text, file.name)
