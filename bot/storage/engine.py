@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
+
+from bot.core.ports import StoreUnavailableError
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +47,20 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+async def blocking(inline: bool, work: Callable[[], T]) -> T:
+    """Run a database call: inline on SQLite (it answers in well under a millisecond without waiting for the disk,
+    one call at a time), in a worker thread on a server database (it waits on the network). An unreachable database
+    becomes the core's StoreUnavailableError, which the bot retries."""
+
+    def guarded() -> T:
+        try:
+            return work()
+        except (OperationalError, InterfaceError) as exc:
+            raise StoreUnavailableError(type(exc).__name__) from exc
+
+    return guarded() if inline else await asyncio.to_thread(guarded)
 
 
 def scrub(engine: Engine) -> None:

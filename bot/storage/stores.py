@@ -11,12 +11,12 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Engine, Table, insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core.conversation import STEPS, Profile, Step
-from bot.core.ports import Admission, StoreUnavailableError
-from bot.storage.engine import scrub
+from bot.core.ports import Admission
+from bot.storage.engine import blocking, scrub
 from bot.storage.tables import FeedbackRow, UserRow, _now
 
 T = TypeVar("T")
@@ -48,15 +48,10 @@ class SqlStores:
 
     async def _run(self, fn: Callable[[Session], T]) -> T:
         def work() -> T:
-            try:
-                with Session(self.engine, expire_on_commit=False) as session:
-                    return fn(session)
-            except (OperationalError, InterfaceError) as exc:
-                raise StoreUnavailableError(type(exc).__name__) from exc
+            with Session(self.engine, expire_on_commit=False) as session:
+                return fn(session)
 
-        if self._inline:
-            return work()
-        return await asyncio.to_thread(work)
+        return await blocking(self._inline, work)
 
     # -- ProfileStore ---------------------------------------------------------------------------------------
 
@@ -95,7 +90,7 @@ class SqlStores:
                 session.commit()
 
         await self._run(fn)
-        await self._run(lambda _: scrub(self.engine))
+        await blocking(self._inline, lambda: scrub(self.engine))
 
     # -- FloodGate ------------------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ transaction (a transactional outbox), so nothing is sent that was not stored and
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import statistics
@@ -16,11 +15,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.handoff import ACTIVE, Delivery, OutboxItem, Status, Ticket, case_number, priority, weight
-from bot.core.ports import StoreUnavailableError
-from bot.storage.engine import scrub
+from bot.storage.engine import blocking, scrub
 from bot.storage.tables import OutboxRow, TicketRow
 
 T = TypeVar("T")
@@ -81,15 +79,10 @@ class SqlTickets:
 
     async def _tx(self, fn: Callable[[Connection], T]) -> T:
         def work() -> T:
-            try:
-                with self.engine.begin() as conn:
-                    return fn(conn)
-            except (OperationalError, InterfaceError) as exc:
-                raise StoreUnavailableError(type(exc).__name__) from exc
+            with self.engine.begin() as conn:
+                return fn(conn)
 
-        if self._inline:
-            return work()
-        return await asyncio.to_thread(work)
+        return await blocking(self._inline, work)
 
     def _insert(self, conn: Connection, deliveries: Sequence[Delivery], now: float) -> int:
         if not deliveries:
@@ -309,10 +302,7 @@ class SqlTickets:
 
     async def _scrub(self) -> None:
         """After a deletion: no copy of the deleted texts stays in SQLite's write-ahead log."""
-        if self._inline:
-            scrub(self.engine)
-        else:
-            await asyncio.to_thread(scrub, self.engine)
+        await blocking(self._inline, lambda: scrub(self.engine))
 
     async def active_in(self, chat_id: int) -> list[Ticket]:
         def fn(conn: Connection) -> list[Ticket]:
