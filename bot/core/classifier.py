@@ -49,7 +49,7 @@ class TrainingText:
     kind: str  # title | keyword | example | answer
 
 
-def training_texts(knowledge: Knowledge, *, answers: bool = True) -> list[TrainingText]:
+def training_texts(knowledge: Knowledge) -> list[TrainingText]:
     """Every text of the knowledge that says what a target is about (answers cut into sentences)."""
     out: list[TrainingText] = []
     for topic in knowledge.topics.values():
@@ -57,11 +57,10 @@ def training_texts(knowledge: Knowledge, *, answers: bool = True) -> list[Traini
             out.append(TrainingText(tr.title, topic.id, lang, "title"))
             out += [TrainingText(kw, topic.id, lang, "keyword") for kw in tr.keywords]
             out += [TrainingText(ex, topic.id, lang, "example") for ex in tr.examples]
-            if answers:
-                for part in _SENTENCE.split(tr.answer):
-                    part = _PLACEHOLDER.sub(" ", part).strip()
-                    if len(part) >= MIN_ANSWER_SENTENCE:
-                        out.append(TrainingText(part, topic.id, lang, "answer"))
+            for part in _SENTENCE.split(tr.answer):
+                part = _PLACEHOLDER.sub(" ", part).strip()
+                if len(part) >= MIN_ANSWER_SENTENCE:
+                    out.append(TrainingText(part, topic.id, lang, "answer"))
     for target, intent in intents(knowledge).items():
         for lang, itr in intent.translations.items():
             out += [TrainingText(kw, target, lang, "keyword") for kw in itr.keywords]

@@ -63,7 +63,7 @@ class Dialogue:
         self._hybrid = hybrid
         self.index = hybrid.index if hybrid is not None else index
         self.locales_dir = locales_dir
-        self.detector: Detector | None = build_detector(knowledge.emergency, index.knows, index.stopwords)
+        self.detector: Detector | None = build_detector(knowledge.emergency, self.index.knows, self.index.stopwords)
 
     @property
     def hybrid(self) -> Hybrid:

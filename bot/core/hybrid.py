@@ -63,6 +63,11 @@ DEFAULT_WEIGHTS = (-0.7, 1.03, 1.3, 2.33, 1.4, 0.55, 0.49, 2.32, 0.12)
 DEFAULT_BIAS = -1.15
 
 
+def signal_names(semantic: bool) -> tuple[str, ...]:
+    """The signals of a candidate, in the order of its values (the semantic ones only with the layer)."""
+    return BASE_SIGNALS + (SEMANTIC_SIGNALS if semantic else ())
+
+
 @dataclass(frozen=True, slots=True)
 class Scored:
     """One candidate target: its combined confidence and the signal values behind it."""
@@ -130,7 +135,7 @@ class Hybrid:
         self.classifier = classifier
         self.combiner = combiner
         self.semantic = semantic
-        self.names = BASE_SIGNALS + (SEMANTIC_SIGNALS if semantic is not None else ())
+        self.names = signal_names(semantic is not None)
 
     def rank(self, text: str, lang: str, lexical: MatchResult | None = None) -> Ranking:
         """Every candidate target of ``text`` with its confidence, best first."""
@@ -247,9 +252,8 @@ def _without_fold(knowledge: Knowledge, fold: int) -> tuple[Knowledge, list[tupl
 
 def learn_combiner(knowledge: Knowledge, settings: MatchSettings, embedder: Embedder | None = None) -> Combiner:
     """Cross-validate the signals on the knowledge's own example questions and fit the combination."""
-    names = BASE_SIGNALS + (SEMANTIC_SIGNALS if embedder is not None else ())
     rows, labels = cross_validated_rows(knowledge, settings, embedder)
-    return Combiner.fit(names, rows, labels)
+    return Combiner.fit(signal_names(embedder is not None), rows, labels)
 
 
 def cross_validated_rows(

@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.core.matcher import OFFTOPIC, UNCOVERED
+from bot.core.classifier import intents
 from bot.core.model import Knowledge
 from bot.core.normalize import tokens
 
@@ -120,12 +120,11 @@ class SemanticIndex:
                 for text in (tr.title, *tr.examples, *tr.keywords):
                     texts.append(text)
                     owners.append(topic.id)
-        for target, intent in ((OFFTOPIC, knowledge.offtopic), (UNCOVERED, knowledge.uncovered)):
-            if intent is not None:
-                for itr in intent.translations.values():
-                    for text in (*itr.examples, *itr.keywords):
-                        texts.append(text)
-                        owners.append(target)
+        for target, intent in intents(knowledge).items():
+            for itr in intent.translations.values():
+                for text in (*itr.examples, *itr.keywords):
+                    texts.append(text)
+                    owners.append(target)
         return cls(embedder, embedder.embed(texts), owners)
 
     def scores(self, text: str) -> dict[str, float]:
