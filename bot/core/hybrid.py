@@ -58,7 +58,7 @@ BASE_SIGNALS = (
 )
 SEMANTIC_SIGNALS = ("semantic", "semantic_lead")
 # Learned by cross-validation on Lotse's knowledge (2026-12-06); used only when a knowledge base is too small to learn
-# its own combination. Order as BASE_SIGNALS (the semantic signals get the classifier's weights).
+# its own combination. Order as BASE_SIGNALS; the semantic signals (similarity, lead) get the classifier's.
 DEFAULT_WEIGHTS = (-0.7, 1.03, 1.3, 2.33, 1.4, 0.55, 0.49, 2.32, 0.12)
 DEFAULT_BIAS = -1.15
 
@@ -99,7 +99,8 @@ class Combiner:
     def default(cls, names: Sequence[str]) -> Combiner:
         weights = list(DEFAULT_WEIGHTS)
         if len(names) > len(weights):
-            weights += [DEFAULT_WEIGHTS[6], DEFAULT_WEIGHTS[7]]
+            position = BASE_SIGNALS.index
+            weights += [DEFAULT_WEIGHTS[position("classifier")], DEFAULT_WEIGHTS[position("classifier_lead")]]
         return cls(names, weights[: len(names)], DEFAULT_BIAS, learned=False)
 
     @classmethod
