@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -86,7 +86,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what went wrong without any content of the update."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, StoreUnavailableError | TimedOut | NetworkError) and not isinstance(error, RetryAfter):
+    if isinstance(error, StoreUnavailableError | NetworkError):  # TimedOut is a NetworkError; RetryAfter is not
         # The database or Telegram is away for a moment: the poll loop processes the update again (bot/telegram/polling)
         if update_id is not None:
             context.application.bot_data.setdefault(AGAIN, set()).add(update_id)
@@ -94,8 +94,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if isinstance(error, Forbidden):
         log.info("update %s: delivery refused (the user blocked the bot)", update_id)
-    elif isinstance(error, RetryAfter | TimedOut | NetworkError):
-        log.warning("update %s: Telegram not reachable or rate limited (%s)", update_id, type(error).__name__)
+    elif isinstance(error, RetryAfter):
+        log.warning("update %s: Telegram rate limited (%s)", update_id, type(error).__name__)
     else:
         log.error("update %s: %s", update_id, type(error).__name__, exc_info=error)
 

@@ -145,21 +145,21 @@ async def poll(
         failed = sorted(u.update_id for u in fresh if u.update_id in again)
         again.difference_update(u.update_id for u in fresh)
         done.update(u.update_id for u in fresh if u.update_id not in failed)
-        first = next((i for i in failed if tries.get(i, 0) + 1 < MAX_TRIES), None)
         for update_id in failed:
             tries[update_id] = tries.get(update_id, 0) + 1
-            if update_id != first and tries[update_id] >= MAX_TRIES:
+            if tries[update_id] >= MAX_TRIES:
                 log.error("update %s: given up after %d tries", update_id, tries[update_id])
+                done.add(update_id)  # not processed again, whatever is retried around it
+        first = next((i for i in failed if i not in done), None)
         if first is not None:
             # Not confirmed: Telegram sends it (and what came after, already done here) again after a pause.
-            done.difference_update(i for i in failed if i >= first)
             offset = max(offset, first)
             await _pause(stop, again_pause)
             again_pause = min(again_pause * 2, MAX_BACKOFF)
             continue
         again_pause = 1.0
         offset = max(offset, next_offset)
-        done.intersection_update(range(offset, offset + 10_000))
+        done = {i for i in done if i >= offset}  # what is confirmed is never sent again
         tries.clear()
     if offset:  # confirm the last processed batch, as Telegram learns it only from the next call
         with contextlib.suppress(Exception):
