@@ -29,7 +29,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_rows
 
 from bot.core.emergency.words import first_script, stem
-from bot.core.matcher import OFFTOPIC, UNCOVERED
 from bot.core.model import Intent, Knowledge
 from bot.core.normalize import tokens
 
@@ -69,13 +68,9 @@ def training_texts(knowledge: Knowledge) -> list[TrainingText]:
 
 
 def intents(knowledge: Knowledge) -> dict[str, Intent]:
-    """The intents the classifier learns as classes of their own (asking for a person is left to triggers)."""
-    found: dict[str, Intent] = {}
-    if knowledge.offtopic is not None:
-        found[OFFTOPIC] = knowledge.offtopic
-    if knowledge.uncovered is not None:
-        found[UNCOVERED] = knowledge.uncovered
-    return found
+    """The intents the classifier learns as classes of their own, by target (asking for a person is left to
+    triggers)."""
+    return {"@" + name: intent for name, intent in knowledge.intents().items() if name != "handoff"}
 
 
 @lru_cache(maxsize=65536)

@@ -30,9 +30,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
-from bot.core.classifier import Classifier, ClassifierState, training_texts
-from bot.core.matcher import HANDOFF, OFFTOPIC, UNCOVERED, Index, MatchResult, MatchSettings
-from bot.core.model import Intent, Knowledge, Topic
+from bot.core.classifier import Classifier, ClassifierState, intents, training_texts
+from bot.core.matcher import HANDOFF, Index, MatchResult, MatchSettings
+from bot.core.model import Knowledge, Topic
 from bot.core.semantic import Embedder, SemanticIndex
 
 log = logging.getLogger(__name__)
@@ -240,14 +240,12 @@ def _without_fold(knowledge: Knowledge, fold: int) -> tuple[Knowledge, list[tupl
         }
         topics[topic.id] = topic.model_copy(update={"translations": translations})
     update: dict[str, object] = {"topics": topics}
-    for field, target in (("offtopic", OFFTOPIC), ("uncovered", UNCOVERED)):
-        intent: Intent | None = getattr(knowledge, field)
-        if intent is not None:
-            translations = {
-                lang: itr.model_copy(update={"examples": split(target, lang, itr.examples)})
-                for lang, itr in intent.translations.items()
-            }
-            update[field] = intent.model_copy(update={"translations": translations})
+    for target, intent in intents(knowledge).items():
+        translations = {
+            lang: itr.model_copy(update={"examples": split(target, lang, itr.examples)})
+            for lang, itr in intent.translations.items()
+        }
+        update[target.removeprefix("@")] = intent.model_copy(update={"translations": translations})
     return knowledge.model_copy(update=update), held
 
 

@@ -145,8 +145,8 @@ def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Det
         for lang, tr in topic.translations.items()
         if topic.id != EMERGENCY_TOPIC  # its examples are questions about the numbers as well as emergencies
     ]
-    for name, intent in (("offtopic", knowledge.offtopic), ("uncovered", knowledge.uncovered)):
-        if intent is not None:
+    for name, intent in knowledge.intents().items():
+        if name != "handoff":  # asking for a person is what its examples are meant to trigger
             groups += [
                 (root / f"{name}.yaml", f"@{name}", lang, tr.examples) for lang, tr in intent.translations.items()
             ]

@@ -133,10 +133,8 @@ class Index:
                 self._add(topic.id, lang, "title", [tr.title])
                 self._add(topic.id, lang, "keyword", tr.keywords)
                 self._add(topic.id, lang, "example", tr.examples)
-        intents = [(HANDOFF, knowledge.handoff), (OFFTOPIC, knowledge.offtopic), (UNCOVERED, knowledge.uncovered)]
-        for target, intent in intents:
-            if intent is None:
-                continue
+        for name, intent in knowledge.intents().items():
+            target = "@" + name
             self.targets.append(target)
             for lang, itr in intent.translations.items():
                 self._add(target, lang, "keyword", itr.keywords)
@@ -186,7 +184,7 @@ class Index:
         English "bin" = rubbish bin); only a keyword that is a single word overrides a stopword ("in" of
         "in the world" does not).
         """
-        intents = [i for i in (knowledge.handoff, knowledge.offtopic, knowledge.uncovered) if i is not None]
+        intents = knowledge.intents().values()
         keywords: dict[str, set[str]] = defaultdict(set)
         for lang, group in [
             *((lang, tr.keywords) for topic in knowledge.topics.values() for lang, tr in topic.translations.items()),

@@ -348,6 +348,12 @@ class Knowledge(BaseModel):
     uncovered: Intent | None = None  # everyday matters Lotse has no answer for (taxes, driving licence...)
     emergency: Emergency | None = None
 
+    def intents(self) -> dict[str, Intent]:
+        """The intents the knowledge declares, by file name: ``handoff``, and ``offtopic``/``uncovered`` when present
+        (a matcher target is ``@`` + the name)."""
+        found = {"handoff": self.handoff, "offtopic": self.offtopic, "uncovered": self.uncovered}
+        return {name: intent for name, intent in found.items() if intent is not None}
+
     def fallback_chain(self, lang: str) -> list[str]:
         """``lang`` and its configured fallbacks, ending in English and German."""
         chain: list[str] = []
