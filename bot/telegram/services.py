@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from telegram import ReplyParameters, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import Conversation, Outcome, Profile, Reply
@@ -93,18 +93,15 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
 async def show(
     update: Update, context: ContextTypes.DEFAULT_TYPE, build: Callable[[Conversation, Profile], Reply]
 ) -> None:
-    """Answer a button tap if it is one, then show the one reply ``build`` makes for the sender's profile."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    """Show the one reply ``build`` makes for the sender's profile (a tap is answered by :func:`apply`)."""
     profile = await load_profile(update, context)
     await apply(update, context, Outcome(profile, (build(services(context).conversation, profile),)), before=profile)
 
 
-async def tapped(update: Update) -> tuple[str, str]:
-    """Answer a button tap and split its data ``kind:value``."""
+def tapped(update: Update) -> tuple[str, str]:
+    """A button tap's data split ``kind:value`` (the tap is answered by :func:`apply`, after the database write)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    await query.answer()
     kind, _, value = query.data.partition(":")
     return kind, value
 
@@ -112,11 +109,25 @@ async def tapped(update: Update) -> tuple[str, str]:
 async def apply(
     update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, before: Profile | None = None
 ) -> None:
-    """Store the outcome's profile (when it changed), record feedback, send its replies."""
+    """Store the outcome's profile (when it changed), record feedback, answer the tap, send its replies.
+
+    A tap is answered only after the database write: until then the person's button keeps its spinner, and when the
+    write fails (or the process dies) the update is processed again and the tap is answered then."""
     svc = services(context)
     if outcome.profile != before:
         await svc.profiles.save(outcome.profile)
     if outcome.feedback is not None:
         topic, verdict = outcome.feedback
         await svc.feedback.record(topic, outcome.profile.lang or "en", verdict == "up")
+    await answer_tap(update)
     await send(update, context, outcome.replies)
+
+
+async def answer_tap(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Stop a tapped button's spinner. Telegram refuses answers to taps older than about 15 seconds (a tap processed
+    again after an outage); nothing is lost by that, so the refusal is ignored."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=alert)
+        except TelegramError as exc:
+            log.info("update %s: the tap could not be answered (%s)", update.update_id, type(exc).__name__)

@@ -134,6 +134,10 @@ class FakeTelegram:
     answered: set[str] = field(default_factory=set)  # callback query ids the bot answered
     bot_rights: dict[int, dict[str, bool]] = field(default_factory=dict)  # group -> the bot's rights there (changes)
     poll_faults: list[str] = field(default_factory=list)  # the next getUpdates calls answer: "409", "html", "500"
+    # method -> what its next calls meet: "500" (refused before any effect) or "500-after" (done, then answered 500)
+    faults: dict[str, list[str]] = field(default_factory=dict)
+    stall: dict[str, int] = field(default_factory=dict)  # method -> its next N calls never get an answer
+    stalled: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # calls held by ``stall``
     retry_after: int = 1
     throttled: int = 0
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
@@ -151,6 +155,7 @@ class FakeTelegram:
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _new_sent: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
+    _release: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
 
     @property
@@ -177,6 +182,7 @@ class FakeTelegram:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self._release.set()  # calls held by ``stall`` end with the server
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -210,11 +216,21 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 500, "description": "Internal Server Error"}, status=500
             )
+        if self.stall.get(method):  # e.g. the process is killed while it waits for this answer
+            self.stall[method] -= 1
+            self.stalled.append((method, params))
+            await self._release.wait()
+        fault = self.faults[method].pop(0) if self.faults.get(method) else None
+        server_error = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        if fault == "500":
+            return web.json_response(server_error, status=500)
         try:
             handler = getattr(self, f"api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(params)
+            if fault == "500-after":  # the effect happened; the answer is lost
+                return web.json_response(server_error, status=500)
         except ApiError as exc:
             body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
             if exc.retry_after is not None:

@@ -75,3 +75,31 @@ async def test_a_database_outage_pauses_processing_and_loses_nothing(
     assert "it will be processed again" in caplog.text
     await asyncio.sleep(1.5)  # nothing is answered twice
     assert len(lotse.server.to(703)) == user.seen and len(lotse.server.to(704)) == other.seen
+
+
+async def test_a_tap_is_answered_only_after_its_database_write(
+    lotse: Lotse, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await ready(lotse, 705, "en")
+    (picker,) = await user.send("/language")
+    real = lotse.stores._run
+    down = {"on": True}
+
+    async def flaky(fn: object) -> object:
+        if down["on"]:
+            raise StoreUnavailableError("OperationalError")
+        return await real(fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lotse.stores, "_run", flaky)
+    query_id = user.forge_tap("lang:de", picker)
+    deadline = time.monotonic() + 10
+    while "it will be processed again" not in caplog.text:
+        assert time.monotonic() < deadline, "the failed write was not reported"
+        await asyncio.sleep(0.05)
+    assert query_id not in lotse.server.answered  # the spinner says: not done yet
+    down["on"] = False
+    (answer,) = await user._replies(1, timeout=20)
+    assert query_id in lotse.server.answered
+    stored = await lotse.stores.get(705)
+    assert stored is not None and stored.lang == "de"
+    assert answer.text  # the German greeting, in the same update processed again

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.conversation import Outcome
 from bot.telegram.handlers.handoff import request
-from bot.telegram.services import apply, load_profile, send, services
+from bot.telegram.services import answer_tap, apply, load_profile, send, services
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,7 +38,6 @@ async def not_emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """The ``ne`` button under an emergency answer: answer the quoted message as an ordinary question."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
     svc = services(context)
     profile = await load_profile(update, context)
     answered = query.message
@@ -59,7 +58,6 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         profile = await load_profile(update, context)
         await apply(update, context, Outcome(profile, (conversation.confirm_delete(profile.lang),)))
         return
-    await query.answer()
     profile = await load_profile(update, context)
     if query.data == "del:yes":
         assert update.effective_user is not None
@@ -67,6 +65,7 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if svc.handoff is not None:
             await svc.handoff.forget(user_id, svc.clock())
         await svc.profiles.delete(user_id)
+        await answer_tap(update)
         await send(update, context, (conversation.deleted(profile.lang),))
     else:
         await apply(update, context, Outcome(profile, (conversation.kept(profile.lang),)))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core.conversation import Outcome
-from bot.telegram.services import load_profile, send, services
+from bot.telegram.services import answer_tap, load_profile, send, services
 
 log = logging.getLogger("lotse.telegram")
 
@@ -68,9 +66,7 @@ def _buttons(message: Message) -> set[str]:
 
 
 async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer()
+    await answer_tap(update)
 
 
 async def unknown_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

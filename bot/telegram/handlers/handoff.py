@@ -18,15 +18,13 @@ async def request(svc: Services, profile: Profile) -> Outcome:
 
 async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/human or the "Talk to a person" button."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     profile = await load_profile(update, context)
     await apply(update, context, await request(services(context), profile), before=profile)
 
 
 async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``ho:cancel``, ``ho:yes:<ticket>``, ``ho:all:<ticket>`` (with the last topics), ``ho:no:<ticket>``."""
-    _, value = await tapped(update)
+    _, value = tapped(update)
     svc = services(context)
     profile = await load_profile(update, context)
     choice, _, ticket = value.partition(":")

@@ -29,7 +29,7 @@ async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``cat:<category>``, ``t:<topic>`` and ``fb:up|down:<topic>`` buttons."""
-    kind, value = await tapped(update)
+    kind, value = tapped(update)
     profile = await load_profile(update, context)
     conversation = services(context).conversation
     if kind == "cat":

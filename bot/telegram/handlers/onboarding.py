@@ -31,7 +31,7 @@ async def city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A language (``lang:xx``) or city (``city:slug``) button."""
-    kind, value = await tapped(update)
+    kind, value = tapped(update)
     profile = await load_profile(update, context)
     conversation = services(context).conversation
     if kind == "lang":

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.handoff import Handoff, StaffAction, StaffMessage
-from bot.telegram.services import services
+from bot.telegram.services import answer_tap, services
 
 log = logging.getLogger("lotse.staff")
 MEMBERS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
@@ -69,14 +69,14 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or user is None or action not in ACTIONS or not ticket.isdigit():
-        await query.answer()
+        await answer_tap(update)
         return
     if not await is_member(context, chat.id, user.id):
-        await query.answer("Nur Mitarbeitende dieser Stelle können Fälle bearbeiten.", show_alert=True)
+        await answer_tap(update, "Nur Mitarbeitende dieser Stelle können Fälle bearbeiten.", alert=True)
         return
     svc = services(context)
     answer = await _handoff(context).staff_action(int(ticket), ACTIONS[action], chat.id, user.first_name, svc.clock())
-    await query.answer(answer)
+    await answer_tap(update, answer)  # after the database write
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
