@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,10 +50,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-async def blocking(inline: bool, work: Callable[[], T]) -> T:
-    """Run a database call: inline on SQLite (it answers in well under a millisecond without waiting for the disk,
-    one call at a time), in a worker thread on a server database (it waits on the network). An unreachable database
-    becomes the core's StoreUnavailableError, which the bot retries."""
+# SQLite calls run one at a time on this thread: as serial as running them inline (no two transactions of this
+# process interleave), but the event loop never waits for the database file. Another process holding the write lock
+# (a backup, an operator's sqlite3 shell) delays database work only; answers that need no write go on.
+_SQLITE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-sqlite")
+
+
+async def blocking(serial: bool, work: Callable[[], T]) -> T:
+    """Run a database call off the event loop: on SQLite (``serial``) on the one SQLite thread, on a server
+    database in a worker thread. An unreachable or locked database becomes the core's StoreUnavailableError, which
+    the bot retries."""
 
     def guarded() -> T:
         try:
@@ -60,7 +67,9 @@ async def blocking(inline: bool, work: Callable[[], T]) -> T:
         except (OperationalError, InterfaceError) as exc:
             raise StoreUnavailableError(type(exc).__name__) from exc
 
-    return guarded() if inline else await asyncio.to_thread(guarded)
+    if serial:
+        return await asyncio.get_running_loop().run_in_executor(_SQLITE, guarded)
+    return await asyncio.to_thread(guarded)
 
 
 def scrub(engine: Engine) -> None:

@@ -1,11 +1,10 @@
 """SQLModel implementations of the core's store interfaces (:mod:`bot.core.ports`).
 
-Calls run in a worker thread (``asyncio.to_thread``) so the event loop never waits on the database.
+Calls run off the event loop (see ``engine.blocking``), so the event loop never waits on the database.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -42,8 +41,7 @@ class SqlStores:
         self.engine = engine
         self.burst = burst
         self.per_second = per_second
-        # SQLite (WAL, synchronous=NORMAL) answers in well under a millisecond without waiting for the disk: run it
-        # inline, one call at a time. A server database waits on the network: run it in a worker thread.
+        # SQLite: one call at a time on the SQLite thread; a server database: worker threads (see engine.blocking).
         self._inline = engine.dialect.name == "sqlite"
 
     async def _run(self, fn: Callable[[Session], T]) -> T:
@@ -128,9 +126,7 @@ class SqlStores:
                 conn.execute(update(users).where(c.user_id == user_id).values(**changes))
                 return verdict, _profile(row)
 
-        if self._inline:
-            return work()
-        return await asyncio.to_thread(work)
+        return await blocking(self._inline, work)
 
     # -- FeedbackStore --------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from bot.telegram.render import to_html
 
 log = logging.getLogger("lotse.telegram")
 KEY = "lotse"
+URGENT_KEPT = 512
 
 
 @dataclass(slots=True)
@@ -36,6 +37,14 @@ class Services:
     handoff: Handoff | None = None  # None without LOTSE_CENTRES: "talk to a person" shows contacts instead
     # Profiles read by the guard for the update being processed (by update id); dropped when the update is done.
     preloaded: dict[int, Profile | None] = field(default_factory=dict)
+    # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
+    # the processing fails and the update comes again, the answer is not sent twice.
+    urgent_sent: dict[int, None] = field(default_factory=dict)
+
+    def sent_urgently(self, update_id: int) -> None:
+        self.urgent_sent[update_id] = None
+        while len(self.urgent_sent) > URGENT_KEPT:
+            del self.urgent_sent[next(iter(self.urgent_sent))]
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -65,6 +74,8 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
     chat = update.effective_chat
     if chat is None:
         return
+    if update.update_id in services(context).urgent_sent:  # the guard sent the emergency answer already
+        replies = [reply for reply in replies if reply.kind != "emergency"]
     # A reply that quotes the person's message (the emergency answer): its "not an emergency" button reads it there.
     asked = update.message.message_id if update.message is not None else None
     try:

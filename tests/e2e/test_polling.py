@@ -103,3 +103,31 @@ async def test_a_tap_is_answered_only_after_its_database_write(
     stored = await lotse.stores.get(705)
     assert stored is not None and stored.lang == "de"
     assert answer.text  # the German greeting, in the same update processed again
+
+
+async def test_an_emergency_is_answered_at_once_while_the_database_is_down(
+    lotse: Lotse, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await ready(lotse, 706, "de")
+    real = lotse.stores._run
+    down = {"on": True}
+
+    async def flaky(fn: object) -> object:
+        if down["on"]:
+            raise StoreUnavailableError("OperationalError")
+        return await real(fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lotse.stores, "_run", flaky)
+    started = time.monotonic()
+    asked = user.push_text("Hilfe, mein Kind atmet nicht mehr")
+    (answer,) = await user._replies(1, timeout=5, quiet=0.1)
+    assert time.monotonic() - started < 2.0
+    assert "112" in answer.text
+    deadline = time.monotonic() + 10
+    while "it will be processed again" not in caplog.text:  # the rest of its processing waits for the database
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    down["on"] = False
+    (later,) = await user.send("wo finde ich eine apotheke")
+    assert later.reply_to is None  # the next answer, not the emergency answer a second time
+    assert len([s for s in lotse.server.to(706) if s.reply_to == asked]) == 1

@@ -1,17 +1,20 @@
-"""Runs before every handler: ignores foreign group chats, slows down floods (emergencies always pass)."""
+"""Runs before every handler: answers emergencies first, ignores foreign group chats, slows down floods."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.core.conversation import Outcome
+from bot.core.conversation import Outcome, Profile
+from bot.core.ports import StoreUnavailableError
 from bot.telegram.services import answer_tap, load_profile, send, services
 
 log = logging.getLogger("lotse.telegram")
+PROFILE_WAIT = 1.0  # seconds the emergency answer waits for the person's profile (language, city) at most
 
 
 async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -30,12 +33,13 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _check_tap(update)
         return
     await _check_tap(update)
+    message = update.message
+    if message is not None and message.text and svc.conversation.is_emergency(message.text):
+        # Emergencies always pass the flood gate; the rest of their processing (an open case is told) goes on.
+        await _emergency_first(update, context, message.text)
+        return
     verdict, stored = await svc.gate.admit(user.id, svc.clock())
     if verdict == "ok":
-        svc.preloaded[update.update_id] = stored
-        return
-    message = update.effective_message
-    if message is not None and message.text and svc.conversation.is_emergency(message.text):
         svc.preloaded[update.update_id] = stored
         return
     await _answer(update)  # a tap beyond the budget is still answered, or the person's button keeps spinning
@@ -44,6 +48,25 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         outcome: Outcome = svc.conversation.slow_down(profile)
         await send(update, context, outcome.replies)
     raise ApplicationHandlerStop
+
+
+async def _emergency_first(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """The emergency answer goes out before anything is written, and without waiting for a database that is slow,
+    locked or down: the stored profile if it comes within a second, else the Telegram client's language."""
+    svc = services(context)
+    if update.update_id in svc.urgent_sent:  # processed again after a failure: answered already
+        return
+    try:
+        profile = await asyncio.wait_for(load_profile(update, context), PROFILE_WAIT)
+    except (StoreUnavailableError, TimeoutError):
+        user = update.effective_user
+        assert user is not None
+        profile = Profile(user.id, lang=svc.conversation.supported(user.language_code), step="ready")
+        log.warning("update %s: emergency answered without the stored profile (database unavailable)",
+                    update.update_id)  # fmt: skip
+    outcome = svc.conversation.on_text(profile, text)
+    await send(update, context, [r for r in outcome.replies if r.kind == "emergency"])
+    svc.sent_urgently(update.update_id)
 
 
 async def _check_tap(update: Update) -> None:
