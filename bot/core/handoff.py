@@ -75,6 +75,7 @@ class Ticket:
     first_reply_at: float | None = None
     closed_at: float | None = None
     source: int | None = None  # the id of the person's message with the question
+    purged: bool = False  # its personal data were erased (/delete or retention)
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,11 +560,52 @@ class Handoff:
             active = await self.store.active(profile.user_id)
             reply = self._open_reply(active) if active is not None else self._expired(profile)
             return Outcome(profile, (reply,))
+        more = t.gettext("Everything you write now goes to the integration centre. /end ends the conversation.")
+        if await self.store.unreachable(opened.chat_id):  # the truth: received, not yet with the staff
+            waiting = self.waiting_text(opened)
+            return Outcome(profile, (Reply(f"{waiting}\n{more}", direction=direction, kind="sent"),))
         sent = t.gettext("Sent. Your case number is {case}. The answer comes here in this chat.").format(
             case=opened.case
         )
-        more = t.gettext("Everything you write now goes to the integration centre. /end ends the conversation.")
         return Outcome(profile, (Reply(f"{sent}\n{more}", direction=direction, kind="sent"),))
+
+    def waiting_text(self, ticket: Ticket) -> str:
+        """Received, but the staff group cannot be reached yet (a setup error); where to go meanwhile."""
+        t = self.conversation.t(ticket.lang)
+        text = t.gettext(
+            "Your question (case {case}) has been received, but {centre} cannot be reached through Lotse at the "
+            "moment. It waits here and goes to them as soon as possible. The answer comes here in this chat."
+        ).format(case=ticket.case, centre=self._centre_name(ticket))
+        walk_in = self.walk_in(ticket.city, ticket.lang)
+        if walk_in:
+            text += "\n\n" + t.gettext("You can also go there without an appointment:") + "\n" + walk_in
+        return isolate_ltr(text, self.conversation.direction(ticket.lang))
+
+    async def unreachable(self, ticket_id: int, now: float) -> None:
+        """The new case could not be announced because of the staff group's setup: the person learns the truth
+        (once), with the walk-in addresses."""
+
+        def deliveries(ticket: Ticket) -> list[Delivery]:
+            if ticket.user_id is None or ticket.blocked:
+                return []
+            return [self._to_user(ticket, f"t{ticket.id}:waiting", self.waiting_text(ticket))]
+
+        await self.store.change(ticket_id, ACTIVE, {}, deliveries, now)
+
+    async def reached(self, ticket_id: int, now: float) -> None:
+        """The case was announced after the person had been told it waits: now they learn it arrived."""
+        if await self.store.delivery_ticket(f"t{ticket_id}:waiting") is None:
+            return
+
+        def deliveries(ticket: Ticket) -> list[Delivery]:
+            if ticket.user_id is None or ticket.blocked:
+                return []
+            t = self.conversation.t(ticket.lang)
+            text = t.gettext("Your question (case {case}) has now reached {centre}. The answer comes here in this "
+                             "chat.").format(case=ticket.case, centre=self._centre_name(ticket))  # fmt: skip
+            return [self._to_user(ticket, f"t{ticket.id}:reached", text)]
+
+        await self.store.change(ticket_id, ACTIVE, {}, deliveries, now)
 
     def _expired(self, profile: Profile) -> Reply:
         t = self.conversation.t(profile.lang)
@@ -601,18 +643,27 @@ class Handoff:
 
         def deliveries(ticket: Ticket, copies: Sequence[tuple[int, int]]) -> list[Delivery]:
             note = (
-                f"🗑 Die Person hat ihre Daten gelöscht (/delete). Fall #{ticket.case} ist geschlossen; Frage, "
-                "Vorname und weitergeleitete Nachrichten sind gelöscht."
+                f"🗑 Fall #{ticket.case}: Die Person hat ihre Daten gelöscht (/delete). Der Fall ist geschlossen; "
+                "Frage, Vorname und weitergeleitete Nachrichten sind gelöscht."
             )
-            out = [self._to_staff(ticket, f"t{ticket.id}:deleted", note), self._card(ticket)]
-            if ticket.thread_id is not None:
-                out.append(self._topic(ticket, "close"))
-            for index, (chat_id, message_id) in enumerate(copies):
-                payload = {"chat_id": chat_id, "message_id": message_id}
-                out.append(Delivery(f"t{ticket.id}:del:{index}", tg(chat_id), "delete", payload, ticket.id))
-            return out + self._webhook(ticket, "deleted", now)
+            return self._wipe(ticket, copies, note) + self._webhook(ticket, "deleted", now)
 
         return await self.store.erase(user_id, deliveries, now)
+
+    def _wipe(self, ticket: Ticket, copies: Sequence[tuple[int, int]], note: str) -> list[Delivery]:
+        """What removes a case's personal data from the staff group, and the note that says so. In a forum the
+        case's topic goes with everything in it (Telegram deletes a topic at any age, single messages only for 48
+        hours); elsewhere the card is rewritten and each relayed message deleted, or overwritten where Telegram no
+        longer deletes it."""
+        told = Delivery(f"t{ticket.id}:wiped", tg(ticket.chat_id), "message", {"text": note}, ticket.id)
+        if ticket.thread_id is not None:
+            topic = Delivery(f"t{ticket.id}:topic:wipe", tg(ticket.chat_id), "topic", {"state": "delete"}, ticket.id)
+            return [topic, told]
+        out = [self._card(ticket), told]
+        for index, (chat_id, message_id) in enumerate(copies):
+            payload = {"chat_id": chat_id, "message_id": message_id}
+            out.append(Delivery(f"t{ticket.id}:del:{index}", tg(chat_id), "delete", payload, ticket.id))
+        return out
 
     # -- the staff's side -------------------------------------------------------------------------------------
 
@@ -621,6 +672,8 @@ class Handoff:
         ticket = await self.store.get(ticket_id)
         if ticket is None or ticket.chat_id != chat_id:
             return "Fall nicht gefunden."
+        if ticket.purged:
+            return f"Fall #{ticket.case}: die Daten sind gelöscht."
         status = transition(ticket, action)
         if status is None:
             return f"Fall #{ticket.case} ist {STATUS_DE[ticket.status]}."
@@ -829,6 +882,8 @@ class Handoff:
             lines.append("⛔ Die Person hat den Bot blockiert.")
         if ticket.status == "deleted":
             lines.append("Die Person hat ihre Daten gelöscht.")
+        elif ticket.purged:
+            lines.append("Frage und Vorname sind gelöscht (Aufbewahrungsfrist).")
         else:
             lines += [
                 f"Vorname: {ticket.first_name or '–'}",
@@ -859,7 +914,7 @@ class Handoff:
                     Button("✅ Schließen", f"tk:close:{ticket.id}"),
                 ),
             )
-        elif ticket.status == "closed":
+        elif ticket.status == "closed" and not ticket.purged:
             buttons = ((Button("↩ Wieder öffnen", f"tk:reopen:{ticket.id}"),),)
         return Reply("\n".join(lines), title=f"Fall #{ticket.case}", buttons=buttons, kind="card")
 
@@ -878,10 +933,31 @@ class Handoff:
         await self.store.change(ticket_id, None, {"blocked": True}, deliveries, now)
 
     async def purge(self, now: float) -> dict[str, int]:
-        """Retention: closed cases' texts and relay records after ``retention_days``, unconfirmed requests after
-        ``draft_hours``. Driven by timestamps in the database, so a restart only delays it."""
+        """Retention: the personal data of cases closed longer than ``retention_days`` ago, and of cases still open
+        that were opened longer ago (they are closed; the person and the staff are told), are erased, in the
+        database and in the staff group; unconfirmed requests go after ``draft_hours``. Driven by timestamps in
+        the database, so a restart only delays it."""
         closed_before, drafts_before = retention_cutoffs(self.settings, now)
-        return await self.store.purge(closed_before, drafts_before, now)
+        days = self.settings.retention_days
+
+        def deliveries(ticket: Ticket, copies: Sequence[tuple[int, int]]) -> list[Delivery]:
+            out: list[Delivery] = []
+            if ticket.status in ACTIVE:
+                note = (f"🗑 Fall #{ticket.case} war länger als {days} Tage offen und ist jetzt geschlossen. Frage, "
+                        "Vorname und weitergeleitete Nachrichten sind gelöscht (Aufbewahrungsfrist).")  # fmt: skip
+                if ticket.user_id is not None and not ticket.blocked:
+                    t = self.conversation.t(ticket.lang)
+                    text = t.gettext(
+                        "Your case {case} was open for more than {days} days. It is now closed and its data are "
+                        "deleted. If you still need help, write /human."
+                    ).format(case=ticket.case, days=days)
+                    out.append(self._to_user(ticket, f"t{ticket.id}:expired", text))
+            else:
+                note = (f"🗑 Fall #{ticket.case}: Frage, Vorname und weitergeleitete Nachrichten sind nach {days} "
+                        "Tagen gelöscht (Aufbewahrungsfrist).")  # fmt: skip
+            return out + self._wipe(ticket, copies, note)
+
+        return await self.store.purge(closed_before, drafts_before, now, deliveries)
 
 
 def _duration(seconds: float) -> str:

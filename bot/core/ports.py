@@ -112,6 +112,11 @@ class TicketStore(Protocol):
         """Store deliveries, skipping keys already stored; returns how many were new."""
         ...
 
+    async def unreachable(self, chat_id: int) -> bool:
+        """Whether deliveries to this staff group wait for an administrator's fix (rights, membership, the id):
+        computed from the outbox, never stored."""
+        ...
+
     async def discard(self, ticket_id: int, user_id: int) -> None:
         """Delete an unconfirmed request."""
         ...
@@ -131,9 +136,16 @@ class TicketStore(Protocol):
 
     async def stats(self, chat_id: int, since: float) -> dict[str, Any]: ...
 
-    async def purge(self, closed_before: float, drafts_before: float, now: float) -> dict[str, int]:
-        """Retention: erase texts of tickets closed before ``closed_before`` and their relay records, delete
-        unconfirmed requests older than ``drafts_before`` and delivered outbox rows without a ticket."""
+    async def purge(
+        self,
+        closed_before: float,
+        drafts_before: float,
+        now: float,
+        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]] = ...,
+    ) -> dict[str, int]:
+        """Retention: erase texts and relay records of tickets closed before ``closed_before``; close and erase
+        tickets still open that were opened before it; store ``deliveries(ticket as it was, relayed copies)`` for
+        each; delete unconfirmed requests older than ``drafts_before`` and delivered outbox rows without a ticket."""
         ...
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -58,6 +58,7 @@ def _ticket(row: Row[Any] | Mapping[str, Any]) -> Ticket:
         first_reply_at=m["first_reply_at"],
         closed_at=m["closed_at"],
         source=m["source_msg"],
+        purged=m["purged_at"] is not None,
     )
 
 
@@ -218,6 +219,15 @@ class SqlTickets:
 
         return await self._tx(fn)
 
+    async def unreachable(self, chat_id: int) -> bool:
+        def fn(conn: Connection) -> bool:
+            query = select(_O.id).where(
+                _O.dest == f"tg:{chat_id}", _O.status == "pending", _O.error.in_(("setup", "forbidden"))
+            )
+            return conn.execute(query.limit(1)).first() is not None
+
+        return await self._tx(fn)
+
     async def delivery_ticket(self, key: str) -> int | None:
         def fn(conn: Connection) -> int | None:
             value = conn.execute(select(_O.ticket_id).where(_O.key == key)).scalar()
@@ -272,33 +282,36 @@ class SqlTickets:
             rows = conn.execute(select(TICKETS).where(_T.user_id == user_id).with_for_update()).all()
             cases = []
             for row in rows:
-                copies = conn.execute(
-                    select(_O.dst_chat, _O.dst_msg)
-                    .where(_O.ticket_id == row.id, _O.key.startswith("u:"), _O.dst_chat == row.chat_id)
-                    .where(_O.dst_msg.is_not(None))
-                ).all()
-                values = {
-                    "status": "deleted",
-                    "user_id": None,
-                    "question": None,
-                    "first_name": None,
-                    "candidates": "",
-                    "shared_topics": "",
-                    "version": row.version + 1,
-                    "closed_at": row.closed_at or now,
-                    "purged_at": now,
-                }
-                conn.execute(update(TICKETS).where(_T.id == row.id).values(values))
-                conn.execute(delete(OUTBOX).where(_O.ticket_id == row.id))
-                ticket = _ticket({**row._mapping, **values})
-                self._insert(conn, deliveries(ticket, [(int(c), int(m)) for c, m in copies]), now)
-                cases.append(ticket.case)
+                values = {"status": "deleted", "version": row.version + 1, "closed_at": row.closed_at or now}
+                copies = self._copies(conn, row)  # before the relay records go
+                erased = self._wipe(conn, row, values, now)
+                self._insert(conn, deliveries(erased, copies), now)
+                cases.append(erased.case)
             return cases
 
         cases = await self._tx(fn)
         await self._scrub()
         self.wakeup()
         return cases
+
+    @staticmethod
+    def _copies(conn: Connection, row: Row[Any]) -> list[tuple[int, int]]:
+        """The messages of the person relayed into the staff group (chat id, message id)."""
+        copies = conn.execute(
+            select(_O.dst_chat, _O.dst_msg)
+            .where(_O.ticket_id == row.id, _O.key.startswith("u:"), _O.dst_chat == row.chat_id)
+            .where(_O.dst_msg.is_not(None))
+        ).all()
+        return [(int(c), int(m)) for c, m in copies]
+
+    @staticmethod
+    def _wipe(conn: Connection, row: Row[Any], values: Mapping[str, Any], now: float) -> Ticket:
+        """Erase a ticket's personal data (question, first name, the link to the person) and its relay records."""
+        erased = {"user_id": None, "question": None, "first_name": None, "candidates": "", "shared_topics": "",
+                  "purged_at": now, **values}  # fmt: skip
+        conn.execute(update(TICKETS).where(_T.id == row.id).values(erased))
+        conn.execute(delete(OUTBOX).where(_O.ticket_id == row.id))
+        return _ticket({**row._mapping, **erased})
 
     async def _scrub(self) -> None:
         """After a deletion: no copy of the deleted texts stays in SQLite's write-ahead log."""
@@ -333,38 +346,46 @@ class SqlTickets:
 
         return await self._tx(fn)
 
-    async def purge(self, closed_before: float, drafts_before: float, now: float) -> dict[str, int]:
+    async def purge(
+        self,
+        closed_before: float,
+        drafts_before: float,
+        now: float,
+        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]] = lambda t, c: (),
+    ) -> dict[str, int]:
         def fn(conn: Connection) -> dict[str, int]:
-            old = (
-                select(_T.id)
-                .where(_T.status == "closed", _T.closed_at < closed_before, _T.purged_at.is_(None))
-                .scalar_subquery()
+            due = or_(
+                and_(_T.status == "closed", _T.closed_at < closed_before, _T.purged_at.is_(None)),
+                and_(_T.status.in_(ACTIVE), _T.opened_at < closed_before),  # open for longer than retention
             )
-            relays = conn.execute(delete(OUTBOX).where(_O.ticket_id.in_(old))).rowcount or 0
-            erased = {"question": None, "first_name": None, "candidates": "", "shared_topics": "", "user_id": None,
-                      "purged_at": now}  # fmt: skip
-            purged = (
-                conn.execute(
-                    update(TICKETS)
-                    .where(_T.status == "closed", _T.closed_at < closed_before, _T.purged_at.is_(None))
-                    .values(erased)
-                ).rowcount
-                or 0
-            )
-            drafts = (
+            rows = conn.execute(select(TICKETS).where(due).with_for_update()).all()
+            counts = {"tickets": 0, "open_cases": 0, "relay_records": 0}
+            for row in rows:
+                before = _ticket(row)
+                copies = self._copies(conn, row)
+                counts["relay_records"] += len(copies)
+                values: dict[str, Any] = {"version": row.version + 1}
+                if row.status in ACTIVE:
+                    values.update(status="closed", closed_at=now, closed_by=None)
+                    counts["open_cases"] += 1
+                self._wipe(conn, row, values, now)
+                self._insert(conn, deliveries(before, copies), now)
+                counts["tickets"] += 1
+            counts["drafts"] = (
                 conn.execute(delete(TICKETS).where(_T.status == "draft", _T.created_at < drafts_before)).rowcount or 0
             )
-            notes = (
+            counts["notes"] = (
                 conn.execute(
                     delete(OUTBOX).where(_O.ticket_id.is_(None), _O.status != "pending", _O.created_at < drafts_before)
                 ).rowcount
                 or 0
             )
-            return {"tickets": purged, "relay_records": relays, "drafts": drafts, "notes": notes}
+            return counts
 
         counts = await self._tx(fn)
         if any(counts.values()):
             await self._scrub()
+            self.wakeup()
         return counts
 
     # -- Outbox -----------------------------------------------------------------------------------------------

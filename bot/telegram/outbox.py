@@ -34,6 +34,7 @@ from bot.telegram.webapi import Hook, LibreTranslate, PermanentError, TemporaryE
 
 log = logging.getLogger("lotse.outbox")
 CAPTION_LIMIT = 1024
+REDACTED = "🗑 (gelöscht)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,7 @@ class Worker:
                 log.error("outbox %s: staff group %s refused it (%s); kept until fixed", item.id, item.chat_id,
                           _reason(exc))  # fmt: skip
                 await self._until_fixed(item, "setup")
+                await self._tell_waiting(item)
                 return
             await self.outbox.give_up(item.id, str(exc), self.clock())
             log.error("outbox %s (%s): refused for good: %s", item.id, item.kind, _reason(exc))
@@ -165,6 +167,8 @@ class Worker:
         else:
             await self.outbox.delivered(item.id, chat_id, message_id, self.clock())
             await self._acknowledge(item)
+            if item.kind == "announce" and item.attempts > 0 and item.ticket_id is not None:
+                await self.handoff.reached(item.ticket_id, self.clock())
 
     async def _again(self, item: OutboxItem, reason: str) -> None:
         if item.attempts + 1 >= self.settings.max_attempts:
@@ -185,6 +189,12 @@ class Worker:
         # The bot was removed from a staff group: keep everything until an administrator adds it again.
         log.error("outbox %s: no access to staff group %s (%s)", item.id, chat_id, _reason(exc))
         await self._until_fixed(item, "forbidden")
+        await self._tell_waiting(item)
+
+    async def _tell_waiting(self, item: OutboxItem) -> None:
+        """A new case that cannot reach its staff group: the person is told so after the first failure."""
+        if item.kind == "announce" and item.attempts == 0 and item.ticket_id is not None:
+            await self.handoff.unreachable(item.ticket_id, self.clock())
 
     async def _until_fixed(self, item: OutboxItem, reason: str) -> None:
         """Retry with backoff (at most every 5 minutes) and never give up: the fix is an administrator's."""
@@ -226,8 +236,7 @@ class Worker:
             await self._topic_state(ticket, str(item.payload.get("state")))
             return None, None
         if item.kind == "delete":
-            with contextlib.suppress(BadRequest):  # older than 48 hours, or already deleted by staff
-                await self.bot.delete_message(int(item.payload["chat_id"]), int(item.payload["message_id"]))
+            await self._delete(int(item.payload["chat_id"]), int(item.payload["message_id"]))
             return None, None
         if item.kind == "edit":
             await self._edit(item)
@@ -297,9 +306,34 @@ class Worker:
             if "not modified" not in str(exc).lower():
                 raise
 
+    async def _delete(self, chat_id: int, message_id: int) -> None:
+        """Delete a relayed message; where Telegram no longer allows it (after 48 hours), overwrite it."""
+        try:
+            await self.bot.delete_message(chat_id, message_id, **self._no_retry())
+            return
+        except BadRequest as exc:
+            if "not found" in str(exc).lower():  # deleted by staff already
+                return
+        try:
+            await self.bot.edit_message_text(REDACTED, chat_id, message_id, **self._no_retry())
+        except BadRequest as exc:
+            reason = str(exc).lower()
+            if "no text" in reason:  # a photo, document or voice message: its caption goes
+                with contextlib.suppress(BadRequest):
+                    await self.bot.edit_message_caption(chat_id, message_id, caption=REDACTED, **self._no_retry())
+            elif "not modified" not in reason and "not found" not in reason:
+                raise
+
     async def _topic_state(self, ticket: Ticket | None, state: str) -> None:
         if ticket is None or ticket.thread_id is None:
             raise GoneError
+        if state == "delete":  # the case's topic with everything in it (Telegram allows that at any age)
+            try:
+                await self.bot.delete_forum_topic(ticket.chat_id, ticket.thread_id, **self._no_retry())
+            except BadRequest as exc:
+                if "not found" not in str(exc).lower():
+                    raise
+            return
         try:
             if state == "close":
                 await self.bot.close_forum_topic(ticket.chat_id, ticket.thread_id, **self._no_retry())

@@ -136,6 +136,7 @@ class FakeTelegram:
     poll_faults: list[str] = field(default_factory=list)  # the next getUpdates calls answer: "409", "html", "500"
     # method -> what its next calls meet: "500" (refused before any effect) or "500-after" (done, then answered 500)
     faults: dict[str, list[str]] = field(default_factory=dict)
+    delete_window: float | None = None  # seconds after which a message can no longer be deleted (Telegram: 48 h)
     stall: dict[str, int] = field(default_factory=dict)  # method -> its next N calls never get an answer
     stalled: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # calls held by ``stall``
     retry_after: int = 1
@@ -150,6 +151,7 @@ class FakeTelegram:
     reactions: list[tuple[int, int, str]] = field(default_factory=list)
     throttle_chats: dict[int, int] = field(default_factory=dict)  # chat -> the next N sends there answer 429
     service_messages: list[tuple[int, float]] = field(default_factory=list)  # (group, time): topic created
+    errors: list[tuple[str, int, str]] = field(default_factory=list)  # (method, code, description) answered as errors
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -232,6 +234,7 @@ class FakeTelegram:
             if fault == "500-after":  # the effect happened; the answer is lost
                 return web.json_response(server_error, status=500)
         except ApiError as exc:
+            self.errors.append((method, exc.code, exc.description))
             body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
@@ -450,7 +453,18 @@ class FakeTelegram:
 
     async def api_deleteMessage(self, params: dict[str, Any]) -> bool:  # noqa: N802
         sent = self._message(params)
+        if self.delete_window is not None and time.time() - sent.received_at > self.delete_window:
+            raise ApiError(400, "Bad Request: message can't be deleted")
         sent.deleted = True
+        return True
+
+    async def api_deleteForumTopic(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        chat_id, thread = int(params["chat_id"]), int(params["message_thread_id"])
+        if self.topics.get(chat_id, {}).pop(thread, None) is None:
+            raise ApiError(400, "Bad Request: message thread not found")
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.thread_id == thread:
+                sent.deleted = True
         return True
 
     async def api_setMessageReaction(self, params: dict[str, Any]) -> bool:  # noqa: N802

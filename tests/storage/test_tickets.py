@@ -166,6 +166,33 @@ async def test_retention_purges_old_closed_tickets_and_stale_drafts(store: SqlTi
     assert (await store.purge((100 - 90) * day + 1, 99 * day, 100 * day))["tickets"] == 0
 
 
+async def test_retention_closes_and_erases_cases_open_longer_than_the_period(store: SqlTickets) -> None:
+    day = 86400.0
+    stale = await _open(store, user_id=1, now=1 * day)
+    await store.enqueue([Delivery("u:1:50", tg(GROUP), "message", {"text": "my secret"}, stale.id)])
+    for _ in range(2):  # the announcement, then the relayed message
+        (item,) = await store.claim(now=1 * day, lease=30.0, limit=10)
+        await store.delivered(item.id, GROUP, 70, 1 * day)
+    fresh = await _open(store, user_id=2, now=50 * day)
+    seen: list[tuple[Ticket, Sequence[tuple[int, int]]]] = []
+
+    def deliveries(before: Ticket, copies: Sequence[tuple[int, int]]) -> list[Delivery]:
+        seen.append((before, copies))
+        return [Delivery(f"t{before.id}:wiped", tg(before.chat_id), "message", {"text": "gelöscht"}, before.id)]
+
+    counts = await store.purge((100 - 90) * day, 99 * day, 100 * day, deliveries)
+    assert counts["tickets"] == 1 and counts["open_cases"] == 1 and counts["relay_records"] == 1
+    ((before, copies),) = seen
+    assert before.id == stale.id and before.status == "open" and before.user_id == 1  # as it was: the person is told
+    assert copies == [(GROUP, 70)]
+    after = await store.get(stale.id)
+    assert after is not None and after.status == "closed" and after.purged and after.question is None
+    assert after.user_id is None and await store.active(1) is None
+    kept = await store.get(fresh.id)
+    assert kept is not None and kept.status == "open" and not kept.purged
+    assert (await store.purge((100 - 90) * day, 99 * day, 100 * day, deliveries))["tickets"] == 0
+
+
 async def test_lookups_by_thread_message_and_reopen_window(store: SqlTickets) -> None:
     ticket = await _open(store)
     await store.set_place(ticket.id, thread_id=42, card_message_id=43)
