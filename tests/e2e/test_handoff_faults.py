@@ -161,12 +161,27 @@ async def test_a_wrong_staff_group_keeps_the_ticket_until_the_setup_is_fixed(
             user = await ready(lotse, 660, "en")
             await user.send("/human")
             await user.send("question while the staff group is not set up")
-            await user.tap("✅")
-            await asyncio.sleep(1.0)
+            await user.tap("✅")  # nothing was known to fail yet: "Sent"
+            # the first refusal: the truth, with where to go meanwhile
+            await eventually(lambda: any("cannot be reached through" in s.text for s in lotse.server.to(660)))
+            user.seen = len(lotse.server.to(660))
+            other = await ready(lotse, 661, "en")  # the next person is told at once, never "Sent"
+            await other.send("/human")
+            await other.send("another question while the group is broken")
+            (told,) = await other.tap("✅")
+            assert "cannot be reached through Lotse" in told.text and not told.text.startswith("Sent")
+
+            def tries() -> int:
+                return len([p for _, p in lotse.server.calls if str(p.get("chat_id")) == str(missing)])
+
+            await eventually(lambda: tries() >= 4)  # retried, never given up
             assert not lotse.server.to(missing)
-            lotse.server.groups.add(missing)  # the bot was added to the group: the ticket arrives (without topics)
-            await eventually(lambda: any(s.text.startswith("Fall #") for s in lotse.server.to(missing)))
-            lotse.staff(chat_id=missing).write("We are here now", reply_to=lotse.server.to(missing)[0].message_id)
+            lotse.server.groups.add(missing)  # the bot was added to the group: the tickets arrive (without topics)
+            await eventually(lambda: len([s for s in lotse.server.to(missing) if s.text.startswith("Fall #")]) == 2)
+            (reached,) = await user._replies(1)
+            assert "has now reached" in reached.text
+            first = next(s for s in lotse.server.to(missing) if "not set up" in s.text)
+            lotse.staff(chat_id=missing).write("We are here now", reply_to=first.message_id)
             (reply,) = await user._replies(1)
             assert reply.text.endswith("We are here now")
     finally:
@@ -213,7 +228,9 @@ async def test_missing_topic_rights_are_reported_and_the_case_waits_until_fixed(
         (consent,) = await user.send("Ich habe eine Frage zur Anmeldung")
         await user.tap(next(data for _, data in consent.buttons if data and data.startswith("ho:yes:")))
         await eventually(lambda: "not enough rights" in caplog.text.lower())
-        await asyncio.sleep(1.0)  # several more refusals: the case is kept, not given up
+        await eventually(lambda: "Kommunales Integrationszentrum Köln" in lotse.server.to(650)[-1].text)
+        # several more refusals: the case is kept, not given up
+        await eventually(lambda: len([m for m, _ in lotse.server.calls if m == "createForumTopic"]) >= 4)
         assert not group(lotse)
         assert "gave up" not in caplog.text and "refused for good" not in caplog.text
         lotse.server.bot_rights[STAFF_GROUP] = {}  # an administrator grants the right
