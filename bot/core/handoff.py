@@ -11,6 +11,7 @@ in North Rhine-Westphalia work in German.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ MAX_QUESTION = 1500
 STAFF_LANG = "de"
 INTERNAL_PREFIX = "//"
 CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read out on the phone
+CASE_IN_TOPIC = re.compile(rf"#(K[{CASE_ALPHABET}]{{4}}) ")  # the start of a topic's name (see topic_name)
 
 STATUS_DE: dict[str, str] = {
     "draft": "Entwurf",
@@ -76,6 +78,7 @@ class Ticket:
     closed_at: float | None = None
     source: int | None = None  # the id of the person's message with the question
     purged: bool = False  # its personal data were erased (/delete or retention)
+    topic_tried: bool = False  # a forum topic was asked for; its id may have been lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,7 @@ class StaffMessage:
     text: str | None = None
     media: RelayMedia | None = None
     file_id: str | None = None
+    topic_name: str | None = None  # the name of the forum topic it was written in, as Telegram sends it along
 
 
 WEIGHTS: dict[str, int] = {"announce": 2, "delete": 0, "webhook": 0}
@@ -729,6 +733,12 @@ class Handoff:
             found = await self.store.by_thread(message.chat_id, message.thread_id)
             if found is not None:
                 return found
+            # A topic made for a case whose id was lost with Telegram's answer: its name says which case it is.
+            named = CASE_IN_TOPIC.match(message.topic_name or "")
+            if named is not None:
+                adopted = await self.store.adopt(message.chat_id, named.group(1), message.thread_id)
+                if adopted is not None:
+                    return adopted
         if message.reply_to is not None:
             return await self.store.by_message(message.chat_id, message.reply_to)
         return None

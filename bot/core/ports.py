@@ -86,6 +86,11 @@ class TicketStore(Protocol):
 
     async def by_thread(self, chat_id: int, thread_id: int) -> Ticket | None: ...
 
+    async def adopt(self, chat_id: int, case: str, thread_id: int) -> Ticket | None:
+        """Give the case ``case`` of ``chat_id``, when it has no forum topic stored, the topic ``thread_id`` (a topic
+        made for it whose id was lost with Telegram's answer); the ticket, or None."""
+        ...
+
     async def by_message(self, chat_id: int, message_id: int) -> Ticket | None:
         """The ticket whose card, or a relayed copy of whose messages, is ``message_id`` in ``chat_id``."""
         ...
@@ -177,6 +182,6 @@ class Outbox(Protocol):
         ...
 
     async def set_place(self, ticket_id: int, *, thread_id: int | None = None, card_message_id: int | None = None,
-                        clear_thread: bool = False) -> None:  # fmt: skip
-        """Remember the ticket's forum topic and card message."""
+                        clear_thread: bool = False, topic_tried: bool | None = None) -> None:  # fmt: skip
+        """Remember the ticket's forum topic and card message, and whether a topic was asked for."""
         ...

@@ -74,6 +74,9 @@ class TicketRow(SQLModel, table=True):
     candidates: str = Field(default="", max_length=200)
     shared_topics: str = Field(default="", max_length=200)
     thread_id: int | None = Field(default=None)
+    # A forum topic was asked for at this time; until its id is stored, no second one is made (Telegram's answer
+    # may have been lost after the topic was created).
+    topic_tried_at: float | None = Field(default=None)
     card_message_id: int | None = Field(default=None)
     taken_by: str | None = Field(default=None, max_length=64)
     closed_by: str | None = Field(default=None, max_length=8)

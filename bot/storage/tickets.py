@@ -59,6 +59,7 @@ def _ticket(row: Row[Any] | Mapping[str, Any]) -> Ticket:
         closed_at=m["closed_at"],
         source=m["source_msg"],
         purged=m["purged_at"] is not None,
+        topic_tried=m["topic_tried_at"] is not None,
     )
 
 
@@ -204,6 +205,17 @@ class SqlTickets:
 
     async def by_thread(self, chat_id: int, thread_id: int) -> Ticket | None:
         return await self._first(select(TICKETS).where(_T.chat_id == chat_id, _T.thread_id == thread_id))
+
+    async def adopt(self, chat_id: int, case: str, thread_id: int) -> Ticket | None:
+        def fn(conn: Connection) -> Ticket | None:
+            found = (_T.chat_id == chat_id, _T.case_no == case, _T.thread_id.is_(None), _T.status != "draft")
+            row = conn.execute(select(TICKETS).where(*found).with_for_update()).first()
+            if row is None:
+                return None
+            conn.execute(update(TICKETS).where(_T.id == row.id).values(thread_id=thread_id))
+            return _ticket({**row._mapping, "thread_id": thread_id})
+
+        return await self._tx(fn)
 
     async def by_message(self, chat_id: int, message_id: int) -> Ticket | None:
         def fn(conn: Connection) -> Ticket | None:
@@ -461,10 +473,15 @@ class SqlTickets:
         thread_id: int | None = None,
         card_message_id: int | None = None,
         clear_thread: bool = False,
+        topic_tried: bool | None = None,
     ) -> None:
         values: dict[str, Any] = {}
         if thread_id is not None or clear_thread:
             values["thread_id"] = thread_id
+        if clear_thread:
+            values["topic_tried_at"] = None
+        if topic_tried is not None:
+            values["topic_tried_at"] = time.time() if topic_tried else None
         if card_message_id is not None:
             values["card_message_id"] = card_message_id
         if values:

@@ -272,7 +272,22 @@ class Worker:
         return place
 
     async def _make_topic(self, ticket: Ticket) -> Ticket:
-        topic = await self.bot.create_forum_topic(ticket.chat_id, self.handoff.topic_name(ticket), **self._no_retry())
+        """The case's forum topic, made once. The intent is stored first: when Telegram's answer is lost (a 5xx, a
+        timeout, the process killed), the topic may exist, and a second one is never made; the case then lives in
+        the group's General topic, and the topic, named after the case, is adopted when staff write in it."""
+        if ticket.topic_tried:
+            return ticket
+        await self.outbox.set_place(ticket.id, topic_tried=True)
+        try:
+            topic = await self.bot.create_forum_topic(
+                ticket.chat_id, self.handoff.topic_name(ticket), **self._no_retry()
+            )
+        except (BadRequest, Forbidden, RetryAfter):  # refused: certainly not made, so it may be asked for again
+            await self.outbox.set_place(ticket.id, topic_tried=False)
+            raise
+        except Exception:
+            log.warning("case %s: the answer to the forum topic was lost; no second topic is made", ticket.case)
+            raise
         await self.outbox.set_place(ticket.id, thread_id=topic.message_thread_id)
         log.info("case %s: forum topic created", ticket.case)
         return replace(ticket, thread_id=topic.message_thread_id)

@@ -681,6 +681,11 @@ class FakeStaff:
         replied = reply_to if reply_to is not None else thread  # in a topic, Telegram sets the topic's first message
         if replied is not None:
             message["reply_to_message"] = {"message_id": replied, "date": int(time.time()), "chat": chat}
+            topic = self.server.topics.get(self.chat_id, {}).get(replied)
+            if topic is not None:  # the topic's creation message, as Telegram sends it along
+                bot = {"id": self.server.bot_id, "is_bot": True, "first_name": "Lotse"}
+                created = {"name": topic["name"], "icon_color": 7322096}
+                message["reply_to_message"].update({"from": bot, "forum_topic_created": created})
         return message
 
     def write(self, text: str, *, thread: int | None = None, reply_to: int | None = None) -> int:

@@ -236,3 +236,35 @@ async def test_missing_topic_rights_are_reported_and_the_case_waits_until_fixed(
         lotse.server.bot_rights[STAFF_GROUP] = {}  # an administrator grants the right
         await eventually(lambda: any("Anmeldung" in m.text for m in group(lotse)), timeout=15)
         assert len(lotse.server.topics.get(STAFF_GROUP, {})) == 1
+
+
+@pytest.mark.parametrize("fault", ["500", "500-after"])
+async def test_a_lost_answer_to_create_a_topic_makes_no_second_topic_and_loses_no_reply(
+    desk: Lotse, fault: str
+) -> None:
+    # Telegram answers 5xx when asked for the case's topic: before making it ("500"), or after ("500-after": the
+    # topic exists, its id is lost). Either way: at most one topic, the card arrives once, replies go both ways.
+    desk.server.faults["createForumTopic"] = [fault]
+    user = await ready(desk, 670, "en")
+    await user.send("/human")
+    (consent,) = await user.send("I have a question about my residence permit")
+    await user.tap(next(data for _, data in consent.buttons if data and data.startswith("ho:yes:")))
+    await eventually(lambda: any(s.text.startswith("Fall #") for s in group(desk)), timeout=15)
+    cards = [s for s in group(desk) if s.text.startswith("Fall #")]
+    topics = desk.server.topics.get(STAFF_GROUP, {})
+    assert len(cards) == 1 and len(topics) == (1 if fault == "500-after" else 0)
+    assert len([m for m, _ in desk.server.calls if m == "createForumTopic"]) == 1
+    staff = desk.staff()
+    if fault == "500-after":  # staff write in the topic made for the case: it is recognised by its name
+        (thread,) = topics
+        staff.write("Hello, we can help you", thread=thread)
+    else:  # the case lives in General: staff reply to its card
+        staff.write("Hello, we can help you", reply_to=cards[0].message_id)
+    (reply,) = await user._replies(1)
+    assert reply.text.endswith("Hello, we can help you")
+    user.push_text("Thank you, tomorrow works")
+    await eventually(lambda: any(s.text.endswith("tomorrow works") for s in group(desk)))
+    follow_up = next(s for s in group(desk) if s.text.endswith("tomorrow works"))
+    if fault == "500-after":
+        assert follow_up.thread_id == thread  # from now on in the adopted topic
+    assert len(desk.server.topics.get(STAFF_GROUP, {})) == len(topics)

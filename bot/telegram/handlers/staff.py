@@ -49,7 +49,9 @@ def _staff_message(message: Message, name: str) -> StaffMessage:
         media, file_id = "document", message.document.file_id
     elif message.voice:
         media, file_id = "voice", message.voice.file_id
+    created = reply_to.forum_topic_created if reply_to is not None else None
     return StaffMessage(
+        topic_name=created.name if created is not None and thread is not None else None,
         chat_id=message.chat_id,
         message_id=message.message_id,
         staff_name=name,
