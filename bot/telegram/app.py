@@ -34,6 +34,7 @@ from bot.telegram.polling import AGAIN, poll
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.services import KEY, Services
 from bot.telegram.webapi import Hook, LibreTranslate
+from bot.telegram.webhook import serve_webhook
 
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"
@@ -226,8 +227,13 @@ def run_polling(application: Application) -> None:  # type: ignore[type-arg]
     asyncio.run(serve(application))
 
 
-async def serve(application: Application, stop: asyncio.Event | None = None) -> None:  # type: ignore[type-arg]
-    """Start, poll until ``stop`` (or a signal), stop: the lifecycle PTB's ``run_polling`` has, with our poller."""
+async def serve(
+    application: Application,  # type: ignore[type-arg]
+    stop: asyncio.Event | None = None,
+    webhook: WebhookOptions | None = None,
+) -> None:
+    """Start, poll (or serve the webhook) until ``stop`` or a signal, stop: the lifecycle PTB's ``run_polling`` has,
+    with our poller and our webhook endpoint."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -239,7 +245,11 @@ async def serve(application: Application, stop: asyncio.Event | None = None) -> 
             await application.post_init(application)
         await application.start()
         try:
-            await poll(application, stop)
+            if webhook is None:
+                await poll(application, stop)
+            else:
+                await serve_webhook(application, url=webhook.url, listen=webhook.listen, port=webhook.port,
+                                    secret=webhook.secret, stop=stop)  # fmt: skip
         finally:
             await application.stop()
             if application.post_stop is not None:
@@ -248,17 +258,14 @@ async def serve(application: Application, stop: asyncio.Event | None = None) -> 
         await application.shutdown()
 
 
-def webhook_options(url: str, listen: str, port: int, secret: str | None) -> dict[str, object]:
-    """Arguments for PTB's webhook server: path from ``url``, Telegram's secret header checked on every request."""
-    path = url.split("://", 1)[1].partition("/")[2]
-    return {
-        "listen": listen,
-        "port": port,
-        "url_path": path,
-        "webhook_url": url,
-        "secret_token": secret or secrets.token_urlsafe(32),
-        "allowed_updates": Update.ALL_TYPES,
-    }
+@dataclass(frozen=True, slots=True)
+class WebhookOptions:
+    """Where Telegram posts updates (``LOTSE_WEBHOOK_*``); without a configured secret a random one is made."""
+
+    url: str
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
 def run_webhook(
@@ -269,5 +276,6 @@ def run_webhook(
     port: int,
     secret: str | None,
 ) -> None:
-    """Serve with PTB's webhook server until interrupted."""
-    application.run_webhook(**webhook_options(url, listen, port, secret))  # type: ignore[arg-type]
+    """Serve Lotse's webhook endpoint (:mod:`bot.telegram.webhook`) until SIGINT or SIGTERM."""
+    options = WebhookOptions(url, listen, port, secret) if secret else WebhookOptions(url, listen, port)
+    asyncio.run(serve(application, webhook=options))

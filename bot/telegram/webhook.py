@@ -1,0 +1,119 @@
+"""Webhook mode: Lotse's own endpoint instead of PTB's webhook server.
+
+PTB's server reads a whole request (up to 100 MB) before it checks Telegram's secret header, answers malformed JSON
+with a 500, and confirms an update to Telegram before it is processed. Here the secret and the size are checked from
+the headers, before the body is read; a body that is not JSON gets 400; an update is answered 200 only after it
+was processed, and 503 when its processing failed for a passing reason (the database down), so Telegram sends it
+again: the same at-least-once delivery as the poll loop (:mod:`bot.telegram.polling`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+from tornado.httpserver import HTTPServer
+from tornado.web import Application as TornadoApp
+from tornado.web import RequestHandler, stream_request_body
+
+from bot.telegram.polling import AGAIN
+
+log = logging.getLogger("lotse.telegram")
+MAX_BODY = 1 << 20  # an update is a few kilobytes (files are never in it); more is not Telegram
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@stream_request_body
+class UpdateHandler(RequestHandler):
+    """POST <path>: one update from Telegram."""
+
+    def initialize(self, bot_app: Application, secret: str) -> None:  # type: ignore[type-arg]
+        self.application_ = bot_app
+        self.secret = secret
+        self.body = bytearray()
+
+    def prepare(self) -> None:
+        """Runs on the headers alone: a wrong secret or an oversized body is refused before the body is read."""
+        if self.request.method != "POST":
+            self._refuse(405, "only POST")
+            return
+        given = self.request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            self._refuse(403, "wrong secret")
+            return
+        length = self.request.headers.get("Content-Length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            self._refuse(413, "too large")
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self.body += chunk
+        if len(self.body) > MAX_BODY:  # a chunked body without a length
+            self._refuse(413, "too large")
+
+    def _refuse(self, status: int, reason: str) -> None:
+        log.warning("webhook: a request refused (%d, %s)", status, reason)
+        self.set_status(status)
+        self.finish()
+        if status == 413:  # the rest of the body is not read: the connection goes
+            self.request.connection.close()  # type: ignore[union-attr]
+
+    async def post(self) -> None:
+        if self._finished:
+            return
+        try:
+            data: Any = json.loads(bytes(self.body))
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            log.warning("webhook: a request that is not a JSON object refused (400)")
+            self.set_status(400)
+            return
+        application = self.application_
+        update_id = data.get("update_id")
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception as exc:  # never again: Telegram would send it forever
+            kinds = ",".join(sorted(k for k in data if k != "update_id")) or "-"
+            log.error("update %s skipped: it cannot be read (%s; kind %s)", update_id, type(exc).__name__, kinds)
+            return
+        again: set[int] = application.bot_data.setdefault(AGAIN, set())
+        processor = application.update_processor  # one person's updates in order, as with polling
+        await processor.process_update(update, application.process_update(update))
+        if update.update_id in again:  # failed for a passing reason: Telegram sends it again later
+            again.discard(update.update_id)
+            self.set_status(503)
+
+
+def make_server(application: Application, path: str, secret: str) -> HTTPServer:  # type: ignore[type-arg]
+    """The HTTP server for ``/<path>``; ``listen(port, address)`` starts it."""
+    routes = TornadoApp([(rf"/{path.strip('/')}/?", UpdateHandler, {"bot_app": application, "secret": secret})])
+    return HTTPServer(routes, max_body_size=MAX_BODY, max_buffer_size=MAX_BODY)
+
+
+async def serve_webhook(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    url: str,
+    listen: str,
+    port: int,
+    secret: str,
+    stop: asyncio.Event,
+) -> None:
+    """Register the webhook with Telegram and answer its requests until ``stop``."""
+    path = url.split("://", 1)[1].partition("/")[2]
+    server = make_server(application, path, secret)
+    server.listen(port, listen)
+    try:
+        await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        log.info("webhook registered; listening on %s:%d", listen, port)
+        await stop.wait()
+    finally:
+        server.stop()
+        await server.close_all_connections()
