@@ -94,11 +94,17 @@ async def poll(
                 return
             backoff = min(backoff * 2, MAX_BACKOFF)
     backoff = 1.0
-    done: set[int] = set()  # processed, not yet confirmed to Telegram
+    done: set[int] = set()  # processed (or given up), not yet confirmed to Telegram
+    running: dict[int, asyncio.Task[object]] = {}  # being processed now
+    retry_at: dict[int, float] = {}  # failed for a passing reason: processed again from this time on
     tries: dict[int, int] = {}
-    again_pause = 1.0
+    loop = asyncio.get_running_loop()
+    processor = application.update_processor
     while not stop.is_set():
-        fetch = asyncio.ensure_future(_fetch(application, offset, timeout, allowed))
+        # While updates are being processed or wait for a retry, Telegram sends them again at once: look for new
+        # ones (an emergency) at most twice a second instead of waiting the long-poll timeout.
+        busy = bool(running or retry_at)
+        fetch = asyncio.ensure_future(_fetch(application, offset, 0 if busy else timeout, allowed))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not fetch.done():
@@ -130,40 +136,69 @@ async def poll(
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
         backoff = 1.0
-        if not items:
-            continue
         updates, next_offset = _read(application, items)
-        fresh = [u for u in updates if u.update_id not in done]  # a batch fetched again after a failure
-        processor = application.update_processor
-        results = await asyncio.gather(
-            *(processor.process_update(u, application.process_update(u)) for u in fresh), return_exceptions=True
-        )
-        for update, result in zip(fresh, results, strict=True):
-            if isinstance(result, BaseException):
-                log.error("update %s: processing failed (%s)", update.update_id, type(result).__name__)
-        again: set[int] = application.bot_data.setdefault(AGAIN, set())
-        failed = sorted(u.update_id for u in fresh if u.update_id in again)
-        again.difference_update(u.update_id for u in fresh)
-        done.update(u.update_id for u in fresh if u.update_id not in failed)
-        for update_id in failed:
-            tries[update_id] = tries.get(update_id, 0) + 1
-            if tries[update_id] >= MAX_TRIES:
-                log.error("update %s: given up after %d tries", update_id, tries[update_id])
-                done.add(update_id)  # not processed again, whatever is retried around it
-        first = next((i for i in failed if i not in done), None)
-        if first is not None:
-            # Not confirmed: Telegram sends it (and what came after, already done here) again after a pause.
-            offset = max(offset, first)
-            await _pause(stop, again_pause)
-            again_pause = min(again_pause * 2, MAX_BACKOFF)
-            continue
-        again_pause = 1.0
-        offset = max(offset, next_offset)
-        done = {i for i in done if i >= offset}  # what is confirmed is never sent again
-        tries.clear()
+        readable = {u.update_id for u in updates}
+        done.update(i for i in _ids(items) if i not in readable)  # unreadable: skipped for good (logged in _read)
+        now = loop.time()
+        for update in updates:
+            uid = update.update_id
+            if uid in done or uid in running or retry_at.get(uid, 0.0) > now:
+                continue
+            retry_at.pop(uid, None)
+            running[uid] = asyncio.ensure_future(processor.process_update(update, application.process_update(update)))
+        if running:  # until one finishes, or half a second for new updates
+            await asyncio.wait(set(running.values()), timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+        elif retry_at:
+            await _pause(stop, 0.5)
+        _settle(application, running, done, retry_at, tries, loop.time())
+        # Confirm up to the first update not yet done: the rest comes again after a crash and is skipped here.
+        pending = [i for i in (*running, *retry_at) if i >= offset]
+        confirm = min(pending) if pending else next_offset
+        if items and confirm > offset:
+            offset = confirm
+            done = {i for i in done if i >= offset}
+    if running:  # let what is in hand finish (its effects are committed or retried after the restart)
+        await asyncio.wait(set(running.values()), timeout=10)
+        _settle(application, running, done, retry_at, tries, loop.time())
+        pending = [i for i in (*running, *retry_at) if i >= offset]
+        offset = min(pending) if pending else max([offset, *(i + 1 for i in done)])
     if offset:  # confirm the last processed batch, as Telegram learns it only from the next call
         with contextlib.suppress(Exception):
             await _fetch(application, offset, 0, allowed)
+
+
+def _ids(items: list[dict[str, Any]]) -> list[int]:
+    return [i for i in (item.get("update_id") for item in items) if isinstance(i, int)]
+
+
+def _settle(
+    application: Application,  # type: ignore[type-arg]
+    running: dict[int, asyncio.Task[object]],
+    done: set[int],
+    retry_at: dict[int, float],
+    tries: dict[int, int],
+    now: float,
+) -> None:
+    """Move finished updates to done, or to a retry with backoff when they failed for a passing reason (the error
+    handler put them in ``bot_data[AGAIN]``); an update that keeps failing is given up after MAX_TRIES."""
+    again: set[int] = application.bot_data.setdefault(AGAIN, set())
+    for uid, task in list(running.items()):
+        if not task.done():
+            continue
+        del running[uid]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("update %s: processing failed (%s)", uid, type(task.exception()).__name__)
+        if uid not in again:
+            done.add(uid)
+            tries.pop(uid, None)
+            continue
+        again.discard(uid)
+        tries[uid] = tries.get(uid, 0) + 1
+        if tries[uid] >= MAX_TRIES:
+            log.error("update %s: given up after %d tries", uid, tries[uid])
+            done.add(uid)
+            continue
+        retry_at[uid] = now + min(2.0 ** (tries[uid] - 1), MAX_BACKOFF)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> bool:
