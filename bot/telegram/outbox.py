@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.core.conversation import Reply
 from bot.core.handoff import Handoff, OutboxItem, Ticket, next_retry, weight
-from bot.core.ports import Outbox
+from bot.core.ports import Outbox, StoreUnavailableError
 from bot.telegram.destinations import is_setup_error
 from bot.telegram.keyboards import markup
 from bot.telegram.render import MAX_UTF16, shorten, to_html, utf16_len
@@ -112,7 +112,10 @@ class Worker:
             self._wake.clear()
             try:
                 served = await self.once()
-            except Exception:  # the database is unreachable for a moment: try again at the next poll
+            except StoreUnavailableError as exc:  # the database is unreachable for a moment: the next poll
+                log.warning("outbox: database unavailable (%s); again in %.0f s", exc, self.settings.poll)
+                served = 0
+            except Exception:  # a bug: logged, and the worker goes on
                 log.exception("outbox round failed")
                 served = 0
             if served == 0 and not self._stop.is_set():
