@@ -10,10 +10,25 @@ import time
 import pytest
 
 from bot.core.ports import StoreUnavailableError
+from bot.storage.stores import SqlStores
 from bot.telegram.app import quiet_library_logs
 from tests.e2e.conftest import Lotse, ready
 
 SECRET = "Zaynab-Qx7 +49 171 5550199"  # a name and a phone number that must never reach a log
+
+
+def database_down(stores: SqlStores, monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    """Every database call of ``stores`` fails as with the server unreachable until ``["on"]`` is set False."""
+    real = stores._run
+    down = {"on": True}
+
+    async def flaky(fn: object) -> object:
+        if down["on"]:
+            raise StoreUnavailableError("OperationalError")
+        return await real(fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stores, "_run", flaky)
+    return down
 
 
 async def test_an_update_that_cannot_be_read_is_skipped_without_its_content(
@@ -82,15 +97,7 @@ async def test_a_tap_is_answered_only_after_its_database_write(
 ) -> None:
     user = await ready(lotse, 705, "en")
     (picker,) = await user.send("/language")
-    real = lotse.stores._run
-    down = {"on": True}
-
-    async def flaky(fn: object) -> object:
-        if down["on"]:
-            raise StoreUnavailableError("OperationalError")
-        return await real(fn)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(lotse.stores, "_run", flaky)
+    down = database_down(lotse.stores, monkeypatch)
     query_id = user.forge_tap("lang:de", picker)
     deadline = time.monotonic() + 10
     while "it will be processed again" not in caplog.text:
@@ -109,15 +116,7 @@ async def test_an_emergency_is_answered_at_once_while_the_database_is_down(
     lotse: Lotse, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     user = await ready(lotse, 706, "de")
-    real = lotse.stores._run
-    down = {"on": True}
-
-    async def flaky(fn: object) -> object:
-        if down["on"]:
-            raise StoreUnavailableError("OperationalError")
-        return await real(fn)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(lotse.stores, "_run", flaky)
+    down = database_down(lotse.stores, monkeypatch)
     started = time.monotonic()
     asked = user.push_text("Hilfe, mein Kind atmet nicht mehr")
     (answer,) = await user._replies(1, timeout=5, quiet=0.1)

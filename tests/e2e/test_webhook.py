@@ -14,13 +14,13 @@ import pytest
 
 from bot.core.conversation import Conversation
 from bot.core.dialogue import Dialogue
-from bot.core.ports import StoreUnavailableError
 from bot.storage.engine import make_engine, migrate
 from bot.storage.stores import SqlStores
 from bot.telegram.app import TelegramSettings, WebhookOptions, build_application, serve
 from bot.telegram.services import Services
 from bot.telegram.webhook import MAX_BODY
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.test_polling import database_down
 
 SECRET = "s3cret-Token_1"
 
@@ -122,15 +122,7 @@ async def test_webhook_refuses_huge_and_malformed_bodies_before_reading_them(hoo
 async def test_webhook_asks_telegram_to_send_again_when_the_database_is_down(
     hooked: Hooked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = hooked.stores._run
-    down = {"on": True}
-
-    async def flaky(fn: object) -> object:
-        if down["on"]:
-            raise StoreUnavailableError("OperationalError")
-        return await real(fn)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(hooked.stores, "_run", flaky)
+    down = database_down(hooked.stores, monkeypatch)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     update = _update(20, 79, "wo ist eine apotheke")
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
