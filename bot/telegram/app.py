@@ -143,6 +143,15 @@ async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+def _is_emergency(services: Services, update: object) -> bool:
+    """A person's new text message that is an emergency: processed without waiting (see PerChatUpdateProcessor)."""
+    message = update.message if isinstance(update, Update) else None
+    chat = message.chat if message is not None else None
+    if message is None or not message.text or chat is None or chat.type != "private":
+        return False
+    return services.conversation.is_emergency(message.text)
+
+
 def build_application(
     settings: TelegramSettings,
     services: Services,
@@ -156,7 +165,7 @@ def build_application(
         .base_file_url(settings.base_file_url)
         .post_init(started)
         .post_stop(stop_worker)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(urgent=lambda update: _is_emergency(services, update)))
     )
     if settings.rate_limit:
         # Everything for staff groups goes through the outbox, which keeps Telegram's 20 messages a minute per

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import Application, BaseUpdateProcessor
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Processes updates of different chats concurrently, and those of one chat strictly in arrival order."""
+    """Processes updates of different chats concurrently, and those of one chat strictly in arrival order.
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    An ``urgent`` update (an emergency) waits for nothing: not for the same person's earlier message that is stuck
+    on a slow database, nor for a free slot among ``max_concurrent_updates``; later updates of the chat wait for it.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64, urgent: Callable[[object], bool] = lambda _: False) -> None:
         super().__init__(max_concurrent_updates)
         self._tails: dict[int, asyncio.Future[None]] = {}
+        self.urgent = urgent
+
+    async def process_urgent(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Process an urgent update at once (no slot, no waiting for the chat's earlier updates)."""
+        await self._in_order(update, coroutine, wait=False)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self._in_order(update, coroutine, wait=True)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any], *, wait: bool) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
@@ -26,16 +38,32 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._tails[chat.id] = done
         try:
-            if previous is not None:
+            if previous is not None and wait:
                 await asyncio.shield(previous)
             await coroutine
         finally:
-            done.set_result(None)
-            if self._tails.get(chat.id) is done:
-                del self._tails[chat.id]
+
+            def finish(_: object = None) -> None:
+                done.set_result(None)
+                if self._tails.get(chat.id) is done:
+                    del self._tails[chat.id]
+
+            if previous is not None and not previous.done():  # an urgent one that went ahead: later updates
+                previous.add_done_callback(finish)  # of the chat still wait for the earlier ones too
+            else:
+                finish()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+def dispatch(application: Application, update: Update) -> Awaitable[Any]:  # type: ignore[type-arg]
+    """Process ``update`` through the application's update processor; urgent ones go ahead (see above)."""
+    processor = application.update_processor
+    coroutine = application.process_update(update)
+    if isinstance(processor, PerChatUpdateProcessor) and processor.urgent(update):
+        return processor.process_urgent(update, coroutine)
+    return processor.process_update(update, coroutine)

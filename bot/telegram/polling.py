@@ -21,6 +21,8 @@ from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkErro
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
+from bot.telegram.ordering import dispatch
+
 log = logging.getLogger("lotse.telegram")
 
 # Updates are fetched raw and read one by one (Bot.get_updates reads a whole batch at once, and when one update
@@ -99,7 +101,6 @@ async def poll(
     retry_at: dict[int, float] = {}  # failed for a passing reason: processed again from this time on
     tries: dict[int, int] = {}
     loop = asyncio.get_running_loop()
-    processor = application.update_processor
     while not stop.is_set():
         # While updates are being processed or wait for a retry, Telegram sends them again at once: look for new
         # ones (an emergency) at most twice a second instead of waiting the long-poll timeout.
@@ -145,7 +146,7 @@ async def poll(
             if uid in done or uid in running or retry_at.get(uid, 0.0) > now:
                 continue
             retry_at.pop(uid, None)
-            running[uid] = asyncio.ensure_future(processor.process_update(update, application.process_update(update)))
+            running[uid] = asyncio.ensure_future(dispatch(application, update))
         if running:  # until one finishes, or half a second for new updates
             await asyncio.wait(set(running.values()), timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
         elif retry_at:

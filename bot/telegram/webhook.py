@@ -21,6 +21,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApp
 from tornado.web import RequestHandler, stream_request_body
 
+from bot.telegram.ordering import dispatch
 from bot.telegram.polling import AGAIN
 
 log = logging.getLogger("lotse.telegram")
@@ -84,8 +85,7 @@ class UpdateHandler(RequestHandler):
             log.error("update %s skipped: it cannot be read (%s; kind %s)", update_id, type(exc).__name__, kinds)
             return
         again: set[int] = application.bot_data.setdefault(AGAIN, set())
-        processor = application.update_processor  # one person's updates in order, as with polling
-        await processor.process_update(update, application.process_update(update))
+        await dispatch(application, update)  # one person's updates in order, emergencies first, as with polling
         if update.update_id in again:  # failed for a passing reason: Telegram sends it again later
             again.discard(update.update_id)
             self.set_status(503)

@@ -130,3 +130,26 @@ async def test_an_emergency_is_answered_at_once_while_the_database_is_down(
     (later,) = await user.send("wo finde ich eine apotheke")
     assert later.reply_to is None  # the next answer, not the emergency answer a second time
     assert len([s for s in lotse.server.to(706) if s.reply_to == asked]) == 1
+
+
+async def test_an_emergency_does_not_wait_for_the_same_persons_stuck_message(
+    lotse: Lotse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await ready(lotse, 707, "de")
+    real = lotse.stores._run
+    gate = asyncio.Event()
+
+    async def stuck(fn: object) -> object:  # a database that hangs (a lock held elsewhere, a slow network)
+        await gate.wait()
+        return await real(fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lotse.stores, "_run", stuck)
+    user.push_text("wo finde ich eine apotheke")
+    started = time.monotonic()
+    asked = user.push_text("Hilfe, mein Kind atmet nicht mehr")
+    (answer,) = await user._replies(1, timeout=5, quiet=0.1)
+    assert time.monotonic() - started < 2.0 and answer.reply_to == asked
+    gate.set()
+    (later,) = await user._replies(1)  # then the question, answered once; the emergency answer not again
+    assert later.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
+    assert len([s for s in lotse.server.to(707) if s.reply_to == asked]) == 1

@@ -34,3 +34,27 @@ async def test_same_chat_in_order_other_chats_in_parallel() -> None:
     assert done.index((20, 1)) < done.index((10, 1))  # another chat did not wait
     assert elapsed < 0.35
     assert processor._tails == {}
+
+
+async def test_an_urgent_update_goes_ahead_and_later_ones_still_wait_for_all_earlier() -> None:
+    processor = PerChatUpdateProcessor()
+    stuck = asyncio.Event()
+    done: list[str] = []
+
+    async def work(name: str) -> None:
+        if name == "first":
+            await stuck.wait()  # the person's earlier message, stuck on a slow database
+        done.append(name)
+
+    first = asyncio.ensure_future(processor.do_process_update(_update(1, 10), work("first")))
+    await asyncio.sleep(0)
+    await processor.process_urgent(_update(2, 10), work("urgent"))
+    assert done == ["urgent"]  # did not wait for the first
+    third = asyncio.ensure_future(processor.do_process_update(_update(3, 10), work("third")))
+    for _ in range(10):  # let everything that could run, run
+        await asyncio.sleep(0)
+    assert done == ["urgent"]  # the third waits for the first, not only for the urgent one
+    stuck.set()
+    await asyncio.gather(first, third)
+    assert done == ["urgent", "first", "third"]
+    assert processor._tails == {}
