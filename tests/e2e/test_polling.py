@@ -153,3 +153,13 @@ async def test_an_emergency_does_not_wait_for_the_same_persons_stuck_message(
     (later,) = await user._replies(1)  # then the question, answered once; the emergency answer not again
     assert later.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
     assert len([s for s in lotse.server.to(707) if s.reply_to == asked]) == 1
+
+
+async def test_a_5xx_on_a_reply_is_retried_and_answered_once(lotse: Lotse) -> None:
+    user = await ready(lotse, 708, "de")
+    lotse.server.faults["sendMessage"] = ["500"]  # Telegram fails before sending anything
+    user.push_text("wo finde ich eine apotheke")
+    (answer,) = await user._replies(1, timeout=15)
+    assert answer.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
+    (later,) = await user.send("wo kann ich deutsch lernen")  # and nothing of the first came twice
+    assert later.text.startswith(lotse.dialogue.render("language-course", "de", "koeln").title)
