@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import gc
 import json
@@ -242,6 +243,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         admin_ids=config.admin_ids,
         staff_chat_ids=centres.staff_chat_ids if centres else frozenset(),
         handoff=handoff,
+        quarantine=stores,
     )
     limit, window = config.group_rate
     outbox = OutboxOptions(
@@ -313,6 +315,24 @@ def cmd_db(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return 0
 
 
+def cmd_updates(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """The quarantined updates (could not be read, or failed again and again): id, kind, error; never content."""
+    from datetime import UTC, datetime
+
+    from bot.storage.engine import make_engine, migrate
+    from bot.storage.stores import SqlStores
+
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    entries = asyncio.run(SqlStores(engine).quarantined(args.limit))
+    if not entries:
+        print("no quarantined updates", file=out)
+    for entry in entries:
+        at = datetime.fromtimestamp(entry.at, UTC).isoformat(timespec="seconds")
+        print(f"{at}  update {entry.update_id}  {entry.kinds}  {entry.error} (tries: {entry.tries})", file=out)
+    return 0
+
+
 def cmd_centres(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Validate the staff destinations file (LOTSE_CENTRES or the given file)."""
     from bot.core.centres import CentresError, load_centres
@@ -373,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     centres.add_argument("action", choices=["check"])
     centres.add_argument("file", nargs="?")
     centres.set_defaults(func=cmd_centres)
+
+    updates = sub.add_parser("updates", help="updates that could not be processed (id, kind, error; no content)")
+    updates.add_argument("--limit", type=int, default=50, help="at most this many, newest first")
+    updates.set_defaults(func=cmd_updates)
 
     db = sub.add_parser("db", help="database schema (Alembic): upgrade, current, revision -m MESSAGE")
     db.add_argument("action", choices=["upgrade", "current", "revision"])

@@ -185,3 +185,23 @@ def test_ask_explain_shows_each_signal_and_the_confidence(fixture_env: None) -> 
     assert "pharmacy: confidence" in out
     assert "classifier=" in out and "lexical_lead=" in out
     assert "classifier features:" in out
+
+
+def test_updates_lists_the_quarantined_without_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from bot.core.ports import Quarantined
+    from bot.storage.engine import make_engine, migrate
+    from bot.storage.stores import SqlStores
+
+    url = f"sqlite:///{tmp_path / 'lotse.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, out = run(["updates"])
+    assert code == 0 and "no quarantined updates" in out
+    engine = make_engine(url)
+    migrate(engine)
+    entry = Quarantined(4711, "callback_query", "failed again and again", 8, 1_796_000_000.0)
+    asyncio.run(SqlStores(engine).quarantine(entry))
+    code, out = run(["updates"])
+    assert code == 0
+    assert "update 4711  callback_query  failed again and again (tries: 8)" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from bot.core.conversation import Profile
@@ -41,6 +42,27 @@ class FeedbackStore(Protocol):
     async def record(self, topic: str, lang: str, helpful: bool) -> None: ...
 
     async def counts(self) -> dict[tuple[str, str], tuple[int, int]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """An update Lotse could not process, kept for inspection: its id, its kind and the error, never its content."""
+
+    update_id: int
+    kinds: str
+    error: str
+    tries: int
+    at: float
+
+
+class UpdateQuarantine(Protocol):
+    """Updates that were skipped (unreadable, or failing again and again), kept until the retention period ends."""
+
+    async def quarantine(self, entry: Quarantined) -> None: ...
+
+    async def quarantined(self, limit: int = 50) -> list[Quarantined]: ...
+
+    async def drop_quarantined(self, before: float) -> int: ...
 
 
 class TicketStore(Protocol):

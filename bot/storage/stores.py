@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Table, insert, update
+from sqlalchemy import CursorResult, Engine, Table, delete, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core.conversation import STEPS, Profile, Step
-from bot.core.ports import Admission
+from bot.core.ports import Admission, Quarantined
 from bot.storage.engine import blocking, scrub
-from bot.storage.tables import FeedbackRow, UserRow, _now
+from bot.storage.tables import FeedbackRow, QuarantineRow, UserRow, _now
 
 T = TypeVar("T")
 
@@ -156,5 +156,35 @@ class SqlStores:
     async def counts(self) -> dict[tuple[str, str], tuple[int, int]]:
         def fn(session: Session) -> dict[tuple[str, str], tuple[int, int]]:
             return {(r.topic, r.lang): (r.up, r.down) for r in session.exec(select(FeedbackRow))}
+
+        return await self._run(fn)
+
+    # -- UpdateQuarantine -----------------------------------------------------------------------------------
+
+    async def quarantine(self, entry: Quarantined) -> None:
+        def fn(session: Session) -> None:
+            row = session.get(QuarantineRow, entry.update_id)
+            if row is None:
+                row = QuarantineRow(update_id=entry.update_id)
+            row.kinds, row.error, row.tries, row.at = entry.kinds[:100], entry.error[:100], entry.tries, entry.at
+            session.add(row)
+            session.commit()
+
+        await self._run(fn)
+
+    async def quarantined(self, limit: int = 50) -> list[Quarantined]:
+        def fn(session: Session) -> list[Quarantined]:
+            query = select(QuarantineRow).order_by(QuarantineRow.at.desc()).limit(limit)  # type: ignore[attr-defined]
+            return [Quarantined(r.update_id, r.kinds, r.error, r.tries, r.at) for r in session.exec(query)]
+
+        return await self._run(fn)
+
+    async def drop_quarantined(self, before: float) -> int:
+        table: Table = QuarantineRow.__table__  # type: ignore[attr-defined]
+
+        def fn(session: Session) -> int:
+            result = cast(CursorResult[Any], session.execute(delete(table).where(table.c.at < before)))
+            session.commit()
+            return int(result.rowcount or 0)
 
         return await self._run(fn)

@@ -122,3 +122,15 @@ class OutboxRow(SQLModel, table=True):
     dst_msg: int | None = Field(default=None)
     weight: int = Field(default=1)  # how many messages this counts for in Telegram's per-group limit
     priority: int = Field(default=1)  # 0 goes first within its destination (new cases, emergency notices)
+
+
+class QuarantineRow(SQLModel, table=True):
+    """An update that could not be processed: its id, kind and error for an operator; never its content."""
+
+    __tablename__ = "update_quarantine"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kinds: str = Field(default="", max_length=100)
+    error: str = Field(default="", max_length=100)
+    tries: int = Field(default=0)
+    at: float = Field(default=0.0)

@@ -104,10 +104,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def started(application: Application) -> None:  # type: ignore[type-arg]
     """After start-up: the command menus, the outbox worker and the hourly retention job."""
     await set_commands(application)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(retention, interval=3600, first=1, name="lotse-retention")
     if WORKER in application.bot_data:
         application.bot_data[WORKER].start()
         if application.job_queue is not None:
-            application.job_queue.run_repeating(retention, interval=3600, first=1, name="lotse-retention")
             application.job_queue.run_repeating(staff_groups, interval=3600, first=0, name="lotse-staff-groups")
 
 
@@ -135,12 +136,17 @@ async def stop_worker(application: Application) -> None:  # type: ignore[type-ar
 
 
 async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Hourly: erase closed cases' texts after the retention period, drop unconfirmed requests (see Handoff.purge)."""
-    handoff = context.application.bot_data[KEY].handoff
-    if handoff is not None:
-        counts = await handoff.purge(time.time())
-        if any(counts.values()):
-            log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    """Hourly: erase cases after the retention period, drop unconfirmed requests (see Handoff.purge) and quarantined
+    updates older than the retention period."""
+    svc: Services = context.application.bot_data[KEY]
+    counts: dict[str, int] = {}
+    if svc.handoff is not None:
+        counts = await svc.handoff.purge(time.time())
+    if svc.quarantine is not None:
+        days = svc.conversation.retention_days
+        counts["quarantined_updates"] = await svc.quarantine.drop_quarantined(time.time() - days * 86400)
+    if any(counts.values()):
+        log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _is_emergency(services: Services, update: object) -> bool:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dtm
 import logging
+import time
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +22,9 @@ from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkErro
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
+from bot.core.ports import Quarantined
 from bot.telegram.ordering import dispatch
+from bot.telegram.services import KEY
 
 log = logging.getLogger("lotse.telegram")
 
@@ -50,10 +53,15 @@ async def _fetch(
     return [item for item in raw if isinstance(item, dict)]
 
 
-def _read(application: Application, items: list[dict[str, Any]]) -> tuple[list[Update], int]:  # type: ignore[type-arg]
-    """The updates that can be read, and the offset past the whole batch. An update that cannot be read is skipped
-    and logged by its id, its kind and the error (never its content); reading it again would fail again."""
+def _read(
+    application: Application,  # type: ignore[type-arg]
+    items: list[dict[str, Any]],
+) -> tuple[list[Update], int, list[Quarantined]]:
+    """The updates that can be read, the offset past the whole batch, and the ones that cannot. An update that
+    cannot be read is skipped, logged by its id, its kind and the error (never its content) and quarantined;
+    reading it again would fail again."""
     updates: list[Update] = []
+    skipped: list[Quarantined] = []
     last = 0
     for item in items:
         update_id = item.get("update_id")
@@ -64,10 +72,29 @@ def _read(application: Application, items: list[dict[str, Any]]) -> tuple[list[U
         except Exception as exc:  # any malformed update must be skipped, whatever it raises
             kinds = ",".join(sorted(k for k in item if k != "update_id")) or "-"
             log.error("update %s skipped: it cannot be read (%s; kind %s)", update_id, type(exc).__name__, kinds)
+            if isinstance(update_id, int):
+                skipped.append(Quarantined(update_id, kinds, f"unreadable: {type(exc).__name__}", 1, time.time()))
             continue
         if update is not None:
             updates.append(update)
-    return updates, last + 1 if last else 0
+    return updates, last + 1 if last else 0, skipped
+
+
+async def keep(application: Application, entry: Quarantined) -> None:  # type: ignore[type-arg]
+    """Quarantine an update for an operator (``python -m bot updates``); the log line stays if the database is
+    down."""
+    store = getattr(application.bot_data.get(KEY), "quarantine", None)
+    if store is None:
+        return
+    try:
+        await store.quarantine(entry)
+    except Exception as exc:
+        log.warning("update %s: not quarantined (%s)", entry.update_id, type(exc).__name__)
+
+
+def _kinds(update: Update) -> str:
+    """The kind of an update (``message``, ``callback_query`` ...), never its content."""
+    return ",".join(sorted(k for k, v in update.to_dict().items() if k != "update_id" and v is not None)) or "-"
 
 
 async def poll(
@@ -98,6 +125,7 @@ async def poll(
     backoff = 1.0
     done: set[int] = set()  # processed (or given up), not yet confirmed to Telegram
     running: dict[int, asyncio.Task[object]] = {}  # being processed now
+    held: dict[int, Update] = {}  # being processed or waiting for a retry
     retry_at: dict[int, float] = {}  # failed for a passing reason: processed again from this time on
     tries: dict[int, int] = {}
     loop = asyncio.get_running_loop()
@@ -137,7 +165,9 @@ async def poll(
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
         backoff = 1.0
-        updates, next_offset = _read(application, items)
+        updates, next_offset, skipped = _read(application, items)
+        for entry in skipped:
+            await keep(application, entry)
         readable = {u.update_id for u in updates}
         done.update(i for i in _ids(items) if i not in readable)  # unreadable: skipped for good (logged in _read)
         now = loop.time()
@@ -147,11 +177,13 @@ async def poll(
                 continue
             retry_at.pop(uid, None)
             running[uid] = asyncio.ensure_future(dispatch(application, update))
+            held[uid] = update
         if running:  # until one finishes, or half a second for new updates
             await asyncio.wait(set(running.values()), timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
         elif retry_at:
             await _pause(stop, 0.5)
-        _settle(application, running, done, retry_at, tries, loop.time())
+        for entry in _settle(application, running, held, done, retry_at, tries, loop.time()):
+            await keep(application, entry)
         # Confirm up to the first update not yet done: the rest comes again after a crash and is skipped here.
         pending = [i for i in (*running, *retry_at) if i >= offset]
         confirm = min(pending) if pending else next_offset
@@ -160,7 +192,8 @@ async def poll(
             done = {i for i in done if i >= offset}
     if running:  # let what is in hand finish (its effects are committed or retried after the restart)
         await asyncio.wait(set(running.values()), timeout=10)
-        _settle(application, running, done, retry_at, tries, loop.time())
+        for entry in _settle(application, running, held, done, retry_at, tries, loop.time()):
+            await keep(application, entry)
         pending = [i for i in (*running, *retry_at) if i >= offset]
         offset = min(pending) if pending else max([offset, *(i + 1 for i in done)])
     if offset:  # confirm the last processed batch, as Telegram learns it only from the next call
@@ -175,14 +208,17 @@ def _ids(items: list[dict[str, Any]]) -> list[int]:
 def _settle(
     application: Application,  # type: ignore[type-arg]
     running: dict[int, asyncio.Task[object]],
+    held: dict[int, Update],
     done: set[int],
     retry_at: dict[int, float],
     tries: dict[int, int],
     now: float,
-) -> None:
+) -> list[Quarantined]:
     """Move finished updates to done, or to a retry with backoff when they failed for a passing reason (the error
-    handler put them in ``bot_data[AGAIN]``); an update that keeps failing is given up after MAX_TRIES."""
+    handler put them in ``bot_data[AGAIN]``); an update that keeps failing is given up after MAX_TRIES and
+    returned for the quarantine."""
     again: set[int] = application.bot_data.setdefault(AGAIN, set())
+    given_up: list[Quarantined] = []
     for uid, task in list(running.items()):
         if not task.done():
             continue
@@ -192,14 +228,19 @@ def _settle(
         if uid not in again:
             done.add(uid)
             tries.pop(uid, None)
+            held.pop(uid, None)
             continue
         again.discard(uid)
         tries[uid] = tries.get(uid, 0) + 1
         if tries[uid] >= MAX_TRIES:
             log.error("update %s: given up after %d tries", uid, tries[uid])
             done.add(uid)
+            update = held.pop(uid, None)
+            kinds = _kinds(update) if update is not None else "-"
+            given_up.append(Quarantined(uid, kinds, "failed again and again", tries[uid], time.time()))
             continue
         retry_at[uid] = now + min(2.0 ** (tries[uid] - 1), MAX_BACKOFF)
+    return given_up
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> bool:

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.conversation import Conversation, Outcome, Profile, Reply
 from bot.core.handoff import Handoff
-from bot.core.ports import FeedbackStore, FloodGate, ProfileStore
+from bot.core.ports import FeedbackStore, FloodGate, ProfileStore, UpdateQuarantine
 from bot.telegram.keyboards import markup
 from bot.telegram.render import to_html
 
@@ -35,6 +35,7 @@ class Services:
     admin_ids: frozenset[int] = frozenset()
     clock: Callable[[], float] = field(default=time.time)
     handoff: Handoff | None = None  # None without LOTSE_CENTRES: "talk to a person" shows contacts instead
+    quarantine: UpdateQuarantine | None = None  # updates that could not be processed, without content
     # Profiles read by the guard for the update being processed (by update id); dropped when the update is done.
     preloaded: dict[int, Profile | None] = field(default_factory=dict)
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when

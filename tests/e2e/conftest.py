@@ -122,6 +122,7 @@ async def start_app(
         admin_ids=options.admin_ids,
         staff_chat_ids=options.centres.staff_chat_ids if options.centres else frozenset(),
         handoff=handoff,
+        quarantine=stores,
     )
     if options.clock is not None:
         services.clock = options.clock

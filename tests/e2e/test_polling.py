@@ -49,6 +49,10 @@ async def test_an_update_that_cannot_be_read_is_skipped_without_its_content(
     # the poison update was confirmed with the rest: Telegram will not send it again
     offsets = [int(p.get("offset") or 0) for m, p in lotse.server.calls if m == "getUpdates"]
     assert max(offsets) > poison
+    # kept for an operator, by id and kind, without a word of its content
+    (entry,) = await lotse.stores.quarantined()
+    assert entry.update_id == poison and entry.kinds == "message" and entry.error.startswith("unreadable")
+    assert SECRET not in repr(entry)
 
 
 @pytest.mark.parametrize("fault", ["409", "html", "500"])

@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import Engine, inspect
 
 from bot.core.conversation import Profile
+from bot.core.ports import Quarantined
 from bot.storage.engine import migrate
 from bot.storage.stores import SqlStores
 
@@ -82,3 +83,14 @@ async def test_two_processes_share_state(engine: Engine) -> None:
     first, second = SqlStores(engine), SqlStores(engine)
     await first.save(Profile(9, lang="tr", city="moers", step="ready"))
     assert await second.get(9) == Profile(9, lang="tr", city="moers", step="ready")
+
+
+async def test_quarantined_updates_are_kept_once_listed_newest_first_and_dropped(engine: Engine) -> None:
+    stores = SqlStores(engine)
+    await stores.quarantine(Quarantined(2**40, "message", "unreadable: ValueError", 1, 100.0))
+    await stores.quarantine(Quarantined(7, "callback_query", "failed again and again", 3, 200.0))
+    await stores.quarantine(Quarantined(7, "callback_query", "failed again and again", 8, 300.0))  # the same update
+    listed = await stores.quarantined()
+    assert [(q.update_id, q.tries) for q in listed] == [(7, 8), (2**40, 1)]
+    assert await stores.drop_quarantined(before=150.0) == 1
+    assert [q.update_id for q in await stores.quarantined()] == [7]
