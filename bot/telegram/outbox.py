@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import functools
 import html as htmllib
 import logging
+import struct
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
-from telegram import Bot, ReactionTypeEmoji, ReplyParameters
+from telegram import Bot, InputMediaPhoto, ReactionTypeEmoji, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -336,9 +339,13 @@ class Worker:
             await self.bot.edit_message_text(REDACTED, chat_id, message_id, **self._no_retry())
         except BadRequest as exc:
             reason = str(exc).lower()
-            if "no text" in reason:  # a photo, document or voice message: its caption goes
-                with contextlib.suppress(BadRequest):
-                    await self.bot.edit_message_caption(chat_id, message_id, caption=REDACTED, **self._no_retry())
+            if "no text" in reason:  # a photo or document: replaced by an empty picture
+                placeholder = InputMediaPhoto(_placeholder_png(), caption=REDACTED)
+                try:
+                    await self.bot.edit_message_media(placeholder, chat_id, message_id, **self._no_retry())
+                except BadRequest:  # a voice message cannot be replaced: its caption goes at least
+                    with contextlib.suppress(BadRequest):
+                        await self.bot.edit_message_caption(chat_id, message_id, caption=REDACTED, **self._no_retry())
             elif "not modified" not in reason and "not found" not in reason:
                 raise
 
@@ -449,6 +456,20 @@ class Worker:
 
 class TopicGoneError(Exception):
     """The ticket's forum topic no longer exists."""
+
+
+@functools.cache
+def _placeholder_png() -> bytes:
+    """A 64 x 64 light grey PNG: what a deleted photo or document is replaced with when Telegram no longer deletes
+    it."""
+    width = height = 64
+    raw = b"".join(b"\x00" + b"\xdd" * width for _ in range(height))  # filter byte, then one grey byte per pixel
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def _escape(text: str) -> str:

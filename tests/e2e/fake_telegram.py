@@ -28,7 +28,7 @@ _TAG = re.compile(r"<(/?)([a-z-]+)([^<>]*)>")
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "cache_time", "message_thread_id"}
 JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters",
-               "entities", "reaction", "caption_entities"}  # fmt: skip
+               "entities", "reaction", "caption_entities", "media"}  # fmt: skip
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
 
 
@@ -449,6 +449,21 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message caption is too long")
         sent.visible = visible
         sent.raw, sent.edits = raw, sent.edits + 1
+        return {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat_json(sent.chat_id)}
+
+    async def api_editMessageMedia(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        sent = self._message(params)
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") not in ("photo", "document"):
+            raise ApiError(400, "Bad Request: can't parse InputMedia")
+        if sent.media not in ("photo", "document"):  # a voice message or a text: its media cannot be replaced
+            raise ApiError(400, "Bad Request: message can't be edited")
+        attached = str(media.get("media") or "")
+        if attached.startswith("attach://") and attached.removeprefix("attach://") not in params:
+            raise ApiError(400, "Bad Request: file not found in the request")
+        raw = str(media.get("caption") or "")
+        sent.media, sent.file_id = str(media["type"]), f"new-{attached}"
+        sent.visible, sent.raw, sent.edits = raw, raw, sent.edits + 1
         return {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat_json(sent.chat_id)}
 
     async def api_deleteMessage(self, params: dict[str, Any]) -> bool:  # noqa: N802

@@ -3,9 +3,12 @@ group's history hold the person's name or words (searched byte for byte and mess
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 from bot.core.dialogue import Dialogue
+from bot.telegram.outbox import _placeholder_png
 from tests.e2e.conftest import STAFF_GROUP, Lotse, Options, centres, running
 from tests.e2e.fake_telegram import Sent
 from tests.e2e.test_handoff import eventually, open_case, ready
@@ -48,11 +51,15 @@ async def test_delete_in_a_group_without_topics_redacts_what_telegram_no_longer_
         assert card.chat_id == PLAIN_GROUP and question in card.text and name in card.text
         user.push_text(later)
         await eventually(lambda: any("5550123" in s.text for s in visible(lotse, PLAIN_GROUP)))
+        photo = [{"file_id": "passport-Qz", "file_unique_id": "passport-Qz", "width": 9, "height": 9}]
+        await user.send_content(expect=0, photo=photo, caption="mein Pass Qz")
+        await eventually(lambda: any(s.file_id == "passport-Qz" for s in visible(lotse, PLAIN_GROUP)))
         lotse.server.delete_window = 0.0  # as after 48 hours: Telegram refuses to delete the relayed message
         await user.send("/delete")
         await user.tap("del:yes")
         await eventually(lambda: any("/delete" in s.text for s in visible(lotse, PLAIN_GROUP)))
-        await erased(lotse, PLAIN_GROUP, (name, question, later, "5550123"))
+        await erased(lotse, PLAIN_GROUP, (name, question, later, "5550123", "Pass Qz"))
+        assert not any(s.file_id == "passport-Qz" for s in visible(lotse, PLAIN_GROUP))  # the photo was replaced
         assert "Die Person hat ihre Daten gelöscht" in card.text  # the card, rewritten
         assert any(s.text == "🗑 (gelöscht)" for s in visible(lotse, PLAIN_GROUP))  # the copy, overwritten
 
@@ -90,3 +97,20 @@ async def test_retention_erases_closed_cases_once(desk: Lotse) -> None:
     await erased(desk, STAFF_GROUP, ("Nadia-Qw", "Deutschkurs Qw1"))
     assert (await handoff.purge(now + 92 * DAY))["tickets"] == 0  # nothing twice
     assert len(desk.server.to(533)) == user.seen  # a closed case: the person is not told
+
+
+def test_the_placeholder_picture_is_a_valid_png() -> None:
+    data = _placeholder_png()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks = 8, {}
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind, body = data[position + 4 : position + 8], data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
+        assert crc == zlib.crc32(kind + body), kind
+        chunks[kind] = body
+        position += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (width, height, depth, colour) == (64, 64, 8, 0)
+    assert len(zlib.decompress(chunks[b"IDAT"])) == height * (width + 1)
+    assert list(chunks) == [b"IHDR", b"IDAT", b"IEND"]
