@@ -19,7 +19,9 @@ from bot.core.render import RenderedTopic, render_topic, translation_for
 Kind = Literal["answer", "clarify", "fallback", "emergency", "handoff"]
 KINDS: tuple[Kind, ...] = ("answer", "clarify", "fallback", "emergency", "handoff")
 MAX_CLARIFY = 3
-MAX_TEXT_LENGTH = 1000
+MAX_TEXT_LENGTH = 1000  # what the matcher reads of a question
+WINDOW_OVERLAP = 200  # emergencies are looked for in the whole text, in overlapping windows of MAX_TEXT_LENGTH
+MAX_WINDOWS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +96,20 @@ class Dialogue:
         return self.detector.detect(text)
 
     def is_emergency(self, text: str) -> bool:
-        """Whether ``text`` describes an emergency (a situation, or a trigger phrase in a message that is not calm)."""
-        text = (text or "")[:MAX_TEXT_LENGTH]
-        return self.detect(text).alarm(self.index.emergency_trigger(tokens(text)) is not None)
+        """Whether ``text`` describes an emergency (a situation, or a trigger phrase in a message that is not calm),
+        anywhere in it: a long message that ends with a cry for help is an emergency too."""
+        return self._alarm(text) is not None
+
+    def _alarm(self, text: str) -> Detection | None:
+        """The detection of the first window of ``text`` that raises the alarm, or None."""
+        text = text or ""
+        step = MAX_TEXT_LENGTH - WINDOW_OVERLAP
+        for start in range(0, max(1, len(text) - WINDOW_OVERLAP), step)[:MAX_WINDOWS]:
+            window = text[start : start + MAX_TEXT_LENGTH]
+            detection = self.detect(window)
+            if detection.alarm(self.index.emergency_trigger(tokens(window)) is not None):
+                return detection
+        return None
 
     def decide(
         self, text: str, lang: str | None = None, city: str | None = None, *, emergency: bool = True
@@ -107,13 +120,19 @@ class Dialogue:
         """
         lang = self.language(lang)
         t = self.t(lang)
-        text = (text or "")[:MAX_TEXT_LENGTH]
+        full = text or ""
+        text = full[:MAX_TEXT_LENGTH]
         result = self.index.search(text, lang)
         city = city if city in self.knowledge.cities else result.city
         # "Not an emergency" (emergency=False): nothing is read as danger, and the message counts as calm.
         detection = self.detect(text) if emergency else Detection((), frozenset(), calm=True)
         if detection.alarm(result.emergency_trigger is not None):
             return self._emergency(lang, city, result, detection.situations)
+        later = (
+            self._alarm(full[MAX_TEXT_LENGTH - WINDOW_OVERLAP :]) if emergency and len(full) > MAX_TEXT_LENGTH else None
+        )
+        if later is not None:  # the danger is told after the first thousand characters
+            return self._emergency(lang, city, result, later.situations)
         if result.handoff_trigger is not None:  # "can someone call me back" may consist of function words only
             return Decision("handoff", None, (), lang, self._handoff_text(t), city, scores=result.candidates)
         if not result.query_tokens and not result.candidates:

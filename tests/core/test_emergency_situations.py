@@ -302,3 +302,14 @@ def test_calm_phrases_keep_their_word_order(dialogue: Dialogue) -> None:
     # "не срочно" (not urgent) calms; "срочно, а я не могу" (urgent, and I cannot) does not
     assert dialogue.decide("схватки каждые 5 минут, срочно, а я не могу объяснить адрес", "ru").kind == "emergency"
     assert dialogue.decide("не срочно: где купить огнетушитель для квартиры", "ru").kind != "emergency"
+
+
+def test_an_emergency_after_the_first_thousand_characters_is_found(dialogue: Dialogue) -> None:
+    # Telegram allows 4,096 characters; the matcher reads the first thousand, the emergency check all of it.
+    story = "Ich erzähle Ihnen von unserer Wohnung und dem Vermieter und den Nachbarn. " * 30
+    assert len(story) > 2000 and not dialogue.is_emergency(story)
+    cry = story + "Jetzt gerade schlägt mein Mann mich und die Kinder, bitte helfen Sie!"
+    assert dialogue.is_emergency(cry)
+    decision = dialogue.decide(cry, "de")
+    assert decision.kind == "emergency" and "112" in decision.text
+    assert dialogue.decide(cry, "de", emergency=False).kind != "emergency"  # "not an emergency" is respected
