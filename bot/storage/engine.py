@@ -32,6 +32,7 @@ def make_engine(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=StaticPool if memory else None,
+            hide_parameters=True,  # errors never quote what people wrote
         )
 
         @event.listens_for(engine, "connect")
@@ -47,7 +48,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 # SQLite calls run one at a time on this thread: as serial as running them inline (no two transactions of this

@@ -32,6 +32,7 @@ from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import AGAIN, poll
 from bot.telegram.ratelimit import ChatRateLimiter
+from bot.telegram.safelog import where
 from bot.telegram.services import KEY, Services
 from bot.telegram.webapi import Hook, LibreTranslate
 from bot.telegram.webhook import serve_webhook
@@ -98,7 +99,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif isinstance(error, RetryAfter):
         log.warning("update %s: Telegram rate limited (%s)", update_id, type(error).__name__)
     else:
-        log.error("update %s: %s", update_id, type(error).__name__, exc_info=error)
+        log.error("update %s: %s", update_id, where(error) if error is not None else "unknown error")
 
 
 async def started(application: Application) -> None:  # type: ignore[type-arg]

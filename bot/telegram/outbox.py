@@ -33,6 +33,7 @@ from bot.core.ports import Outbox, StoreUnavailableError
 from bot.telegram.destinations import is_setup_error
 from bot.telegram.keyboards import markup
 from bot.telegram.render import MAX_UTF16, shorten, to_html, utf16_len
+from bot.telegram.safelog import where
 from bot.telegram.webapi import Hook, LibreTranslate, PermanentError, TemporaryError, post_event
 
 log = logging.getLogger("lotse.outbox")
@@ -118,8 +119,8 @@ class Worker:
             except StoreUnavailableError as exc:  # the database is unreachable for a moment: the next poll
                 log.warning("outbox: database unavailable (%s); again in %.0f s", exc, self.settings.poll)
                 served = 0
-            except Exception:  # a bug: logged, and the worker goes on
-                log.exception("outbox round failed")
+            except Exception as exc:  # a bug: logged, and the worker goes on
+                log.error("outbox round failed: %s", where(exc))
                 served = 0
             if served == 0 and not self._stop.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -168,7 +169,7 @@ class Worker:
         except (NetworkError, TemporaryError, TelegramError, OSError) as exc:
             await self._again(item, type(exc).__name__)
         except Exception as exc:  # a bug must not stop the worker; the item is retried with backoff
-            log.exception("outbox %s (%s) failed", item.id, item.kind)
+            log.error("outbox %s (%s) failed: %s", item.id, item.kind, where(exc))
             await self._again(item, type(exc).__name__)
         else:
             await self.outbox.delivered(item.id, chat_id, message_id, self.clock())
@@ -308,12 +309,14 @@ class Worker:
         card = self.handoff.card(ticket)
         place = {"message_thread_id": ticket.thread_id} if ticket.thread_id is not None else {}
         message = await self._send_html(ticket.chat_id, card, place)
-        await self.outbox.set_place(ticket.id, card_message_id=message)
+        await self.outbox.set_place(ticket.id, card_message_id=message, card_version=ticket.version)
         log.info("case %s: announced to the staff group", ticket.case)
         return ticket.chat_id, message
 
     async def _edit_card(self, ticket: Ticket | None) -> None:
         if ticket is None or ticket.card_message_id is None:
+            raise GoneError
+        if ticket.card_version == ticket.version:  # the card shows this version already (sent late, or edited)
             raise GoneError
         card = self.handoff.card(ticket)
         html = to_html(card)[0]
@@ -326,6 +329,7 @@ class Worker:
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 raise
+        await self.outbox.set_place(ticket.id, card_version=ticket.version)
 
     async def _delete(self, chat_id: int, message_id: int) -> None:
         """Delete a relayed message; where Telegram no longer allows it (after 48 hours), overwrite it."""
