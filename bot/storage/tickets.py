@@ -7,6 +7,7 @@ transaction (a transactional outbox), so nothing is sent that was not stored and
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import statistics
 import time
@@ -60,11 +61,21 @@ def _ticket(row: Row[Any] | Mapping[str, Any]) -> Ticket:
         source=m["source_msg"],
         purged=m["purged_at"] is not None,
         topic_tried=m["topic_tried_at"] is not None,
+        card_version=m["card_version"],
     )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text as every database takes it: PostgreSQL refuses NUL, SQLite's driver refuses lone surrogates (JSON's
+    ``\\ud800`` escapes can carry them); both become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", "\ufffd"))
+
+
 def _encode(changes: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(changes)
+    out = {k: storable(v) if isinstance(v, str) else v for k, v in changes.items()}
     for name in ("candidates", "shared_topics"):
         if name in out:
             out[name] = ",".join(out[name])
@@ -94,7 +105,7 @@ class SqlTickets:
                 "key": d.key,
                 "dest": d.dest,
                 "kind": d.kind,
-                "payload": json.dumps(dict(d.payload), ensure_ascii=False),
+                "payload": storable(json.dumps(dict(d.payload), ensure_ascii=False)),
                 "ticket_id": d.ticket_id,
                 "status": "pending",
                 "attempts": 0,
@@ -137,7 +148,7 @@ class SqlTickets:
             "version": 0,
             "urgent": False,
             "blocked": False,
-            "question": question,
+            "question": storable(question),
             "candidates": ",".join(candidates),
             "shared_topics": ",".join(shared_topics),
             "created_at": now,
@@ -474,8 +485,11 @@ class SqlTickets:
         card_message_id: int | None = None,
         clear_thread: bool = False,
         topic_tried: bool | None = None,
+        card_version: int | None = None,
     ) -> None:
         values: dict[str, Any] = {}
+        if card_version is not None:
+            values["card_version"] = card_version
         if thread_id is not None or clear_thread:
             values["thread_id"] = thread_id
         if clear_thread:

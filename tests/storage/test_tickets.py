@@ -218,3 +218,18 @@ async def test_situation_finds_active_reopenable_and_the_draft_of_a_message(stor
     active, reopenable, _ = await store.situation(4, 1002, 40.0)
     assert active is None and reopenable is not None and reopenable.id == draft.id
     assert (await store.situation(4, 1002, 60.0))[1] is None  # closed before the window
+
+
+async def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(store: SqlTickets) -> None:
+    # PostgreSQL refuses NUL in text; SQLite's driver refuses lone surrogates (a JSON "\ud800" escape carries one).
+    draft = await store.draft(user_id=9, centre_id="ki", chat_id=GROUP, lang="de", city=None,
+                              question="Frage\x00mit\ud800Zeichen", candidates=(), shared_topics=(), source=1,
+                              now=1.0)  # fmt: skip
+    assert draft.question == "Frage\ufffdmit\ufffdZeichen"
+    opened = await store.change(draft.id, ("draft",), {"status": "open", "first_name": "A\x00li"}, _announce, 2.0)
+    assert opened is not None and opened.first_name == "A\ufffdli"
+    await store.enqueue([Delivery("u:9:5", tg(GROUP), "message", {"text": "x\x00y\udfffz"}, draft.id)])
+    (announce,) = await store.claim(now=3.0, lease=30.0, limit=10)
+    await store.delivered(announce.id, GROUP, 70, 3.0)
+    (relay,) = await store.claim(now=4.0, lease=30.0, limit=10)
+    assert relay.payload["text"] == "x\x00y\ufffdz"  # NUL survives in JSON as an escape
