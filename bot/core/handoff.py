@@ -79,6 +79,7 @@ class Ticket:
     source: int | None = None  # the id of the person's message with the question
     purged: bool = False  # its personal data were erased (/delete or retention)
     topic_tried: bool = False  # a forum topic was asked for; its id may have been lost
+    card_version: int | None = None  # the version the card in the staff group shows
 
 
 @dataclass(frozen=True, slots=True)

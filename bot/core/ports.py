@@ -204,6 +204,8 @@ class Outbox(Protocol):
         ...
 
     async def set_place(self, ticket_id: int, *, thread_id: int | None = None, card_message_id: int | None = None,
-                        clear_thread: bool = False, topic_tried: bool | None = None) -> None:  # fmt: skip
-        """Remember the ticket's forum topic and card message, and whether a topic was asked for."""
+                        clear_thread: bool = False, topic_tried: bool | None = None,
+                        card_version: int | None = None) -> None:  # fmt: skip
+        """Remember the ticket's forum topic, its card message and the version the card shows, and whether a topic
+        was asked for."""
         ...

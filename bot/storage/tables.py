@@ -78,6 +78,7 @@ class TicketRow(SQLModel, table=True):
     # may have been lost after the topic was created).
     topic_tried_at: float | None = Field(default=None)
     card_message_id: int | None = Field(default=None)
+    card_version: int | None = Field(default=None)  # the version the card in the staff group shows
     taken_by: str | None = Field(default=None, max_length=64)
     closed_by: str | None = Field(default=None, max_length=8)
     created_at: float = Field(default=0.0)

@@ -268,3 +268,21 @@ async def test_a_lost_answer_to_create_a_topic_makes_no_second_topic_and_loses_n
     if fault == "500-after":
         assert follow_up.thread_id == thread  # from now on in the adopted topic
     assert len(desk.server.topics.get(STAFF_GROUP, {})) == len(topics)
+
+
+async def test_a_card_sent_late_is_not_edited_to_what_it_already_shows(tmp_path: Path, dialogue: Dialogue) -> None:
+    # Found by the hostile corpus: the case closes while its card waits for the group's budget; the card goes out
+    # showing "geschlossen", and the queued edit must not repeat it (Telegram: 400 "message is not modified").
+    options = Options(centres=centres(), outbox=OutboxSettings(poll=0.2, group_limit=2, group_window=3.0))
+    async with running(tmp_path, dialogue, options) as desk:
+        await open_case(desk, await ready(desk, 4241, "en"), "a first question")  # uses up the group's budget
+        user = await ready(desk, 4242, "en")
+        await user.send("/human")
+        (consent,) = await user.send("I need help with a letter")
+        await user.tap(next(data for _, data in consent.buttons if data and data.startswith("ho:yes:")))
+        await user.send("/end")
+        await eventually(lambda: any("help with a letter" in s.text for s in group(desk)), timeout=20)
+        await eventually(lambda: any("beendet" in s.text for s in group(desk)), timeout=20)
+        card = next(s for s in group(desk) if "help with a letter" in s.text)
+        assert "geschlossen" in card.text
+        assert desk.server.errors == []
