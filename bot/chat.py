@@ -27,7 +27,7 @@ def _choose(options: list[tuple[str, str]], prompt: str, inp: TextIO, out: TextI
         answer = _ask(prompt, inp, out)
         if answer is None:
             return None
-        if answer.isdigit() and 1 <= int(answer) <= len(options):
+        if answer.isdecimal() and 1 <= int(answer) <= len(options):
             return options[int(answer) - 1][0]
         for key, label in options:
             if answer.casefold() in (key.casefold(), label.casefold()):
@@ -82,7 +82,7 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
             print(f"lotse [{decision.kind}]> {decision.text}", file=out)
             pending = list(decision.candidates) if decision.kind == "clarify" else []
             alarm = None
-        elif line.isdigit() and pending and 1 <= int(line) <= len(pending):
+        elif line.isdecimal() and pending and 1 <= int(line) <= len(pending):
             text, _ = dialogue.topic_text(pending[int(line) - 1], lang, city)
             print(f"lotse> {text}", file=out)
             pending = []

@@ -124,11 +124,11 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     admins: set[int] = set()
     for part in (env.get("LOTSE_ADMIN_IDS") or "").split(","):
         if part.strip():
-            if not part.strip().lstrip("-").isdigit():
+            if not part.strip().lstrip("-").isdecimal():
                 raise ConfigError(f"LOTSE_ADMIN_IDS: {part.strip()!r} is not a Telegram user id (a number)")
             admins.add(int(part))
     port_text = env.get("LOTSE_WEBHOOK_PORT") or "8443"
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
         raise ConfigError(f"LOTSE_WEBHOOK_PORT: {port_text!r} is not a port number")
     webhook_url = (env.get("LOTSE_WEBHOOK_URL") or "").strip() or None
     if webhook_url is not None and not webhook_url.startswith("https://"):

@@ -91,3 +91,10 @@ def test_run_with_a_webhook_but_no_secret_says_which_variable(
     out = io.StringIO()
     assert main(["run"], out) == 2
     assert "KI_HOOK_SECRET" in out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "value"), [("LOTSE_WEBHOOK_PORT", "8²"), ("LOTSE_ADMIN_IDS", "12,³")])
+def test_digits_that_are_no_numbers_get_a_clear_message(name: str, value: str) -> None:
+    # "²".isdigit() is true, but int("²") fails: these are refused with the variable's name, not a traceback
+    with pytest.raises(ConfigError, match=name):
+        load_config({name: value})

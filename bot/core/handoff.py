@@ -470,7 +470,8 @@ class Handoff:
         """Exactly what will be shared, who reads it, when they answer, and the question whether to send it."""
         t = self.conversation.t(ticket.lang)
         lang = ticket.lang
-        name = first_name or t.gettext("your first name in Telegram")
+        # exactly what the staff will see (the card stores the name stripped, at most 64 characters)
+        name = (first_name or "").strip()[:64] or t.gettext("your first name in Telegram")
         city = self._city_name(ticket.city, lang) or t.gettext("not given")
         lines = [
             t.gettext("This goes to {centre}:").format(centre=centre.name),

@@ -61,7 +61,7 @@ class VectorsEmbedder:
         with file.open(encoding="utf-8", errors="replace") as handle:
             for number, line in enumerate(handle, start=1):
                 parts = line.rstrip().split(" ")
-                if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                if number == 1 and len(parts) == 2 and all(p.isdecimal() for p in parts):
                     continue  # "count dim" header
                 if len(parts) < 3:
                     continue

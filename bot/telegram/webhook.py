@@ -48,7 +48,7 @@ class UpdateHandler(RequestHandler):
             self._refuse(403, "wrong secret")
             return
         length = self.request.headers.get("Content-Length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        if length is not None and (not length.isdecimal() or int(length) > MAX_BODY):
             self._refuse(413, "too large")
 
     def data_received(self, chunk: bytes) -> None:

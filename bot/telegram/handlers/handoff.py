@@ -28,7 +28,7 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     profile = await load_profile(update, context)
     choice, _, ticket = value.partition(":")
-    if svc.handoff is None or choice == "cancel" or not ticket.isdigit():
+    if svc.handoff is None or choice == "cancel" or not ticket.isdecimal():
         outcome = svc.handoff.cancel(profile) if svc.handoff is not None else svc.conversation.on_human(profile)
     else:
         user = update.effective_user

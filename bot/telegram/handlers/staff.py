@@ -70,7 +70,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, action, ticket = query.data.split(":", 2)
     chat = update.effective_chat
     user = update.effective_user
-    if chat is None or user is None or action not in ACTIONS or not ticket.isdigit():
+    if chat is None or user is None or action not in ACTIONS or not ticket.isdecimal():
         await answer_tap(update)
         return
     if not await is_member(context, chat.id, user.id):
