@@ -165,15 +165,19 @@ async def poll(
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
         backoff = 1.0
-        updates, next_offset, skipped = _read(application, items)
+        # Updates already in hand come again while they are processed: only new ones are read.
+        fresh = [item for item in items if item.get("update_id") not in done and item.get("update_id") not in held]
+        updates, _, skipped = _read(application, fresh)
+        next_offset = max(_ids(items), default=-1) + 1
         for entry in skipped:
             await keep(application, entry)
         readable = {u.update_id for u in updates}
-        done.update(i for i in _ids(items) if i not in readable)  # unreadable: skipped for good (logged in _read)
+        done.update(i for i in _ids(fresh) if i not in readable)  # unreadable: skipped for good (logged in _read)
         now = loop.time()
-        for update in updates:
+        due = [held[uid] for uid, at in retry_at.items() if at <= now and uid in held]
+        for update in [*updates, *due]:
             uid = update.update_id
-            if uid in done or uid in running or retry_at.get(uid, 0.0) > now:
+            if uid in running:
                 continue
             retry_at.pop(uid, None)
             running[uid] = asyncio.ensure_future(dispatch(application, update))
