@@ -248,7 +248,11 @@ async def test_a_lost_answer_to_create_a_topic_makes_no_second_topic_and_loses_n
     user = await ready(desk, 670, "en")
     await user.send("/human")
     (consent,) = await user.send("I have a question about my residence permit")
+    other = await ready(desk, 671, "uk")
     await user.tap(next(data for _, data in consent.buttons if data and data.startswith("ho:yes:")))
+    started = time.perf_counter()  # meanwhile a person in danger gets the emergency answer at once
+    (sos,) = await other.send("Допоможіть, чоловік б'є мене і дітей")
+    assert time.perf_counter() - started < 2.0 and "112" in sos.text
     await eventually(lambda: any(s.text.startswith("Fall #") for s in group(desk)), timeout=15)
     cards = [s for s in group(desk) if s.text.startswith("Fall #")]
     topics = desk.server.topics.get(STAFF_GROUP, {})

@@ -41,6 +41,10 @@ async def test_an_update_that_cannot_be_read_is_skipped_without_its_content(
     caplog.set_level(logging.DEBUG, logger="telegram.ext.ExtBot")
     # "chat" must be an object: python-telegram-bot cannot read this update
     poison = lotse.server.push({"message": {"message_id": 5, "date": int(time.time()), "chat": SECRET, "text": SECRET}})
+    started = time.monotonic()
+    user.push_text("help, my child is not breathing")  # in the same batch as the poison
+    (sos,) = await user._replies(1, quiet=0.1)
+    assert time.monotonic() - started < 2.0 and "112" in sos.text
     (answer,) = await user.send("where can i find a doctor")
     assert "doctor" in answer.text.lower()
     assert not lotse.running.task.done()
