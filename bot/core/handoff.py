@@ -80,6 +80,7 @@ class Ticket:
     purged: bool = False  # its personal data were erased (/delete or retention)
     topic_tried: bool = False  # a forum topic was asked for; its id may have been lost
     card_version: int | None = None  # the version the card in the staff group shows
+    card_tried: bool = False  # the card was sent; its message id may have been lost
 
 
 @dataclass(frozen=True, slots=True)

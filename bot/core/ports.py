@@ -205,7 +205,7 @@ class Outbox(Protocol):
 
     async def set_place(self, ticket_id: int, *, thread_id: int | None = None, card_message_id: int | None = None,
                         clear_thread: bool = False, topic_tried: bool | None = None,
-                        card_version: int | None = None) -> None:  # fmt: skip
+                        card_version: int | None = None, card_tried: bool | None = None) -> None:  # fmt: skip
         """Remember the ticket's forum topic, its card message and the version the card shows, and whether a topic
-        was asked for."""
+        was asked for or a card sent (the intent, stored before the call whose answer may be lost)."""
         ...

@@ -79,6 +79,7 @@ class TicketRow(SQLModel, table=True):
     topic_tried_at: float | None = Field(default=None)
     card_message_id: int | None = Field(default=None)
     card_version: int | None = Field(default=None)  # the version the card in the staff group shows
+    card_tried_at: float | None = Field(default=None)  # the card was sent; Telegram's answer may have been lost
     taken_by: str | None = Field(default=None, max_length=64)
     closed_by: str | None = Field(default=None, max_length=8)
     created_at: float = Field(default=0.0)

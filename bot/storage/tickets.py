@@ -62,6 +62,7 @@ def _ticket(row: Row[Any] | Mapping[str, Any]) -> Ticket:
         purged=m["purged_at"] is not None,
         topic_tried=m["topic_tried_at"] is not None,
         card_version=m["card_version"],
+        card_tried=m["card_tried_at"] is not None,
     )
 
 
@@ -486,8 +487,11 @@ class SqlTickets:
         clear_thread: bool = False,
         topic_tried: bool | None = None,
         card_version: int | None = None,
+        card_tried: bool | None = None,
     ) -> None:
         values: dict[str, Any] = {}
+        if card_tried is not None:
+            values["card_tried_at"] = time.time() if card_tried else None
         if card_version is not None:
             values["card_version"] = card_version
         if thread_id is not None or clear_thread:

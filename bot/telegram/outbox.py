@@ -304,11 +304,27 @@ class Worker:
             raise GoneError
         if ticket.card_message_id is not None:  # sent before a crash; only the bookkeeping was lost
             return ticket.chat_id, ticket.card_message_id
+        if ticket.card_tried and ticket.thread_id is not None:
+            # The card may have arrived, its id lost (a 5xx, a timeout, a crash). It is the first message of the
+            # case's new topic, and nothing else went there (the case's messages wait behind the card): the topic
+            # is made afresh, so the staff see the card once.
+            await self._delete_topic(ticket.chat_id, ticket.thread_id)
+            await self.outbox.set_place(ticket.id, clear_thread=True)
+            ticket = replace(ticket, thread_id=None, topic_tried=False)
+            log.warning("case %s: the answer to the card was lost; its topic is made afresh", ticket.case)
         if ticket.thread_id is None and await self._is_forum(ticket.chat_id):
             ticket = await self._make_topic(ticket)
         card = self.handoff.card(ticket)
         place = {"message_thread_id": ticket.thread_id} if ticket.thread_id is not None else {}
-        message = await self._send_html(ticket.chat_id, card, place)
+        await self.outbox.set_place(ticket.id, card_tried=True)
+        try:
+            message = await self._send_html(ticket.chat_id, card, place)
+        except TopicGoneError:  # staff deleted the new topic: a new one at the next try
+            await self.outbox.set_place(ticket.id, clear_thread=True, card_tried=False)
+            raise NetworkError("forum topic was deleted") from None
+        except (BadRequest, Forbidden, RetryAfter):  # refused: certainly not sent
+            await self.outbox.set_place(ticket.id, card_tried=False)
+            raise
         await self.outbox.set_place(ticket.id, card_message_id=message, card_version=ticket.version)
         log.info("case %s: announced to the staff group", ticket.case)
         return ticket.chat_id, message
@@ -353,15 +369,18 @@ class Worker:
             elif "not modified" not in reason and "not found" not in reason:
                 raise
 
+    async def _delete_topic(self, chat_id: int, thread_id: int) -> None:
+        try:
+            await self.bot.delete_forum_topic(chat_id, thread_id, **self._no_retry())
+        except BadRequest as exc:
+            if "not found" not in str(exc).lower():
+                raise
+
     async def _topic_state(self, ticket: Ticket | None, state: str) -> None:
         if ticket is None or ticket.thread_id is None:
             raise GoneError
         if state == "delete":  # the case's topic with everything in it (Telegram allows that at any age)
-            try:
-                await self.bot.delete_forum_topic(ticket.chat_id, ticket.thread_id, **self._no_retry())
-            except BadRequest as exc:
-                if "not found" not in str(exc).lower():
-                    raise
+            await self._delete_topic(ticket.chat_id, ticket.thread_id)
             return
         try:
             if state == "close":

@@ -134,7 +134,8 @@ class FakeTelegram:
     answered: set[str] = field(default_factory=set)  # callback query ids the bot answered
     bot_rights: dict[int, dict[str, bool]] = field(default_factory=dict)  # group -> the bot's rights there (changes)
     poll_faults: list[str] = field(default_factory=list)  # the next getUpdates calls answer: "409", "html", "500"
-    # method -> what its next calls meet: "500" (refused before any effect) or "500-after" (done, then answered 500)
+    # method -> what its next calls meet: "500" (refused before any effect) or "500-after" (done, then answered
+    # 500); "...@<chat id>" only for that chat
     faults: dict[str, list[str]] = field(default_factory=dict)
     delete_window: float | None = None  # seconds after which a message can no longer be deleted (Telegram: 48 h)
     stall: dict[str, int] = field(default_factory=dict)  # method -> its next N calls never get an answer
@@ -222,7 +223,11 @@ class FakeTelegram:
             self.stall[method] -= 1
             self.stalled.append((method, params))
             await self._release.wait()
-        fault = self.faults[method].pop(0) if self.faults.get(method) else None
+        fault, queue = None, self.faults.get(method)
+        if queue:  # "500@<chat id>" meets only a call for that chat
+            kind, _, chat = queue[0].partition("@")
+            if not chat or str(params.get("chat_id")) == chat:
+                fault = queue.pop(0) and kind
         server_error = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if fault == "500":
             return web.json_response(server_error, status=500)

@@ -290,3 +290,34 @@ async def test_a_card_sent_late_is_not_edited_to_what_it_already_shows(tmp_path:
         card = next(s for s in group(desk) if "help with a letter" in s.text)
         assert "geschlossen" in card.text
         assert desk.server.errors == []
+
+
+@pytest.mark.parametrize("fault", ["500", "500-after"])
+async def test_a_lost_answer_to_the_card_shows_the_staff_one_card(desk: Lotse, fault: str) -> None:
+    # The card into the case's new topic meets a 5xx: before it was posted, or after ("500-after": posted, its id
+    # lost). The topic is made afresh: the staff see one topic and one card, and replies go both ways.
+    desk.server.faults["sendMessage"] = [f"{fault}@{STAFF_GROUP}"]  # the card, the first message to the group
+    user = await ready(desk, 672, "en")
+    await user.send("/human")
+    (consent,) = await user.send("A question about my child's school")
+    await user.tap(next(data for _, data in consent.buttons if data and data.startswith("ho:yes:")))
+    stored: list[int] = []
+
+    async def card_stored() -> bool:
+        ticket = await desk.tickets.active(672)
+        if ticket is not None and ticket.card_message_id is not None:
+            stored.append(ticket.card_message_id)
+        return bool(stored)
+
+    deadline = time.monotonic() + 15
+    while not await card_stored():  # the outbox has finished with the card (after its retry)
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    (card,) = [s for s in group(desk) if s.text.startswith("Fall #")]
+    assert card.message_id == stored[0]
+    assert list(desk.server.topics[STAFF_GROUP]) == [card.thread_id]  # one topic: the card's
+    desk.staff().write("We will look at it", thread=card.thread_id)
+    (reply,) = await user._replies(1)
+    assert reply.text.endswith("We will look at it")
+    user.push_text("Thanks")
+    await eventually(lambda: any(s.text.endswith("Thanks") and s.thread_id == card.thread_id for s in group(desk)))
