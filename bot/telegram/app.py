@@ -88,16 +88,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what went wrong without any content of the update."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, StoreUnavailableError | NetworkError):  # TimedOut is a NetworkError; RetryAfter is not
-        # The database or Telegram is away for a moment: the poll loop processes the update again (bot/telegram/polling)
+    if isinstance(error, StoreUnavailableError | NetworkError | RetryAfter):  # TimedOut is a NetworkError
+        # The database or Telegram is away for a moment, or Telegram still says "too many requests" after the
+        # limiter's retries: the poll loop processes the update again (bot/telegram/polling).
         if update_id is not None:
             context.application.bot_data.setdefault(AGAIN, set()).add(update_id)
         log.warning("update %s: %s; it will be processed again", update_id, type(error).__name__)
         return
     if isinstance(error, Forbidden):
         log.info("update %s: delivery refused (the user blocked the bot)", update_id)
-    elif isinstance(error, RetryAfter):
-        log.warning("update %s: Telegram rate limited (%s)", update_id, type(error).__name__)
     else:
         log.error("update %s: %s", update_id, where(error) if error is not None else "unknown error")
 

@@ -171,3 +171,11 @@ async def test_a_5xx_on_a_reply_is_retried_and_answered_once(lotse: Lotse) -> No
     assert answer.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
     (later,) = await user.send("wo kann ich deutsch lernen")  # and nothing of the first came twice
     assert later.text.startswith(lotse.dialogue.render("language-course", "de", "koeln").title)
+
+
+async def test_a_reply_still_refused_with_429_after_the_limiters_retries_comes_later(lotse: Lotse) -> None:
+    user = await ready(lotse, 709, "de")
+    lotse.server.throttle_chats[709] = 7  # more 429 answers (retry after 1 s) than the limiter retries in a call (5)
+    user.push_text("wo finde ich eine apotheke")
+    (answer,) = await user._replies(1, timeout=30)
+    assert answer.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
