@@ -16,9 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.config import load_config
 from bot.core.dialogue import Dialogue
+from bot.core.hybrid import load_or_train
 from bot.core.knowledge import load_knowledge
-from bot.core.matcher import build_index
 from tests.e2e.crash import run
 from tests.e2e.storm import storm
 
@@ -29,7 +30,8 @@ async def main() -> None:
         figures = await run(Path(tmp), people=100, kills=10, seed=2026)
         print("\n".join("  " + line for line in figures.lines()), *figures.notes)
     knowledge = load_knowledge(Path(__file__).resolve().parents[1] / "knowledge")
-    dialogue = Dialogue(knowledge, build_index(knowledge))
+    hybrid = load_or_train(knowledge, cache_dir=load_config().cache_dir)  # the matcher the bot runs with
+    dialogue = Dialogue(knowledge, hybrid.index, hybrid=hybrid)
     with tempfile.TemporaryDirectory() as tmp:
         print("429 storm on the staff group, Telegram's limit of 20 messages per 60 s:")
         result = await storm(Path(tmp), dialogue, cases=12, limit=20, window=60.0, throttle=15)
