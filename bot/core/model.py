@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
@@ -250,6 +251,7 @@ class Contact(BaseModel):
     languages: tuple[Code, ...] = ()
     note: Text | None = None
     source: Text
+    seen: date | None = None  # when the source (a web page) was read; a seed file needs none
 
 
 class City(BaseModel):
