@@ -14,9 +14,17 @@ from bot.core.model import DAYS, City, Contact, Knowledge, Topic, Translation
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LATIN = "A-Za-zÀ-ÖØ-öø-ɏ"  # with German and other Latin letters: "Köln", "für" stay one run
+# What keeps its left-to-right order inside right-to-left text, each as a whole: a web address, an e-mail address,
+# a command, a phone number or other number, a run of Latin words (with the spaces, hyphens, slashes and balanced
+# brackets between them). Sentence punctuation and brackets around a run stay outside, so they mirror correctly.
 _LTR_RUN = re.compile(
-    rf"(https?://\S+|[\w.+-]+@[\w.-]+|\+?\d[\d /()-]*\d|[{_LATIN}][{_LATIN}0-9 .,/'()&-]*[{_LATIN}0-9.)])"
+    r"https?://[^\s<>\u2066-\u2069]+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w/])/[A-Za-z][A-Za-z0-9_]*(?:@\w+)?"
+    rf"|[{_LATIN}0-9+](?:[{_LATIN}0-9 .,:/'’&+()-]*[{_LATIN}0-9)])?"
 )
+_TRAILING = ".,;:!?'’ -/"
+_URL_TRAILING = ".,;:!?'’"  # a web address may end with "/"
 LRI, PDI = "\u2066", "\u2069"
 
 
@@ -31,10 +39,41 @@ class RenderedTopic:
 
 
 def isolate_ltr(text: str, direction: str) -> str:
-    """In right-to-left text, wrap numbers, URLs and Latin words in LTR isolates so their order survives."""
+    """In right-to-left text, wrap each web address, e-mail address, command, number and run of Latin words in a
+    left-to-right isolate so its order survives; punctuation and brackets around it stay outside."""
     if direction != "rtl":
         return text
-    return _LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", text)
+    return _LTR_RUN.sub(_isolated, text)
+
+
+def _isolated(match: re.Match[str]) -> str:
+    whole = match.group(0)
+    run = _trimmed(whole)
+    rest = whole[len(run) :]
+    if rest:  # what was cut off (") : Servicestelle") may hold another run
+        rest = rest[0] + _LTR_RUN.sub(_isolated, rest[1:])
+    return f"{LRI}{run}{PDI}{rest}" if run else rest
+
+
+def _trimmed(run: str) -> str:
+    """The run without what belongs to the sentence around it: trailing punctuation, and a closing bracket (or the
+    text after an opening one) that has no partner inside the run."""
+    depth = 0
+    for index, char in enumerate(run):  # a closing bracket opened before the run ends it
+        depth += (char == "(") - (char == ")")
+        if depth < 0:
+            run = run[:index]
+            break
+    trailing = _URL_TRAILING if run.startswith(("http://", "https://")) else _TRAILING
+    while True:
+        before = run
+        run = run.rstrip(trailing)
+        if run.count(")") > run.count("("):
+            run = run[:-1] if run.endswith(")") else run
+        if run.count("(") > run.count(")"):
+            run = run[: run.rfind("(")]
+        if run == before:
+            return run
 
 
 def translation_for(topic: Topic, lang: str, knowledge: Knowledge) -> tuple[str, Translation]:
