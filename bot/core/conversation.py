@@ -22,6 +22,7 @@ STEPS: tuple[str, ...] = ("language", "city", "ready", "question")
 RECENT = 3  # topics remembered for a handoff, if the person chooses to share them
 MediaKind = Literal["voice", "photo", "video", "sticker", "document", "contact", "other"]
 MAX_CALLBACK_BYTES = 64
+COUNTER_LANG = "de"  # the language of offices and counters
 NEAREST_CITY_KM = 60.0
 
 CATEGORY_NAMES: dict[str, str] = {
@@ -247,10 +248,23 @@ class Conversation:
         rows: list[tuple[Button, ...]] = [(b,) for b in related]
         if kind == "answer":
             rows.append((Button("👍", f"fb:up:{topic_id}"), Button("👎", f"fb:down:{topic_id}")))
+        if code != COUNTER_LANG:  # to show at a counter or to a neighbour who reads German
+            rows.append((Button(t.gettext("🇩🇪 Show in German"), f"de:{topic_id}"),))
         rows.append((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")))
         return Reply(
             body, title=title, buttons=tuple(rows), direction=self.knowledge.languages[shown].direction, kind=kind
         )
+
+    def in_german(self, profile: Profile, topic_id: str) -> Outcome:
+        """The topic's answer in German, under a line in the person's language saying whom to show it to."""
+        if topic_id not in self.knowledge.topics:
+            return Outcome(profile, (self.menu(profile.lang),))
+        t = self.t(profile.lang)
+        text, _ = self.dialogue.topic_text(topic_id, COUNTER_LANG, profile.city)
+        title, body = _title_and_body(text, fell_back=False)
+        note = t.gettext("In German, to show at an office or to someone who can help:")
+        reply = Reply(f"{title}\n\n{body}", title=note, direction="ltr", kind="german")
+        return Outcome(profile, (reply,))
 
     # -- events ---------------------------------------------------------------------------------------------
 

@@ -178,3 +178,20 @@ def test_an_answer_never_shows_the_same_address_twice(dialogue: Dialogue) -> Non
     text = dialogue.render("language-course", "de", "koeln").text
     assert text.count("Kommunales Integrationszentrum Köln") == 1
     assert "Für Köln habe ich noch keine Adresse dieser Art" in text
+
+
+def test_every_answer_outside_german_can_be_shown_in_german(dialogue: Dialogue) -> None:
+    from bot.core.conversation import Conversation, Profile
+
+    conversation = Conversation(dialogue)
+    arabic = conversation.topic_reply("doctor", "ar", "koeln")
+    assert "de:doctor" in [b.data for row in arabic.buttons for b in row]
+    german = conversation.topic_reply("doctor", "de", "koeln")
+    assert "de:doctor" not in [b.data for row in german.buttons for b in row]  # German already
+    profile = Profile(7, lang="ar", city="koeln", step="ready")
+    (shown,) = conversation.in_german(profile, "doctor").replies
+    assert shown.direction == "ltr" and shown.title and shown.title != dialogue.title("doctor", "de")
+    assert shown.text.startswith(dialogue.title("doctor", "de"))
+    assert dialogue.render("doctor", "de", "koeln").text.split("\n", 1)[1].strip()[:40] in shown.text
+    (menu,) = conversation.in_german(profile, "no-such-topic").replies  # a forged button: the menu
+    assert menu.kind != "german"

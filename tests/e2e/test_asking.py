@@ -161,3 +161,13 @@ async def test_admin_sees_feedback_others_do_not(lotse: Lotse) -> None:
     admin = lotse.user(399, language_code="de")
     (figures,) = await admin.send("/feedback")
     assert "pharmacy (de): 👍 0  👎 1" in figures.text
+
+
+async def test_an_answer_can_be_shown_in_german_at_the_counter(lotse: Lotse) -> None:
+    user = await ready(lotse, 320, "fa")
+    (answer,) = await user.send("کجا می‌توانم دکتر پیدا کنم")
+    fa = translator("fa")
+    assert any(label == fa.gettext("🇩🇪 Show in German") for label, _ in answer.buttons)
+    (german,) = await user.tap(fa.gettext("🇩🇪 Show in German"))
+    assert german.text.startswith(fa.gettext("In German, to show at an office or to someone who can help:"))
+    assert lotse.dialogue.render("doctor", "de", "koeln").title in german.text
