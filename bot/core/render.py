@@ -120,13 +120,26 @@ def _span(names: list[str], run: list[int], value: str) -> str:
     return f"{label} {value}"
 
 
+def international(phone: str) -> str:
+    """A German phone number as a phone abroad or a SIM from home dials it, and as Telegram makes it tappable:
+    "0221 / 221-0" -> "+49 221 221-0"; short numbers (112, 116 117) stay as they are."""
+    number = re.sub(r"\s*/\s*", " ", phone.strip()).replace("(0)", "").replace("  ", " ")
+    if number.startswith("+"):
+        return re.sub(r"\s+", " ", number)
+    if number.startswith("00"):
+        return "+" + number[2:]
+    if number.startswith("0") and sum(ch.isdigit() for ch in number) >= 6:
+        return "+49 " + number[1:].lstrip()
+    return number
+
+
 def format_contact(contact: Contact, lang: str, knowledge: Knowledge) -> str:
     """One contact as short lines."""
     lines = [f"📍 {contact.name}"]
     if contact.address:
         lines.append(contact.address)
     if contact.phone:
-        lines.append(f"☎ {contact.phone}")
+        lines.append(f"☎ {international(contact.phone)}")
     if contact.email:
         lines.append(f"✉ {contact.email}")
     if contact.url:
