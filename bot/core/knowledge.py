@@ -118,7 +118,25 @@ def check_knowledge(root: Path) -> CheckResult:
         uncovered=uncovered,
         emergency=emergency,
     )
+    _check_city_contacts(root / "cities", knowledge, rep)
     return CheckResult(knowledge, rep.problems)
+
+
+def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> None:
+    """A warning per city and contact kind that an answer shows ({contact:KIND}) and the city has no contact of."""
+    needed: dict[str, list[str]] = {}
+    for topic in knowledge.topics.values():
+        for tr in topic.translations.values():
+            for kind in re.findall(r"\{contact:([a-z-]+)\}", tr.answer):
+                if topic.id not in needed.setdefault(kind, []):
+                    needed[kind].append(topic.id)
+    for city in knowledge.cities.values():
+        have = {c.kind for c in city.contacts}
+        for kind, topics in sorted(needed.items()):
+            if kind not in have:
+                rep.add(folder / f"{city.slug}.yaml", 1, f"{city.slug} has no '{kind}' contact; the answers of "
+                        f"{', '.join(sorted(topics))} show it", "add a sourced contact of that kind; until then those "
+                        "answers point to the integration centre or Service Point", severity="warning")  # fmt: skip
 
 
 def _line_of_text(path: Path, text: str) -> int:

@@ -408,3 +408,12 @@ def test_a_broken_topic_causes_no_follow_up_errors_elsewhere(tmp_path: Path) -> 
     root = _broken(tmp_path, "topics/pharmacy.yaml", "category: health", "category: health\ncategory: help")
     errors = check_knowledge(root).errors
     assert [e.file.endswith("pharmacy.yaml") for e in errors] == [True]
+
+
+def test_a_city_without_a_contact_an_answer_shows_is_warned_about(tmp_path: Path) -> None:
+    root = _broken(tmp_path, "cities/testcity.yaml", "kind: integration-centre", "kind: jobcenter")
+    result = check_knowledge(root)
+    assert result.errors == []
+    (warning,) = [w for w in result.warnings if "has no 'integration-centre' contact" in w.message]
+    assert warning.file.endswith("testcity.yaml") and "doctor" in warning.message
+    assert not [w for w in check_knowledge(FIXTURE_KB).warnings if "has no '" in w.message]
