@@ -53,7 +53,7 @@ def test_ask_json_contract(fixture_env: None) -> None:
     code, out = run(["ask", "wo finde ich einen hausarzt", "--lang", "de", "--city", "testcity", "--json"])
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"kind", "topic", "candidates", "lang", "text"}
+    assert set(result) == {"kind", "topic", "candidates", "lang", "text", "more"}  # more: behind the button, or null
     assert result["kind"] == "answer"
     assert result["topic"] == "doctor"
     assert result["lang"] == "de"

@@ -245,7 +245,10 @@ class Conversation:
             for rid in topic.related
             if rid in self.knowledge.topics
         ][:3]
-        rows: list[tuple[Button, ...]] = [(b,) for b in related]
+        rows: list[tuple[Button, ...]] = []
+        if self.dialogue.topic_more(topic_id, code, city):
+            rows.append((Button(t.gettext("➕ More"), f"more:{topic_id}"),))
+        rows += [(b,) for b in related]
         if kind == "answer":
             rows.append((Button("👍", f"fb:up:{topic_id}"), Button("👎", f"fb:down:{topic_id}")))
         if code != COUNTER_LANG:  # to show at a counter or to a neighbour who reads German
@@ -255,13 +258,30 @@ class Conversation:
             body, title=title, buttons=tuple(rows), direction=self.knowledge.languages[shown].direction, kind=kind
         )
 
+    def on_more(self, profile: Profile, topic_id: str) -> Outcome:
+        """The rest of a topic's answer (the "More" button)."""
+        code = self.dialogue.language(profile.lang)
+        more = self.dialogue.topic_more(topic_id, code, profile.city) if topic_id in self.knowledge.topics else None
+        if more is None:
+            return Outcome(profile, (self.menu(profile.lang),))
+        shown = self.dialogue.render(topic_id, code, profile.city)
+        t = self.t(profile.lang)
+        reply = Reply(
+            more,
+            title=shown.title,
+            buttons=((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),),
+            direction=self.knowledge.languages[shown.lang].direction,
+            kind="more",
+        )
+        return Outcome(profile, (reply,))
+
     def in_german(self, profile: Profile, topic_id: str) -> Outcome:
         """The topic's answer in German, under a line in the person's language saying whom to show it to."""
         if topic_id not in self.knowledge.topics:
             return Outcome(profile, (self.menu(profile.lang),))
         t = self.t(profile.lang)
-        text, _ = self.dialogue.topic_text(topic_id, COUNTER_LANG, profile.city)
-        title, body = _title_and_body(text, fell_back=False)
+        german = self.dialogue.render(topic_id, COUNTER_LANG, profile.city)
+        title, body = german.title, german.text  # the short answer: what a clerk needs at a glance
         note = t.gettext("In German, to show at an office or to someone who can help:")
         reply = Reply(f"{title}\n\n{body}", title=note, direction="ltr", kind="german")
         return Outcome(profile, (reply,))

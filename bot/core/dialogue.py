@@ -37,15 +37,17 @@ class Decision:
     content_lang: str | None = None
     scores: tuple[Candidate, ...] = field(default=(), compare=False)
     situations: tuple[str, ...] = ()  # the emergency situations recognised (kind "emergency")
+    more: str | None = None  # what the "More" button shows (kind "answer"); None: nothing more
 
     def to_json(self) -> dict[str, Any]:
-        """The public result contract of ``ask --json``."""
+        """The public result contract of ``ask --json``: ``text`` is the first message, ``more`` the rest."""
         return {
             "kind": self.kind,
             "topic": self.topic,
             "candidates": list(self.candidates),
             "lang": self.lang,
             "text": self.text,
+            "more": self.more,
         }
 
 
@@ -215,10 +217,14 @@ class Dialogue:
         return translation_for(self.knowledge.topics[topic_id], self.language(lang), self.knowledge)[1].title
 
     def topic_text(self, topic_id: str, lang: str, city: str | None) -> tuple[str, str]:
-        """Full reply text for a topic (title, answer, fallback note) and the language it is written in."""
+        """The first message for a topic (title, short answer, fallback note) and the language it is written in."""
         lang = self.language(lang)
         rendered = self.render(topic_id, lang, city)
         return self._compose(rendered, lang, rendered.text), rendered.lang
+
+    def topic_more(self, topic_id: str, lang: str, city: str | None) -> str | None:
+        """What the topic's "More" button shows (None when the short answer is all)."""
+        return self.render(topic_id, self.language(lang), city).more
 
     def _compose(self, rendered: RenderedTopic, lang: str, body: str) -> str:
         """Title and body, led by a note when the topic is shown in a fallback language."""
@@ -263,7 +269,8 @@ class Dialogue:
     def _topic_decision(self, kind: Kind, topic_id: str, lang: str, city: str | None, res: MatchResult) -> Decision:
         text, content_lang = self.topic_text(topic_id, lang, city)
         ranked = tuple(c.target for c in res.candidates if c.target not in (*INTENTS, topic_id))[:2]
-        return Decision(kind, topic_id, (topic_id, *ranked), lang, text, city, content_lang, res.candidates)
+        more = self.topic_more(topic_id, lang, city)
+        return Decision(kind, topic_id, (topic_id, *ranked), lang, text, city, content_lang, res.candidates, more=more)
 
     def _clarify(self, lang: str, city: str | None, chosen: list[str], cands: tuple[Candidate, ...]) -> Decision:
         t = self.t(lang)

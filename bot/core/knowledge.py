@@ -19,6 +19,7 @@ from bot.core.emergency.detect import Detector
 from bot.core.matcher import Index
 from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
 from bot.core.normalize import tokens
+from bot.core.render import MORE_MARK, SHORT_LIMIT
 from bot.core.yamlsafe import LDict, LList
 
 EMERGENCY_TOPIC = "emergency"
@@ -119,7 +120,21 @@ def check_knowledge(root: Path) -> CheckResult:
         emergency=emergency,
     )
     _check_city_contacts(root / "cities", knowledge, rep)
+    _check_short_answers(root / "topics", knowledge, rep)
     return CheckResult(knowledge, rep.problems)
+
+
+def _check_short_answers(folder: Path, knowledge: Knowledge, rep: Reporter) -> None:
+    """A warning where the short answer a volunteer marked (the text before a line "---") is over the limit."""
+    for topic in knowledge.topics.values():
+        for lang, tr in topic.translations.items():
+            parts = MORE_MARK.split(tr.answer.strip(), maxsplit=1)
+            short = re.sub(r"\{[^{}]*\}", "", parts[0]).strip()
+            if len(parts) > 1 and len(short) > SHORT_LIMIT:
+                path = folder / f"{topic.id}.yaml"
+                rep.add(path, _line_of_text(path, f"{lang}:"), f"{topic.id} ({lang}): the short answer before '---' "
+                        f"is {len(short)} characters", f"keep it under {SHORT_LIMIT}: what to do, where, what to "
+                        "bring; move the rest below the '---' line", severity="warning")  # fmt: skip
 
 
 def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> None:

@@ -26,6 +26,10 @@ _LTR_RUN = re.compile(
 _TRAILING = ".,;:!?'’ -/"
 _URL_TRAILING = ".,;:!?'’"  # a web address may end with "/"
 LRI, PDI = "\u2066", "\u2069"
+PLACE = "\x1e"  # marks the block a {contact:...} placeholder became (removed before anyone reads the text)
+SHORT_LIMIT = 600  # characters of the short answer (the first message, title aside)
+MORE_MARK = re.compile(r"\n[ \t]*---[ \t]*\n")  # in an answer, a line "---" ends the short answer
+_SENTENCE_END = re.compile(r"(?<=[.!?؟।።])\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +37,10 @@ class RenderedTopic:
     """A topic's text in the best available language."""
 
     title: str
-    text: str
+    text: str  # the short answer: the first message
     lang: str
     fell_back: bool
+    more: str | None = None  # the rest, behind a "More" button (None: nothing more)
 
 
 def isolate_ltr(text: str, direction: str) -> str:
@@ -196,10 +201,68 @@ def render_topic(topic: Topic, lang: str, city: City | None, knowledge: Knowledg
         if value in seen:
             return ""
         seen.add(value)
-        return value
+        return f"\n\n{PLACE}{value}\n\n" if value else ""  # a block of its own: the short answer picks one
 
-    body = _PLACEHOLDER.sub(fill, tr.answer.strip())
-    body = re.sub(r"\n{3,}", "\n\n", body).strip()
+    parts = MORE_MARK.split(tr.answer.strip(), maxsplit=1)
+    short = _tidy(_PLACEHOLDER.sub(fill, parts[0]))
+    more = _tidy(_PLACEHOLDER.sub(fill, parts[1])) if len(parts) > 1 else None
+    if more is None:
+        short, more = split_short(short)
+    short, more = short.replace(PLACE, ""), more.replace(PLACE, "") if more else None
     direction = knowledge.languages[shown_lang].direction if shown_lang in knowledge.languages else "ltr"
-    body = isolate_ltr(body, direction)
-    return RenderedTopic(tr.title, body, shown_lang, shown_lang != lang)
+    more = isolate_ltr(more, direction) if more else None
+    return RenderedTopic(tr.title, isolate_ltr(short, direction), shown_lang, shown_lang != lang, more)
+
+
+def _tidy(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def split_short(body: str, limit: int = SHORT_LIMIT) -> tuple[str, str | None]:
+    """An answer without a "---" line, split for a phone: the lines that fit ``limit`` and the first contact
+    (where to go), the rest (further lines and contacts) for "More". A line longer than the room left is cut after
+    a sentence."""
+    units: list[tuple[str, bool, str]] = []  # (text, is a contact, separator before it)
+    for block in body.split("\n\n"):
+        if block.startswith(PLACE):  # where to go: the contacts of one kind, or the note that there are none
+            units.append((block, True, "\n\n"))
+        else:
+            units += [(line, False, "\n\n" if k == 0 else "\n") for k, line in enumerate(block.split("\n"))]
+    contact = next((i for i, u in enumerate(units) if u[1] and len(u[0]) <= limit // 2), None)
+    budget = limit - (len(units[contact][0]) + 2 if contact is not None else 0)
+    short: list[tuple[str, bool, str]] = []
+    rest: list[tuple[str, bool, str]] = []
+    used, full = 0, False
+    for index, (text, is_contact, sep) in enumerate(units):
+        if index == contact:
+            continue
+        if is_contact or full or used + len(text) + len(sep) > budget:
+            if not is_contact and not full and not short:  # the first line is too long: its first sentences
+                head, tail = _sentences(text, budget)
+                short.append((head, False, sep))
+                if tail:
+                    rest.append((tail, False, sep))
+            else:
+                rest.append((text, is_contact, sep))
+            full = full or not is_contact
+            continue
+        short.append((text, is_contact, sep))
+        used += len(text) + len(sep)
+    if contact is not None:
+        short.append(units[contact])
+    return _joined(short), (_joined(rest) or None)
+
+
+def _joined(units: list[tuple[str, bool, str]]) -> str:
+    return "".join((sep if n else "") + text for n, (text, _, sep) in enumerate(units)).strip()
+
+
+def _sentences(text: str, limit: int) -> tuple[str, str]:
+    """The first sentences of ``text`` within ``limit`` characters (at least one), and the rest."""
+    sentences = _SENTENCE_END.split(text)
+    taken = [sentences[0]]
+    for sentence in sentences[1:]:
+        if len(" ".join([*taken, sentence])) > limit:
+            break
+        taken.append(sentence)
+    return " ".join(taken), " ".join(sentences[len(taken) :])

@@ -210,7 +210,7 @@ def build_application(
             CommandHandler("delete", ask.delete, filters=private),
             CallbackQueryHandler(onboarding.chosen, pattern=r"^(lang|city):"),
             CallbackQueryHandler(menu.menu, pattern=r"^menu$"),
-            CallbackQueryHandler(menu.button, pattern=r"^(cat|t|fb|de):"),
+            CallbackQueryHandler(menu.button, pattern=r"^(cat|t|fb|de|more):"),
             CallbackQueryHandler(handoff.human, pattern=r"^human$"),
             CallbackQueryHandler(handoff.consent, pattern=r"^ho:"),
             CallbackQueryHandler(ask.delete, pattern=r"^del:"),

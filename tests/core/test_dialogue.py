@@ -154,7 +154,7 @@ def test_clarify_and_fallback_language_note(fixture_dialogue: Dialogue) -> None:
 
 def test_json_contract(dialogue: Dialogue) -> None:
     data = dialogue.decide("arzt", "de").to_json()
-    assert set(data) == {"kind", "topic", "candidates", "lang", "text"}
+    assert set(data) == {"kind", "topic", "candidates", "lang", "text", "more"}
     assert isinstance(data["candidates"], list)
 
 

@@ -417,3 +417,13 @@ def test_a_city_without_a_contact_an_answer_shows_is_warned_about(tmp_path: Path
     (warning,) = [w for w in result.warnings if "has no 'integration-centre' contact" in w.message]
     assert warning.file.endswith("testcity.yaml") and "doctor" in warning.message
     assert not [w for w in check_knowledge(FIXTURE_KB).warnings if "has no '" in w.message]
+
+
+def test_a_marked_short_answer_over_the_limit_is_warned_about(tmp_path: Path) -> None:
+    long = "Gehen Sie zu einer Hausarztpraxis. " * 20
+    root = _broken(tmp_path, "topics/doctor.yaml", "      Gehen Sie zu einer Hausarztpraxis. Bringen",
+                   f"      {long}\n      ---\n      Bringen")  # fmt: skip
+    result = check_knowledge(root)
+    assert result.errors == []
+    (warning,) = [w for w in result.warnings if "short answer before '---'" in w.message]
+    assert warning.file.endswith("doctor.yaml") and "doctor (de)" in warning.message and warning.line > 1

@@ -171,3 +171,16 @@ async def test_an_answer_can_be_shown_in_german_at_the_counter(lotse: Lotse) -> 
     (german,) = await user.tap(fa.gettext("🇩🇪 Show in German"))
     assert german.text.startswith(fa.gettext("In German, to show at an office or to someone who can help:"))
     assert lotse.dialogue.render("doctor", "de", "koeln").title in german.text
+
+
+async def test_a_long_answer_comes_short_first_and_the_rest_on_more(lotse: Lotse) -> None:
+    user = await ready(lotse, 321, "de")
+    (answer,) = await user.send("wo kann ich mich anmelden")
+    de = translator("de")
+    assert len(answer.text) <= 700 and "📍" in answer.text  # what to do, what to bring, where
+    assert any(label == de.gettext("➕ More") for label, _ in answer.buttons)
+    (more,) = await user.tap(de.gettext("➕ More"))
+    assert more.text.startswith(lotse.dialogue.render("registration", "de", "koeln").title)
+    rest = lotse.dialogue.topic_more("registration", "de", "koeln")
+    assert rest is not None and rest.split("\n")[0] in more.text
+    assert not any(line and line in answer.text for line in rest.split("\n") if len(line) > 20)  # nothing twice

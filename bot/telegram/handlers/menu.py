@@ -28,7 +28,7 @@ async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``cat:<category>``, ``t:<topic>``, ``fb:up|down:<topic>`` and ``de:<topic>`` (in German) buttons."""
+    """``cat:<category>``, ``t:<topic>``, ``fb:up|down:<topic>``, ``more:<topic>``, ``de:<topic>`` (German)."""
     kind, value = tapped(update)
     profile = await load_profile(update, context)
     conversation = services(context).conversation
@@ -38,6 +38,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         outcome = conversation.on_topic(profile, value)
     elif kind == "de":
         outcome = conversation.in_german(profile, value)
+    elif kind == "more":
+        outcome = conversation.on_more(profile, value)
     else:
         verdict, _, topic = value.partition(":")
         outcome = conversation.on_feedback(profile, topic, verdict == "up")
