@@ -19,7 +19,7 @@ from bot.core.emergency.detect import Detector
 from bot.core.matcher import Index
 from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
 from bot.core.normalize import tokens
-from bot.core.render import MORE_MARK, SHORT_LIMIT
+from bot.core.render import MORE_MARK, ONLY, SHORT_LIMIT
 from bot.core.yamlsafe import LDict, LList
 
 EMERGENCY_TOPIC = "emergency"
@@ -145,6 +145,13 @@ def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
             for kind in re.findall(r"\{contact:([a-z-]+)\}", tr.answer):
                 if topic.id not in needed.setdefault(kind, []):
                     needed[kind].append(topic.id)
+    for topic in knowledge.topics.values():
+        for lang, tr in topic.translations.items():
+            for match in ONLY.finditer(tr.answer):
+                for slug in match.group(1).split(","):
+                    if slug.strip() not in knowledge.cities:
+                        message = f"{topic.id} ({lang}): {{only:...}} names '{slug.strip()}', which is no city"
+                        rep.add(folder.parent / "topics" / f"{topic.id}.yaml", 1, message, "use a slug of cities/")
     for city in knowledge.cities.values():
         have = {c.kind for c in city.contacts}
         for kind, topics in sorted(needed.items()):
@@ -312,11 +319,15 @@ def _check_answer(path: Path, block: LDict, where: str, answer: str, rep: Report
         kind = name.removeprefix("contact:")
         if name == "city" or (name.startswith("contact:") and kind in CONTACT_KINDS):
             continue
+        at_line_start = match.start() == 0 or answer[match.start() - 1] == "\n"
+        if ONLY.fullmatch(match.group(0)) and at_line_start:
+            continue  # a line for some cities only; the city slugs are checked with the cities
         rep.add(
             path,
             block.text_line("answer", match.start()),
             f"{where}: unknown placeholder '{{{name}}}'",
-            "use {city} or {contact:KIND} with KIND one of: " + ", ".join(CONTACT_KINDS),
+            "use {city}, {contact:KIND} with KIND one of: " + ", ".join(CONTACT_KINDS) + ", or {only:CITY,...} "
+            "at the start of a line",
         )
     stripped = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), answer)
     brace = min((i for i in (stripped.find("{"), stripped.find("}")) if i >= 0), default=-1)

@@ -27,6 +27,7 @@ _TRAILING = ".,;:!?'’ -/"
 _URL_TRAILING = ".,;:!?'’"  # a web address may end with "/"
 LRI, PDI = "\u2066", "\u2069"
 PLACE = "\x1e"  # marks the block a {contact:...} placeholder became (removed before anyone reads the text)
+ONLY = re.compile(r"\{only:([a-z0-9,\s-]+)\}")  # a line for some cities only: "{only:duesseldorf}Welcome Points ..."
 SHORT_LIMIT = 600  # characters of the short answer (the first message, title aside)
 MORE_MARK = re.compile(r"\n[ \t]*---[ \t]*\n")  # in an answer, a line "---" ends the short answer
 _SENTENCE_END = re.compile(r"(?<=[.!?؟।።])\s+")
@@ -203,7 +204,7 @@ def render_topic(topic: Topic, lang: str, city: City | None, knowledge: Knowledg
         seen.add(value)
         return f"\n\n{PLACE}{value}\n\n" if value else ""  # a block of its own: the short answer picks one
 
-    parts = MORE_MARK.split(tr.answer.strip(), maxsplit=1)
+    parts = MORE_MARK.split(_for_city(tr.answer.strip(), city), maxsplit=1)
     short = _tidy(_PLACEHOLDER.sub(fill, parts[0]))
     more = _tidy(_PLACEHOLDER.sub(fill, parts[1])) if len(parts) > 1 else None
     if more is None:
@@ -212,6 +213,18 @@ def render_topic(topic: Topic, lang: str, city: City | None, knowledge: Knowledg
     direction = knowledge.languages[shown_lang].direction if shown_lang in knowledge.languages else "ltr"
     more = isolate_ltr(more, direction) if more else None
     return RenderedTopic(tr.title, isolate_ltr(short, direction), shown_lang, shown_lang != lang, more)
+
+
+def _for_city(answer: str, city: City | None) -> str:
+    """The answer without the lines meant for other cities (``{only:slug,...}`` at a line's start)."""
+    lines = []
+    for line in answer.split("\n"):
+        match = ONLY.match(line)
+        if match is None:
+            lines.append(line)
+        elif city is not None and city.slug in {s.strip() for s in match.group(1).split(",")}:
+            lines.append(line[match.end() :])
+    return "\n".join(lines)
 
 
 def _tidy(text: str) -> str:

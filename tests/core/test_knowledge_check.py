@@ -427,3 +427,17 @@ def test_a_marked_short_answer_over_the_limit_is_warned_about(tmp_path: Path) ->
     assert result.errors == []
     (warning,) = [w for w in result.warnings if "short answer before '---'" in w.message]
     assert warning.file.endswith("doctor.yaml") and "doctor (de)" in warning.message and warning.line > 1
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        ("      {only:nowhere}Gehen Sie zu einer Hausarztpraxis.", "'nowhere', which is no city"),
+        ("      Gehen Sie {only:testcity} zu einer Hausarztpraxis.", "unknown placeholder '{only:testcity}'"),
+    ],
+)
+def test_lines_for_some_cities_name_real_cities_at_the_start_of_a_line(tmp_path: Path, new: str, expected: str) -> None:
+    root = _broken(tmp_path, "topics/doctor.yaml", "      Gehen Sie zu einer Hausarztpraxis.", new)
+    assert any(expected in e.message for e in check_knowledge(root).errors)
+    fine = _broken(tmp_path / "ok", "topics/doctor.yaml", "      Gehen Sie", "      {only:testcity}Gehen Sie")
+    assert check_knowledge(fine).errors == []

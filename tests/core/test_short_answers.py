@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.core.dialogue import Dialogue
 from bot.core.i18n import translator
 from bot.core.render import PLACE, render_topic, split_short
@@ -43,3 +45,25 @@ def test_an_explicit_short_answer_line_is_respected(dialogue: Dialogue) -> None:
     swapped = topic.model_copy(update={"translations": {**topic.translations, "en": marked}})
     rendered = render_topic(swapped, "en", None, dialogue.knowledge, translator("en"))
     assert rendered.text == "Go to a pharmacy." and rendered.more == "At night: on duty."
+
+
+def test_no_answer_for_one_city_names_another_city(dialogue: Dialogue) -> None:
+    cities = dialogue.knowledge.cities
+    found = []
+    for topic in dialogue.knowledge.topics:
+        for slug in cities:
+            rendered = dialogue.render(topic, "de", slug)
+            text = f"{rendered.text}\n{rendered.more or ''}"
+            others = [c.name("de") for s, c in cities.items() if s != slug and re.search(rf"\b{c.name('de')}\b", text)]
+            found += [f"{topic}/{slug}: {name}" for name in others]
+    assert not found, found[:10]
+
+
+def test_lines_for_some_cities_only(dialogue: Dialogue) -> None:
+    def whole(city: str | None) -> str:
+        rendered = dialogue.render("welcome-point", "en", city)
+        return f"{rendered.text}\n{rendered.more or ''}"
+
+    assert "all ten city districts" in whole("duesseldorf")
+    assert "all ten city districts" not in whole("koeln") and "all ten city districts" not in whole(None)
+    assert "{only:" not in whole("duesseldorf") and "{only:" not in whole("koeln")
