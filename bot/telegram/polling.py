@@ -14,7 +14,7 @@ import datetime as dtm
 import logging
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegram import Update
@@ -53,31 +53,28 @@ async def _fetch(
     return [item for item in raw if isinstance(item, dict)]
 
 
-def _read(
+def read_updates(
     application: Application,  # type: ignore[type-arg]
     items: list[dict[str, Any]],
-) -> tuple[list[Update], int, list[Quarantined]]:
-    """The updates that can be read, the offset past the whole batch, and the ones that cannot. An update that
-    cannot be read is skipped, logged by its id, its kind and the error (never its content) and quarantined;
-    reading it again would fail again."""
+) -> tuple[list[Update], list[Quarantined]]:
+    """The updates that can be read, and the ones that cannot. An update that cannot be read is skipped, logged by
+    its id, its kind and the error (never its content) and returned for the quarantine; reading it again would fail
+    again. Used by the poll loop and the webhook endpoint."""
     updates: list[Update] = []
     skipped: list[Quarantined] = []
-    last = 0
     for item in items:
         update_id = item.get("update_id")
-        if isinstance(update_id, int):
-            last = max(last, update_id)
         try:
             update = Update.de_json(item, application.bot)
         except Exception as exc:  # any malformed update must be skipped, whatever it raises
-            kinds = ",".join(sorted(k for k in item if k != "update_id")) or "-"
+            kinds = _kinds(item)
             log.error("update %s skipped: it cannot be read (%s; kind %s)", update_id, type(exc).__name__, kinds)
             if isinstance(update_id, int):
                 skipped.append(Quarantined(update_id, kinds, f"unreadable: {type(exc).__name__}", 1, time.time()))
             continue
         if update is not None:
             updates.append(update)
-    return updates, last + 1 if last else 0, skipped
+    return updates, skipped
 
 
 async def keep(application: Application, entry: Quarantined) -> None:  # type: ignore[type-arg]
@@ -92,9 +89,9 @@ async def keep(application: Application, entry: Quarantined) -> None:  # type: i
         log.warning("update %s: not quarantined (%s)", entry.update_id, type(exc).__name__)
 
 
-def _kinds(update: Update) -> str:
-    """The kind of an update (``message``, ``callback_query`` ...), never its content."""
-    return ",".join(sorted(k for k, v in update.to_dict().items() if k != "update_id" and v is not None)) or "-"
+def _kinds(item: Mapping[str, Any]) -> str:
+    """The kind of an update as Telegram sent it (``message``, ``callback_query`` ...), never its content."""
+    return ",".join(sorted(k for k, v in item.items() if k != "update_id" and v is not None)) or "-"
 
 
 async def poll(
@@ -167,12 +164,12 @@ async def poll(
         backoff = 1.0
         # Updates already in hand come again while they are processed: only new ones are read.
         fresh = [item for item in items if item.get("update_id") not in done and item.get("update_id") not in held]
-        updates, _, skipped = _read(application, fresh)
+        updates, skipped = read_updates(application, fresh)
         next_offset = max(_ids(items), default=-1) + 1
         for entry in skipped:
             await keep(application, entry)
         readable = {u.update_id for u in updates}
-        done.update(i for i in _ids(fresh) if i not in readable)  # unreadable: skipped for good (logged in _read)
+        done.update(i for i in _ids(fresh) if i not in readable)  # unreadable: skipped for good (logged there)
         now = loop.time()
         due = [held[uid] for uid, at in retry_at.items() if at <= now and uid in held]
         for update in [*updates, *due]:
@@ -240,7 +237,7 @@ def _settle(
             log.error("update %s: given up after %d tries", uid, tries[uid])
             done.add(uid)
             update = held.pop(uid, None)
-            kinds = _kinds(update) if update is not None else "-"
+            kinds = _kinds(update.to_dict()) if update is not None else "-"
             given_up.append(Quarantined(uid, kinds, "failed again and again", tries[uid], time.time()))
             continue
         retry_at[uid] = now + min(2.0 ** (tries[uid] - 1), MAX_BACKOFF)

@@ -22,7 +22,7 @@ from tornado.web import Application as TornadoApp
 from tornado.web import RequestHandler, stream_request_body
 
 from bot.telegram.ordering import dispatch
-from bot.telegram.polling import AGAIN
+from bot.telegram.polling import AGAIN, keep, read_updates
 
 log = logging.getLogger("lotse.telegram")
 MAX_BODY = 1 << 20  # an update is a few kilobytes (files are never in it); more is not Telegram
@@ -77,13 +77,12 @@ class UpdateHandler(RequestHandler):
             self.set_status(400)
             return
         application = self.application_
-        update_id = data.get("update_id")
-        try:
-            update = Update.de_json(data, application.bot)
-        except Exception as exc:  # never again: Telegram would send it forever
-            kinds = ",".join(sorted(k for k in data if k != "update_id")) or "-"
-            log.error("update %s skipped: it cannot be read (%s; kind %s)", update_id, type(exc).__name__, kinds)
+        updates, skipped = read_updates(application, [data])
+        for entry in skipped:  # answered 200 all the same: Telegram would send it forever
+            await keep(application, entry)
+        if not updates:
             return
+        (update,) = updates
         again: set[int] = application.bot_data.setdefault(AGAIN, set())
         await dispatch(application, update)  # one person's updates in order, emergencies first, as with polling
         if update.update_id in again:  # failed for a passing reason: Telegram sends it again later
