@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -68,6 +69,9 @@ class Dialogue:
         self.index = hybrid.index if hybrid is not None else index
         self.locales_dir = locales_dir
         self.detector: Detector | None = build_detector(knowledge.emergency, self.index.knows, self.index.stopwords)
+        # One message is checked for an emergency by the update processor (to let it go first) and by the guard:
+        # the same text is not checked twice.
+        self._alarm_cached = functools.lru_cache(maxsize=256)(self._alarm)
 
     @property
     def hybrid(self) -> Hybrid:
@@ -100,7 +104,7 @@ class Dialogue:
     def is_emergency(self, text: str) -> bool:
         """Whether ``text`` describes an emergency (a situation, or a trigger phrase in a message that is not calm),
         anywhere in it: a long message that ends with a cry for help is an emergency too."""
-        return self._alarm(text) is not None
+        return self._alarm_cached(text or "") is not None
 
     def _alarm(self, text: str) -> Detection | None:
         """The detection of the first window of ``text`` that raises the alarm, or None."""
