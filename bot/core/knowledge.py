@@ -151,7 +151,8 @@ def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
                 for slug in match.group(1).split(","):
                     if slug.strip() not in knowledge.cities:
                         message = f"{topic.id} ({lang}): {{only:...}} names '{slug.strip()}', which is no city"
-                        rep.add(folder.parent / "topics" / f"{topic.id}.yaml", 1, message, "use a slug of cities/")
+                        path = folder.parent / "topics" / f"{topic.id}.yaml"
+                        rep.add(path, _line_of_text(path, match.group(0)), message, "use a slug of cities/")
     for city in knowledge.cities.values():
         have = {c.kind for c in city.contacts}
         for kind, topics in sorted(needed.items()):
