@@ -88,6 +88,7 @@ class Reply:
     direction: str = "ltr"
     kind: str = "info"
     quote: bool = False  # sent as a reply to the person's message (the "not an emergency" button reads it there)
+    places: tuple[tuple[str, str], ...] = ()  # (street address as ``text`` shows it, what to search on a map)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +256,23 @@ class Conversation:
             rows.append((Button(t.gettext("🇩🇪 Show in German"), f"de:{topic_id}"),))
         rows.append((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")))
         return Reply(
-            body, title=title, buttons=tuple(rows), direction=self.knowledge.languages[shown].direction, kind=kind
+            body,
+            title=title,
+            buttons=tuple(rows),
+            direction=self.knowledge.languages[shown].direction,
+            kind=kind,
+            places=self.places(city),
         )
+
+    def places(self, city: str | None) -> tuple[tuple[str, str], ...]:
+        """The street addresses of ``city``'s contacts as answers show them, each with what to search on a map
+        (the address, with the city's name when the address lacks it); the edge links them."""
+        found = self.knowledge.cities.get(city) if city else None
+        if found is None:
+            return ()
+        name = found.name("de")
+        addresses = dict.fromkeys(c.address for c in found.contacts if c.address)
+        return tuple((a, a if name.lower() in a.lower() else f"{a}, {name}") for a in addresses)
 
     def on_more(self, profile: Profile, topic_id: str) -> Outcome:
         """The rest of a topic's answer (the "More" button)."""
@@ -272,6 +288,7 @@ class Conversation:
             buttons=((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),),
             direction=self.knowledge.languages[shown.lang].direction,
             kind="more",
+            places=self.places(profile.city),
         )
         return Outcome(profile, (reply,))
 
@@ -283,7 +300,9 @@ class Conversation:
         german = self.dialogue.render(topic_id, COUNTER_LANG, profile.city)
         title, body = german.title, german.text  # the short answer: what a clerk needs at a glance
         note = t.gettext("In German, to show at an office or to someone who can help:")
-        reply = Reply(f"{title}\n\n{body}", title=note, direction="ltr", kind="german")
+        reply = Reply(
+            f"{title}\n\n{body}", title=note, direction="ltr", kind="german", places=self.places(profile.city)
+        )
         return Outcome(profile, (reply,))
 
     # -- events ---------------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from bot.core.conversation import Reply
-from bot.core.render import LRI, isolate_ltr
+from bot.core.render import LRI, PDI, isolate_ltr
 
 MAX_UTF16 = 4096
+MAP_SEARCH = "https://www.openstreetmap.org/search?query="  # a search, so no coordinates are claimed
 
 
 def utf16_len(text: str) -> int:
@@ -67,6 +69,20 @@ def to_html(reply: Reply) -> list[str]:
     budget = MAX_UTF16 - utf16_len(head)
     # Escaping never changes what Telegram counts (entities are counted as the character they stand for).
     chunks = split_text(text, budget) if utf16_len(text) > budget else [text]
-    messages = [escape(chunk) for chunk in chunks]
+    messages = [_with_maps(escape(chunk), reply.places) for chunk in chunks]
     messages[0] = head + messages[0]
     return messages
+
+
+def _with_maps(html: str, places: tuple[tuple[str, str], ...]) -> str:
+    """Each line that is exactly one of the reply's street addresses (bidi isolates aside) becomes a link to a map
+    search for it."""
+    if not places:
+        return html
+    links = {escape(shown): MAP_SEARCH + quote(query, safe="") for shown, query in places}
+    lines = html.split("\n")
+    for index, line in enumerate(lines):
+        link = links.get(line.replace(LRI, "").replace(PDI, ""))
+        if link:
+            lines[index] = f'<a href="{escape(link)}">{line}</a>'
+    return "\n".join(lines)

@@ -110,6 +110,14 @@ class Sent:
         return re.sub("[\u2066-\u2069]", "", self.visible)
 
     @property
+    def links(self) -> dict[str, str]:
+        """What a person can tap in the text: the link's visible text (isolates removed) -> its address."""
+        if self.parse_mode != "HTML":
+            return {}
+        found = re.findall(r'<a href="([^"]*)">(.*?)</a>', self.raw, flags=re.S)
+        return {re.sub("[\u2066-\u2069]", "", parse_html(text)): html.unescape(href) for href, text in found}
+
+    @property
     def buttons(self) -> list[tuple[str, str | None]]:
         """(label, callback_data) of inline buttons, row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])

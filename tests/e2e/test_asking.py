@@ -173,6 +173,18 @@ async def test_an_answer_can_be_shown_in_german_at_the_counter(lotse: Lotse) -> 
     assert lotse.dialogue.render("doctor", "de", "koeln").title in german.text
 
 
+async def test_an_address_opens_a_map(lotse: Lotse) -> None:
+    user = await ready(lotse, 322, "ar")
+    (answer,) = await user.send("أين أسجل عنواني")  # registration: the citizens' office of Köln
+    addresses = [c.address for c in lotse.dialogue.knowledge.cities["koeln"].contacts if c.address]
+    shown = [a for a in addresses if a in answer.text]
+    assert shown, answer.text
+    for address in shown:
+        link = answer.links[address]  # the whole address line is the link, right-to-left text or not
+        assert link.startswith("https://www.openstreetmap.org/search?query=")
+        assert "K%C3%B6ln" in link  # with the city, so the map finds the street in Köln
+
+
 async def test_a_long_answer_comes_short_first_and_the_rest_on_more(lotse: Lotse) -> None:
     user = await ready(lotse, 321, "de")
     (answer,) = await user.send("wo kann ich mich anmelden")

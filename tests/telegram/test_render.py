@@ -80,3 +80,21 @@ def test_shorten_counts_utf16_units_and_marks_the_cut() -> None:
     assert cut.endswith(" …")
     assert cut.startswith("📄 📄")
     assert utf16_len(shorten("x" * 5000, MAX_UTF16)) <= MAX_UTF16
+
+
+def test_an_address_line_links_to_a_map_search() -> None:
+    text = "📍 Bürgeramt & Co\nSüdwall 2-4, 44137 Dortmund\n☎ +49 231 50-11150\nSüdwall 2-4, 44137 Dortmund ist nah"
+    (html,) = to_html(Reply(text, places=(("Südwall 2-4, 44137 Dortmund", "Südwall 2-4, 44137 Dortmund"),)))
+    link = '<a href="https://www.openstreetmap.org/search?query=S%C3%BCdwall%202-4%2C%2044137%20Dortmund">'
+    assert f"{link}Südwall 2-4, 44137 Dortmund</a>\n" in html
+    assert html.count("<a ") == 1  # only a line that is the address, not a sentence that mentions it
+    assert "Bürgeramt &amp; Co" in html
+
+
+def test_an_address_in_right_to_left_text_is_linked_with_its_isolates() -> None:
+    (html,) = to_html(
+        Reply("📍 مكتب\nOlpe 1, 44135 Dortmund", direction="rtl", places=(("Olpe 1, 44135 Dortmund", "Olpe 1"),))
+    )
+    assert html.endswith(
+        '<a href="https://www.openstreetmap.org/search?query=Olpe%201">\u2066Olpe 1, 44135 Dortmund\u2069</a>'
+    )
