@@ -9,7 +9,8 @@ from bot.core.model import CATEGORIES
 
 HELP = (
     "Type a question in any language. Commands: /language, /city, /menu, /human, /help, /quit.\n"
-    "When Lotse offers numbered choices, type the number."
+    "When Lotse offers numbered choices, type the number. After an answer, /more shows the rest and /de the\n"
+    "German text to show at an office (the buttons under an answer in Telegram)."
 )
 
 
@@ -54,6 +55,7 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
         city = None
     pending: list[str] = []
     alarm: str | None = None  # the last message answered as an emergency, for /ne
+    shown: str | None = None  # the last topic answered, for /more and /de
     while True:
         line = _ask(f"[{lang}{'/' + city if city else ''}] you> ", inp, out)
         if line is None or line in ("/quit", "/exit"):
@@ -82,9 +84,16 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
             print(f"lotse [{decision.kind}]> {decision.text}", file=out)
             pending = list(decision.candidates) if decision.kind == "clarify" else []
             alarm = None
+        elif line in ("/more", "/de") and shown is not None:
+            print(
+                f"lotse> {_more(dialogue, shown, lang, city) if line == '/more' else _german(dialogue, shown, city)}",
+                file=out,
+            )
         elif line.isdecimal() and pending and 1 <= int(line) <= len(pending):
-            text, _ = dialogue.topic_text(pending[int(line) - 1], lang, city)
+            shown = pending[int(line) - 1]
+            text, _ = dialogue.topic_text(shown, lang, city)
             print(f"lotse> {text}", file=out)
+            _offer(dialogue, shown, lang, city, out)
             pending = []
         else:
             decision = dialogue.decide(line, lang, city)
@@ -92,6 +101,28 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
             print(f"lotse [{decision.kind}]> {decision.text}", file=out)
             pending = list(decision.candidates) if decision.kind == "clarify" else []
             alarm = line if decision.kind == "emergency" else None
+            shown = decision.topic if decision.kind == "answer" else None
+            if shown is not None:
+                _offer(dialogue, shown, lang, city, out)
             if alarm is not None:
                 label = dialogue.emergency_line(lang, "not-emergency") or "Not an emergency"
                 print(f"  /ne = {label}", file=out)
+
+
+def _offer(dialogue: Dialogue, topic: str, lang: str, city: str | None, out: TextIO) -> None:
+    """The answer's buttons, as commands."""
+    t = dialogue.t(lang)
+    offers = [f"/more = {t.gettext('➕ More')}"] if dialogue.topic_more(topic, lang, city) else []
+    if dialogue.language(lang) != "de":
+        offers.append(f"/de = {t.gettext('🇩🇪 Show in German')}")
+    if offers:
+        print("  " + "   ".join(offers), file=out)
+
+
+def _more(dialogue: Dialogue, topic: str, lang: str, city: str | None) -> str:
+    return dialogue.topic_more(topic, lang, city) or "(nothing more for this answer)"
+
+
+def _german(dialogue: Dialogue, topic: str, city: str | None) -> str:
+    german = dialogue.render(topic, "de", city)
+    return f"{german.title}\n\n{german.text}"

@@ -168,6 +168,16 @@ def test_chat_in_the_terminal(fixture_env: None, monkeypatch: pytest.MonkeyPatch
     assert "Take your prescription" in out  # menu item 2 = pharmacy
 
 
+def test_chat_offers_the_answer_buttons_as_commands(fixture_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("2\nwhere is a pharmacy\n/de\n/more\n/quit\n"))
+    code, out = run(["chat"])
+    assert code == 0
+    assert "/de = 🇩🇪 Show in German" in out  # offered under an answer outside German
+    assert "lotse> Apotheke\n\n" in out  # the German card: the German title and short answer
+    assert "(nothing more for this answer)" in out  # a short topic has no "More"
+    assert "/more = " not in out
+
+
 def test_bad_embeddings_setting_is_a_config_error(
     fixture_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
