@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from bot.core.conversation import Profile
-from bot.core.handoff import Delivery, OutboxItem, Status, Ticket
+from bot.core.handoff.model import Delivery, OutboxItem, Status, Ticket
 
 
 class ProfileStore(Protocol):
