@@ -32,11 +32,12 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bot.core.conversation import Conversation, Profile  # noqa: E402
+from bot.core.conversation import Conversation  # noqa: E402
 from bot.core.dialogue import Dialogue  # noqa: E402
 from bot.core.evaluate import load_items  # noqa: E402
 from bot.core.knowledge import load_knowledge  # noqa: E402
 from bot.core.matcher import build_index  # noqa: E402
+from bot.core.replies import Profile  # noqa: E402
 from bot.storage.engine import make_engine, migrate  # noqa: E402
 from bot.storage.stores import SqlStores  # noqa: E402
 from bot.telegram.app import TelegramSettings, build_application  # noqa: E402

@@ -8,102 +8,15 @@ profile and shows the returned replies. Nothing here knows Telegram or the datab
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from dataclasses import replace
 
-from bot.core.dialogue import Decision, Dialogue
-from bot.core.i18n import N_, Translator
-from bot.core.model import CATEGORIES
+from bot.core.dialogue import Decision
 from bot.core.render import contacts_text
+from bot.core.replies import Button, MediaKind, Outcome, Profile, Reply, Step
+from bot.core.screens import Screens
 
-Step = Literal["language", "city", "ready", "question"]
-STEPS: tuple[str, ...] = ("language", "city", "ready", "question")
-RECENT = 3  # topics remembered for a handoff, if the person chooses to share them
-MediaKind = Literal["voice", "photo", "video", "sticker", "document", "contact", "other"]
-MAX_CALLBACK_BYTES = 64
 COUNTER_LANG = "de"  # the language of offices and counters
 NEAREST_CITY_KM = 60.0
-
-CATEGORY_NAMES: dict[str, str] = {
-    "health": N_("Health"),
-    "documents": N_("Documents and residence"),
-    "learning": N_("German and education"),
-    "work-money": N_("Work and money"),
-    "family-school": N_("Family, school and childcare"),
-    "daily-life": N_("Daily life"),
-    "help": N_("Help and counselling"),
-}
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", N_("Start and choose language and city")),
-    ("menu", N_("All topics")),
-    ("human", N_("Talk to a person")),
-    ("end", N_("End the conversation with a person")),
-    ("language", N_("Change language")),
-    ("city", N_("Change city")),
-    ("privacy", N_("What is stored about you")),
-    ("delete", N_("Delete everything about you")),
-    ("help", N_("How Lotse works")),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What Lotse keeps about one person (the minimum: no name, no phone number, no questions)."""
-
-    user_id: int
-    lang: str | None = None
-    city: str | None = None
-    step: Step = "language"
-    recent: tuple[str, ...] = ()  # ids of the last topics shown, newest first
-
-    def saw(self, topic_id: str) -> Profile:
-        """This profile after the topic ``topic_id`` was shown."""
-        recent = (topic_id, *(t for t in self.recent if t != topic_id))[:RECENT]
-        return self if recent == self.recent else replace(self, recent=recent)
-
-
-@dataclass(frozen=True, slots=True)
-class Button:
-    """An inline button (callback ``data``) or a reply-keyboard button that shares the location."""
-
-    label: str
-    data: str | None = None
-    request_location: bool = False
-
-    def __post_init__(self) -> None:
-        if self.data is not None and len(self.data.encode("utf-8")) > MAX_CALLBACK_BYTES:
-            raise ValueError(f"callback data longer than {MAX_CALLBACK_BYTES} bytes: {self.data!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """One message to show: plain text (the edge escapes it), a bold title, buttons."""
-
-    text: str
-    title: str | None = None
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    keyboard: tuple[tuple[Button, ...], ...] = ()
-    remove_keyboard: bool = False
-    direction: str = "ltr"
-    kind: str = "info"
-    quote: bool = False  # sent as a reply to the person's message (the "not an emergency" button reads it there)
-    places: tuple[tuple[str, str], ...] = ()  # (street address as ``text`` shows it, what to search on a map)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of one event: the profile to store and the replies to send."""
-
-    profile: Profile
-    replies: tuple[Reply, ...]
-    decision: Decision | None = None
-    feedback: tuple[str, str] | None = field(default=None)  # (topic, "up"|"down") to record
-    handoff: bool = False  # the person wants a human (the handoff flow takes over)
-
-
-class Clock(Protocol):
-    def __call__(self) -> float: ...
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -112,11 +25,6 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * r * math.asin(math.sqrt(a))
-
-
-def _rows(buttons: Iterable[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
-    items = list(buttons)
-    return tuple(tuple(items[i : i + per_row]) for i in range(0, len(items), per_row))
 
 
 def _title_and_body(text: str, *, fell_back: bool) -> tuple[str, str]:
@@ -129,110 +37,8 @@ def _title_and_body(text: str, *, fell_back: bool) -> tuple[str, str]:
     return title, f"{note}\n\n{body}"
 
 
-class Conversation:
+class Conversation(Screens):
     """Turns events of one person into replies; stateless apart from the profile passed in."""
-
-    def __init__(self, dialogue: Dialogue, retention_days: int = 90) -> None:
-        self.dialogue = dialogue
-        self.retention_days = retention_days  # how long a closed case's messages are kept (told in /privacy)
-        self.knowledge = dialogue.knowledge
-
-    # -- helpers --------------------------------------------------------------------------------------------
-
-    def t(self, lang: str | None) -> Translator:
-        """The interface catalog for ``lang`` (or the closest language Lotse speaks)."""
-        return self.dialogue.t(self.dialogue.language(lang))
-
-    def direction(self, lang: str | None) -> str:
-        """ "ltr" or "rtl" for ``lang``."""
-        code = self.dialogue.language(lang)
-        return self.knowledge.languages[code].direction
-
-    def supported(self, code: str | None) -> str | None:
-        """The Lotse language for a Telegram ``language_code`` (``pt-br`` -> ``pt``), or None."""
-        if not code:
-            return None
-        base = code.lower().replace("_", "-").split("-")[0]
-        return base if base in self.knowledge.languages else None
-
-    def language_picker(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        buttons = [Button(lg.native, f"lang:{code}") for code, lg in self.knowledge.languages.items()]
-        return Reply(
-            t.gettext("Please choose your language:"),
-            buttons=_rows(buttons, 3),
-            direction=self.direction(lang),
-            kind="language",
-        )
-
-    def city_picker(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        code = self.dialogue.language(lang)
-        buttons = [Button(city.name(code), f"city:{slug}") for slug, city in self.knowledge.cities.items()]
-        buttons.append(Button(t.gettext("Other city"), "city:-"))
-        return Reply(
-            t.gettext("In which city do you live? Then I can show you local addresses."),
-            buttons=_rows(buttons, 2),
-            keyboard=((Button(t.gettext("📍 Share my location"), request_location=True),),),
-            direction=self.direction(lang),
-            kind="city",
-        )
-
-    def privacy(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        retention_days = self.retention_days
-        text = "\n".join(
-            [
-                t.gettext("Lotse stores your language, your city and the last three topics it showed you."),
-                t.gettext("Your name and phone number are not stored. Your questions to Lotse are not stored."),
-                t.gettext("If you ask to talk to a person, I first show you what will be shared and ask you."),
-                t.ngettext(
-                    "What you send to the integration centre is kept while your case is open and deleted "
-                    "%(num)d day after it is closed.",
-                    "What you send to the integration centre is kept while your case is open and deleted "
-                    "%(num)d days after it is closed.",
-                    retention_days,
-                )
-                % {"num": retention_days},
-                t.gettext("/delete removes everything about you at once."),
-            ]
-        )
-        return Reply(text, title=t.gettext("Privacy"), direction=self.direction(lang), kind="privacy")
-
-    def help(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        lines = [
-            t.gettext(
-                "Write your question in your own words, in any language. For example: “Where can I learn German?”"
-            )
-        ]
-        lines += [f"/{name} – {t.gettext(description)}" for name, description in COMMANDS]
-        return Reply("\n".join(lines), title=t.gettext("How Lotse works"), direction=self.direction(lang), kind="help")
-
-    def menu(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        buttons = [Button(t.gettext(CATEGORY_NAMES[cat]), f"cat:{cat}") for cat in CATEGORIES if self._topics_in(cat)]
-        return Reply(
-            t.gettext("Choose a topic area:"), buttons=_rows(buttons, 2), direction=self.direction(lang), kind="menu"
-        )
-
-    def _topics_in(self, category: str) -> list[str]:
-        return [tid for tid, topic in self.knowledge.topics.items() if topic.category == category]
-
-    def category(self, category: str, lang: str | None, city: str | None) -> Reply:
-        t = self.t(lang)
-        code = self.dialogue.language(lang)
-        ids = self._topics_in(category)
-        buttons = [Button(self.dialogue.title(tid, code), f"t:{tid}") for tid in ids]
-        buttons.append(Button(t.gettext("⬅ All topics"), "menu"))
-        title = t.gettext(CATEGORY_NAMES.get(category, category))
-        return Reply(
-            t.gettext("Choose a topic:"),
-            title=title,
-            buttons=_rows(buttons, 1),
-            direction=self.direction(lang),
-            kind="menu",
-        )
 
     def topic_reply(self, topic_id: str, lang: str | None, city: str | None, kind: str = "answer") -> Reply:
         """A topic's answer with buttons: related topics, feedback, talk to a person."""
@@ -505,41 +311,6 @@ class Conversation:
         )
         return Outcome(profile, (reply,))
 
-    def confirm_delete(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        return Reply(
-            t.gettext(
-                "Delete everything Lotse stores about you (language, city and your messages to the integration centre)?"
-            ),
-            buttons=((Button(t.gettext("Yes, delete"), "del:yes"), Button(t.gettext("No"), "del:no")),),
-            direction=self.direction(lang),
-            kind="delete",
-        )
-
-    def deleted(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        return Reply(
-            t.gettext("Everything about you has been deleted. Send /start to begin again."),
-            direction=self.direction(lang),
-        )
-
-    def kept(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        return Reply(t.gettext("Nothing was deleted."), direction=self.direction(lang))
-
-    def slow_down(self, profile: Profile) -> Outcome:
-        """The person sends messages faster than Lotse answers them."""
-        t = self.t(profile.lang)
-        return Outcome(
-            profile,
-            (
-                Reply(
-                    t.gettext("Please wait a moment before sending more messages."),
-                    direction=self.direction(profile.lang),
-                ),
-            ),
-        )
-
     def warm_up(self) -> None:
         """Compile every interface catalog, render every topic and decide a question in every language once (stemmers
         and word lists load on first use), so that no person waits for it."""
@@ -548,8 +319,3 @@ class Conversation:
             self.dialogue.decide(self.dialogue.title(next(iter(self.knowledge.topics)), code), code)
             for topic_id in self.knowledge.topics:
                 self.dialogue.render(topic_id, code, next(iter(self.knowledge.cities), None))
-
-    def commands(self, lang: str) -> list[tuple[str, str]]:
-        """The bot's command list with descriptions in ``lang`` (for setMyCommands)."""
-        t = self.t(lang)
-        return [(name, t.gettext(description)) for name, description in COMMANDS]

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot.core.conversation import Profile
 from bot.core.handoff.model import Delivery, OutboxItem, Status, Ticket
+from bot.core.replies import Profile
 
 
 class ProfileStore(Protocol):

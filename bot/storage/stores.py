@@ -13,8 +13,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.conversation import STEPS, Profile, Step
 from bot.core.ports import Admission, Quarantined
+from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
 from bot.storage.tables import FeedbackRow, QuarantineRow, UserRow, _now
 

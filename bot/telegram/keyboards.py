@@ -10,7 +10,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.core.conversation import Reply
+from bot.core.replies import Reply
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 

@@ -27,9 +27,9 @@ from telegram import Bot, InputMediaPhoto, ReactionTypeEmoji, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.core.conversation import Reply
 from bot.core.handoff import Handoff, OutboxItem, Ticket, next_retry, weight
 from bot.core.ports import Outbox, StoreUnavailableError
+from bot.core.replies import Reply
 from bot.telegram.destinations import is_setup_error
 from bot.telegram.keyboards import markup
 from bot.telegram.render import MAX_UTF16, shorten, to_html, utf16_len

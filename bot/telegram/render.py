@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
-from bot.core.conversation import Reply
 from bot.core.render import LRI, PDI, isolate_ltr
+from bot.core.replies import Reply
 
 MAX_UTF16 = 4096
 MAP_SEARCH = "https://www.openstreetmap.org/search?query="  # a search, so no coordinates are claimed

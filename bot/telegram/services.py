@@ -12,9 +12,10 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import Conversation, Outcome, Profile, Reply
+from bot.core.conversation import Conversation
 from bot.core.handoff import Handoff
 from bot.core.ports import FeedbackStore, FloodGate, ProfileStore, UpdateQuarantine
+from bot.core.replies import Outcome, Profile, Reply
 from bot.telegram.keyboards import markup
 from bot.telegram.render import to_html
 

@@ -181,7 +181,8 @@ def test_an_answer_never_shows_the_same_address_twice(dialogue: Dialogue) -> Non
 
 
 def test_every_answer_outside_german_can_be_shown_in_german(dialogue: Dialogue) -> None:
-    from bot.core.conversation import Conversation, Profile
+    from bot.core.conversation import Conversation
+    from bot.core.replies import Profile
 
     conversation = Conversation(dialogue)
     arabic = conversation.topic_reply("doctor", "ar", "koeln")

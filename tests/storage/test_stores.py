@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import Engine, inspect
 
-from bot.core.conversation import Profile
 from bot.core.ports import Quarantined
+from bot.core.replies import Profile
 from bot.storage.engine import migrate
 from bot.storage.stores import SqlStores
 

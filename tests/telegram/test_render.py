@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.conversation import Button, Reply
+from bot.core.replies import Button, Reply
 from bot.telegram.keyboards import markup
 from bot.telegram.render import MAX_UTF16, shorten, split_text, to_html, utf16_len
 

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.core.centres import Centre, Centres
-from bot.core.conversation import Button, Conversation, Profile, Reply
+from bot.core.conversation import Conversation
 from bot.core.handoff.model import STAFF_LANG, Delivery, HandoffSettings, Ticket, tg
 from bot.core.handoff.texts import office_hours_text, when_text
 from bot.core.render import format_contact, isolate_ltr
+from bot.core.replies import Button, Profile, Reply
 
 if TYPE_CHECKING:
     from bot.core.ports import TicketStore

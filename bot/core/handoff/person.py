@@ -6,10 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from bot.core.centres import Centre
-from bot.core.conversation import Button, Outcome, Profile, Reply
 from bot.core.handoff.base import HandoffBase
 from bot.core.handoff.model import ACTIVE, MAX_QUESTION, RELAYED_MEDIA, Delivery, Ticket, tg
 from bot.core.render import isolate_ltr
+from bot.core.replies import Button, Outcome, Profile, Reply
 
 
 class PersonSide(HandoffBase):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.conversation import Button, Reply
 from bot.core.handoff.base import HandoffBase
 from bot.core.handoff.model import (
     ACTIVE,
@@ -23,6 +22,7 @@ from bot.core.handoff.model import (
     transition,
 )
 from bot.core.handoff.texts import duration, when_text
+from bot.core.replies import Button, Reply
 
 
 class StaffSide(HandoffBase):

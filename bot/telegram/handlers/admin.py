@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import Reply
+from bot.core.replies import Reply
 from bot.telegram.services import send, services
 
 

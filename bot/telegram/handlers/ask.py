@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import Outcome
+from bot.core.replies import Outcome
 from bot.telegram.handlers.handoff import request
 from bot.telegram.services import answer_tap, apply, load_profile, send, services
 

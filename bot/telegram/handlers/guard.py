@@ -9,8 +9,8 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.core.conversation import Outcome, Profile
 from bot.core.ports import StoreUnavailableError
+from bot.core.replies import Outcome, Profile
 from bot.telegram.services import answer_tap, load_profile, send, services
 
 log = logging.getLogger("lotse.telegram")

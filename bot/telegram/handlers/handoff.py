@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import Outcome, Profile
+from bot.core.replies import Outcome, Profile
 from bot.telegram.services import Services, apply, load_profile, services, tapped
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import MediaKind
+from bot.core.replies import MediaKind
 from bot.telegram.services import apply, load_profile, services
 
 

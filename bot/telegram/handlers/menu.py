@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import Outcome
+from bot.core.replies import Outcome
 from bot.telegram.services import apply, load_profile, services, show, tapped
 
 
