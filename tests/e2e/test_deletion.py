@@ -8,7 +8,7 @@ import zlib
 from pathlib import Path
 
 from bot.core.dialogue import Dialogue
-from bot.telegram.outbox import _placeholder_png
+from bot.telegram.sending import placeholder_png
 from tests.e2e.conftest import STAFF_GROUP, Lotse, Options, centres, running
 from tests.e2e.fake_telegram import Sent
 from tests.e2e.test_handoff import eventually, open_case, ready
@@ -100,7 +100,7 @@ async def test_retention_erases_closed_cases_once(desk: Lotse) -> None:
 
 
 def test_the_placeholder_picture_is_a_valid_png() -> None:
-    data = _placeholder_png()
+    data = placeholder_png()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks = 8, {}
     while position < len(data):
