@@ -18,8 +18,9 @@ from bot.core.dialogue import Decision, Dialogue
 from bot.core.emergency.check import collision_problems, write_common
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
 from bot.core.hybrid import load_or_train
-from bot.core.knowledge import KnowledgeError, check_knowledge, check_triggers, load_knowledge
+from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
 from bot.core.matcher import build_index
+from bot.core.selftest import check_triggers
 from bot.core.semantic import EmbeddingError, load_embedder
 
 

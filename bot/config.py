@@ -20,7 +20,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from bot.core.i18n import DEFAULT_LOCALES_DIR
-from bot.core.matcher import MatchSettings, settings_from_mapping
+from bot.core.match_model import MatchSettings, settings_from_mapping
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_KNOWLEDGE_DIR = PROJECT_DIR / "knowledge"

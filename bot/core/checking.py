@@ -146,3 +146,14 @@ def load_validated(model: type[M], path: Path, rep: Reporter) -> tuple[LDict, M]
         return None
     result = validate(model, raw, path, rep)
     return None if result is None else (raw, result)
+
+
+def line_of_text(path: Path, text: str) -> int:
+    """The line of ``path`` that holds ``text`` (1 when it cannot be found)."""
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if text in line:
+                return number
+    except OSError:
+        pass
+    return 1

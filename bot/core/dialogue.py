@@ -12,7 +12,8 @@ from bot.core.emergency.answer import emergency_text, line, safety_line
 from bot.core.hybrid import Hybrid, train
 from bot.core.i18n import DEFAULT_LOCALES_DIR, Translator, translator
 from bot.core.knowledge import EMERGENCY_TOPIC
-from bot.core.matcher import HANDOFF, INTENTS, OFFTOPIC, Candidate, Index, MatchResult, MatchSettings
+from bot.core.match_model import HANDOFF, INTENTS, OFFTOPIC, Candidate, MatchResult, MatchSettings
+from bot.core.matcher import Index
 from bot.core.model import Knowledge
 from bot.core.normalize import tokens
 from bot.core.render import RenderedTopic, render_topic, translation_for

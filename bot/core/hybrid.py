@@ -31,7 +31,8 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from bot.core.classifier import Classifier, ClassifierState, intents, training_texts
-from bot.core.matcher import HANDOFF, Index, MatchResult, MatchSettings
+from bot.core.match_model import HANDOFF, MatchResult, MatchSettings
+from bot.core.matcher import Index
 from bot.core.model import Knowledge, Topic
 from bot.core.semantic import Embedder, SemanticIndex
 

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.core.checking import Problem, Reporter, load_mapping, load_validated, validate
+from bot.core.checking import Problem, Reporter, line_of_text, load_mapping, load_validated, validate
 from bot.core.emergency.check import check_emergency
-from bot.core.emergency.detect import Detector
-from bot.core.matcher import Index
 from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
-from bot.core.normalize import tokens
 from bot.core.render import MORE_MARK, ONLY, SHORT_LIMIT
 from bot.core.yamlsafe import LDict, LList
 
@@ -132,7 +129,7 @@ def _check_short_answers(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
             short = re.sub(r"\{[^{}]*\}", "", parts[0]).strip()
             if len(parts) > 1 and len(short) > SHORT_LIMIT:
                 path = folder / f"{topic.id}.yaml"
-                rep.add(path, _line_of_text(path, f"{lang}:"), f"{topic.id} ({lang}): the short answer before '---' "
+                rep.add(path, line_of_text(path, f"{lang}:"), f"{topic.id} ({lang}): the short answer before '---' "
                         f"is {len(short)} characters", f"keep it under {SHORT_LIMIT}: what to do, where, what to "
                         "bring; move the rest below the '---' line", severity="warning")  # fmt: skip
 
@@ -152,7 +149,7 @@ def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
                     if slug.strip() not in knowledge.cities:
                         message = f"{topic.id} ({lang}): {{only:...}} names '{slug.strip()}', which is no city"
                         path = folder.parent / "topics" / f"{topic.id}.yaml"
-                        rep.add(path, _line_of_text(path, match.group(0)), message, "use a slug of cities/")
+                        rep.add(path, line_of_text(path, match.group(0)), message, "use a slug of cities/")
     for city in knowledge.cities.values():
         have = {c.kind for c in city.contacts}
         for kind, topics in sorted(needed.items()):
@@ -160,69 +157,6 @@ def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
                 rep.add(folder / f"{city.slug}.yaml", 1, f"{city.slug} has no '{kind}' contact; the answers of "
                         f"{', '.join(sorted(topics))} show it", "add a sourced contact of that kind; until then those "
                         "answers point to the integration centre or Service Point", severity="warning")  # fmt: skip
-
-
-def _line_of_text(path: Path, text: str) -> int:
-    """The line of ``path`` that holds ``text`` (1 when it cannot be found)."""
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if text in line:
-                return number
-    except OSError:
-        pass
-    return 1
-
-
-def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Detector | None = None) -> list[Problem]:
-    """Warnings where trigger words, emergency situations and example questions disagree.
-
-    An example question of an ordinary topic that contains an emergency or handoff trigger, or that the emergency
-    situations recognise, would get the emergency answer or the offer of a person instead of its topic.
-    """
-    rep = Reporter(root)
-    groups: list[tuple[Path, str, str, tuple[str, ...]]] = [
-        (root / "topics" / f"{topic.id}.yaml", topic.id, lang, tr.examples)
-        for topic in knowledge.topics.values()
-        for lang, tr in topic.translations.items()
-        if topic.id != EMERGENCY_TOPIC  # its examples are questions about the numbers as well as emergencies
-    ]
-    for name, intent in knowledge.intents().items():
-        if name != "handoff":  # asking for a person is what its examples are meant to trigger
-            groups += [
-                (root / f"{name}.yaml", f"@{name}", lang, tr.examples) for lang, tr in intent.translations.items()
-            ]
-    for path, _target, lang, examples in groups:
-        for example in examples:
-            toks = tokens(example)
-            emergency = index.emergency_trigger(toks)
-            if emergency is not None:
-                rep.add(
-                    path,
-                    _line_of_text(path, example),
-                    f"{lang}: example {example!r} contains the emergency trigger {emergency!r}",
-                    "make that trigger a more specific phrase in topics/emergency.yaml, or reword the example",
-                    "warning",
-                )
-            situations = detector.detect(example).situations if detector is not None else ()
-            if situations:
-                rep.add(
-                    path,
-                    _line_of_text(path, example),
-                    f"{lang}: example {example!r} is recognised as the emergency situation {situations[0]!r}",
-                    "see how: python -m bot ask '<the example>' --explain; make the concept words in "
-                    "emergency/<lang>.yaml more specific, or add a calm word",
-                    "warning",
-                )
-            handoff = index.handoff_trigger(toks)
-            if handoff is not None:
-                rep.add(
-                    path,
-                    _line_of_text(path, example),
-                    f"{lang}: example {example!r} contains the handoff trigger {handoff!r}",
-                    "make that trigger a more specific phrase in handoff.yaml, or reword the example",
-                    "warning",
-                )
-    return rep.problems
 
 
 def load_knowledge(root: Path) -> Knowledge:

@@ -22,7 +22,8 @@ from bot.core.hybrid import (
     train,
 )
 from bot.core.knowledge import load_knowledge
-from bot.core.matcher import OFFTOPIC, UNCOVERED, MatchSettings, build_index
+from bot.core.match_model import OFFTOPIC, UNCOVERED, MatchSettings
+from bot.core.matcher import build_index
 from bot.core.model import Knowledge
 from bot.core.semantic import EmbeddingError, load_embedder
 from tests.conftest import FIXTURE_KB

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 from bot.core.dialogue import Dialogue
-from bot.core.knowledge import check_triggers, load_knowledge
+from bot.core.knowledge import load_knowledge
 from bot.core.matcher import build_index
 from bot.core.normalize import tokens
+from bot.core.selftest import check_triggers
 from tests.conftest import FIXTURE_KB
 
 

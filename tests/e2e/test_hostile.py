@@ -56,8 +56,8 @@ from sqlalchemy import select
 
 from bot.core.dialogue import Dialogue
 from bot.core.i18n import translator
-from bot.storage.tables import OutboxRow
 from bot.storage.outbox import storable
+from bot.storage.tables import OutboxRow
 from bot.telegram import app as app_module
 from bot.telegram.outbox import OutboxSettings
 from bot.telegram.ratelimit import ChatRateLimiter

@@ -1,0 +1,65 @@
+"""Checks that need the built matcher: example questions that would meet an emergency or a handoff trigger instead
+of their topic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.checking import Problem, Reporter, line_of_text
+from bot.core.emergency.detect import Detector
+from bot.core.knowledge import EMERGENCY_TOPIC
+from bot.core.matcher import Index
+from bot.core.model import Knowledge
+from bot.core.normalize import tokens
+
+
+def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Detector | None = None) -> list[Problem]:
+    """Warnings where trigger words, emergency situations and example questions disagree.
+
+    An example question of an ordinary topic that contains an emergency or handoff trigger, or that the emergency
+    situations recognise, would get the emergency answer or the offer of a person instead of its topic.
+    """
+    rep = Reporter(root)
+    groups: list[tuple[Path, str, str, tuple[str, ...]]] = [
+        (root / "topics" / f"{topic.id}.yaml", topic.id, lang, tr.examples)
+        for topic in knowledge.topics.values()
+        for lang, tr in topic.translations.items()
+        if topic.id != EMERGENCY_TOPIC  # its examples are questions about the numbers as well as emergencies
+    ]
+    for name, intent in knowledge.intents().items():
+        if name != "handoff":  # asking for a person is what its examples are meant to trigger
+            groups += [
+                (root / f"{name}.yaml", f"@{name}", lang, tr.examples) for lang, tr in intent.translations.items()
+            ]
+    for path, _target, lang, examples in groups:
+        for example in examples:
+            toks = tokens(example)
+            emergency = index.emergency_trigger(toks)
+            if emergency is not None:
+                rep.add(
+                    path,
+                    line_of_text(path, example),
+                    f"{lang}: example {example!r} contains the emergency trigger {emergency!r}",
+                    "make that trigger a more specific phrase in topics/emergency.yaml, or reword the example",
+                    "warning",
+                )
+            situations = detector.detect(example).situations if detector is not None else ()
+            if situations:
+                rep.add(
+                    path,
+                    line_of_text(path, example),
+                    f"{lang}: example {example!r} is recognised as the emergency situation {situations[0]!r}",
+                    "see how: python -m bot ask '<the example>' --explain; make the concept words in "
+                    "emergency/<lang>.yaml more specific, or add a calm word",
+                    "warning",
+                )
+            handoff = index.handoff_trigger(toks)
+            if handoff is not None:
+                rep.add(
+                    path,
+                    line_of_text(path, example),
+                    f"{lang}: example {example!r} contains the handoff trigger {handoff!r}",
+                    "make that trigger a more specific phrase in handoff.yaml, or reword the example",
+                    "warning",
+                )
+    return rep.problems
