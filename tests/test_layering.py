@@ -63,3 +63,13 @@ def test_importing_core_loads_neither_at_runtime() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == ""
+
+
+def test_no_module_is_over_450_lines() -> None:
+    """A module that passes ~450 lines is asking to become a package (DEVELOPERS.md)."""
+    long = {
+        str(path.relative_to(ROOT)): count
+        for path in (ROOT / "bot").rglob("*.py")
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > 450
+    }
+    assert long == {}
