@@ -139,9 +139,7 @@ async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hourly: erase cases after the retention period, drop unconfirmed requests (see Handoff.purge) and quarantined
     updates older than the retention period."""
     svc: Services = context.application.bot_data[KEY]
-    counts: dict[str, int] = {}
-    if svc.handoff is not None:
-        counts = await svc.handoff.purge(time.time())
+    counts = await svc.desk.handoff.purge(time.time())
     if svc.quarantine is not None:
         days = svc.conversation.retention_days
         counts["quarantined_updates"] = await svc.quarantine.drop_quarantined(time.time() - days * 86400)

@@ -13,6 +13,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import Conversation
+from bot.core.desk import Desk
 from bot.core.handoff import Handoff
 from bot.core.ports import FeedbackStore, FloodGate, ProfileStore, UpdateQuarantine
 from bot.core.replies import Outcome, Profile, Reply
@@ -42,6 +43,10 @@ class Services:
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)
+    desk: Desk = field(init=False)  # where every message of a person arrives (with a do-nothing handoff if none)
+
+    def __post_init__(self) -> None:
+        self.desk = Desk(self.conversation, self.handoff)
 
     def sent_urgently(self, update_id: int) -> None:
         self.urgent_sent[update_id] = None

@@ -6,31 +6,27 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.replies import Outcome
-from bot.telegram.handlers.handoff import request
 from bot.telegram.services import answer_tap, apply, load_profile, send, services
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text goes to an open case, or to the core decision; emergencies are answered before anything else."""
+    """Text goes to an open case, or to the core decision; emergencies were answered by the guard already."""
     message = update.effective_message
     assert message is not None and message.text is not None
     svc = services(context)
     profile = await load_profile(update, context)
-    handoff = svc.handoff
-    if handoff is not None:
-        if update.edited_message is not None:
-            edited = message.edit_date.timestamp() if message.edit_date else svc.clock()
-            if await handoff.on_edit(profile, message.text, message.message_id, edited):
-                return
-        user = update.effective_user
-        first_name = user.first_name if user is not None else None
-        relayed = await handoff.on_text(profile, message.text, message.message_id, first_name, svc.clock())
-        if relayed is not None:
-            await apply(update, context, relayed, before=profile)
-            return
-    outcome = svc.conversation.on_text(profile, message.text)
-    if outcome.handoff:
-        outcome = await request(svc, outcome.profile)
+    user = update.effective_user
+    edited = None
+    if update.edited_message is not None:
+        edited = message.edit_date.timestamp() if message.edit_date else svc.clock()
+    outcome = await svc.desk.on_text(
+        profile,
+        message.text,
+        message_id=message.message_id,
+        first_name=user.first_name if user is not None else None,
+        now=svc.clock(),
+        edited_at=edited,
+    )
     await apply(update, context, outcome, before=profile)
 
 
@@ -40,12 +36,8 @@ async def not_emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert query is not None
     svc = services(context)
     profile = await load_profile(update, context)
-    answered = query.message
-    quoted = getattr(answered, "reply_to_message", None)
-    text = quoted.text if quoted is not None else None
-    outcome = svc.conversation.on_not_emergency(profile, text)
-    if outcome.handoff:
-        outcome = await request(svc, outcome.profile)
+    quoted = getattr(query.message, "reply_to_message", None)
+    outcome = await svc.desk.on_not_emergency(profile, quoted.text if quoted is not None else None)
     await apply(update, context, outcome, before=profile)
 
 
@@ -62,8 +54,7 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.data == "del:yes":
         assert update.effective_user is not None
         user_id = update.effective_user.id
-        if svc.handoff is not None:
-            await svc.handoff.forget(user_id, svc.clock())
+        await svc.desk.forget(user_id, svc.clock())
         await svc.profiles.delete(user_id)
         await answer_tap(update)
         await send(update, context, (conversation.deleted(profile.lang),))

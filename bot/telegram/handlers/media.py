@@ -45,13 +45,14 @@ async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None
     profile = await load_profile(update, context)
-    kind = _kind(update)
-    if svc.handoff is not None and update.edited_message is None:
-        media = "voice" if message.voice else kind
-        relayed = await svc.handoff.on_media(
-            profile, media, _file_id(update), message.caption, message.message_id, svc.clock()
-        )
-        if relayed is not None:
-            await apply(update, context, relayed, before=profile)
-            return
-    await apply(update, context, svc.conversation.on_media(profile, kind))
+    outcome = await svc.desk.on_media(
+        profile,
+        _kind(update),
+        voice=bool(message.voice),
+        file_id=_file_id(update),
+        caption=message.caption,
+        message_id=message.message_id,
+        now=svc.clock(),
+        edited=update.edited_message is not None,
+    )
+    await apply(update, context, outcome)  # stored even when unchanged: a first message may be a sticker
