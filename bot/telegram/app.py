@@ -15,11 +15,10 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
+    JobQueue,
     MessageHandler,
     TypeHandler,
     filters,
@@ -33,7 +32,7 @@ from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import AGAIN, poll
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.safelog import where
-from bot.telegram.services import KEY, Services
+from bot.telegram.services import CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
 from bot.telegram.webapi import Hook, LibreTranslate
 from bot.telegram.webhook import serve_webhook
 
@@ -84,7 +83,7 @@ def quiet_library_logs() -> None:
             logger.addFilter(_WarningsOnly())
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: LotseContext) -> None:
     """Log what went wrong without any content of the update."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
@@ -101,7 +100,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update %s: %s", update_id, where(error) if error is not None else "unknown error")
 
 
-async def started(application: Application) -> None:  # type: ignore[type-arg]
+async def started(application: LotseApplication) -> None:
     """After start-up: the command menus, the outbox worker and the hourly retention job."""
     await set_commands(application)
     if application.job_queue is not None:
@@ -112,13 +111,13 @@ async def started(application: Application) -> None:  # type: ignore[type-arg]
             application.job_queue.run_repeating(staff_groups, interval=3600, first=0, name="lotse-staff-groups")
 
 
-async def staff_groups(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def staff_groups(context: LotseContext) -> None:
     """At start and hourly: can Lotse post in every staff group, open topics, delete? Tells log and administrators."""
     svc: Services = context.application.bot_data[KEY]
     await check_groups(context.bot, svc.staff_chat_ids, svc.admin_ids)
 
 
-async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def set_commands(application: LotseApplication) -> None:
     """The command menu in every interface language (language_code scope), English by default."""
     svc: Services = application.bot_data[KEY]
     conversation = svc.conversation
@@ -128,14 +127,14 @@ async def set_commands(application: Application) -> None:  # type: ignore[type-a
         await application.bot.set_my_commands(commands, language_code=code)
 
 
-async def stop_worker(application: Application) -> None:  # type: ignore[type-arg]
+async def stop_worker(application: LotseApplication) -> None:
     """Let the outbox worker finish the item in hand."""
     worker: Worker | None = application.bot_data.get(WORKER)
     if worker is not None:
         await worker.stop()
 
 
-async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def retention(context: LotseContext) -> None:
     """Hourly: erase cases after the retention period, drop unconfirmed requests (see Handoff.purge) and quarantined
     updates older than the retention period."""
     svc: Services = context.application.bot_data[KEY]
@@ -160,10 +159,12 @@ def build_application(
     settings: TelegramSettings,
     services: Services,
     outbox: OutboxOptions | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> LotseApplication:
     """The Application with all Lotse handlers; ``services`` carry the conversation and the stores."""
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue[LotseContext]())  # the default one, typed with our context
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
@@ -193,7 +194,6 @@ def build_application(
     private = filters.ChatType.PRIVATE
     admins = filters.User(user_id=list(services.admin_ids), allow_empty=False)
     application.add_handler(TypeHandler(Update, guard.guard), group=-1)
-    application.add_handler(TypeHandler(Update, guard.done), group=1)
     application.add_handlers(
         [
             CommandHandler("feedback", admin.feedback, filters=private & admins),
@@ -235,13 +235,13 @@ def build_application(
     return application
 
 
-def run_polling(application: Application) -> None:  # type: ignore[type-arg]
+def run_polling(application: LotseApplication) -> None:
     """Serve with long polling until SIGINT or SIGTERM; an update is confirmed only after it was processed."""
     asyncio.run(serve(application))
 
 
 async def serve(
-    application: Application,  # type: ignore[type-arg]
+    application: LotseApplication,
     stop: asyncio.Event | None = None,
     webhook: WebhookOptions | None = None,
 ) -> None:
@@ -282,7 +282,7 @@ class WebhookOptions:
 
 
 def run_webhook(
-    application: Application,  # type: ignore[type-arg]
+    application: LotseApplication,
     *,
     url: str,
     listen: str,

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, BaseUpdateProcessor
+from telegram.ext import BaseUpdateProcessor
+
+from bot.telegram.services import LotseApplication
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -60,7 +62,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
-def dispatch(application: Application, update: Update) -> Awaitable[Any]:  # type: ignore[type-arg]
+def dispatch(application: LotseApplication, update: Update) -> Awaitable[Any]:
     """Process ``update`` through the application's update processor; urgent ones go ahead (see above)."""
     processor = application.update_processor
     coroutine = application.process_update(update)

@@ -19,12 +19,11 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.core.ports import Quarantined
 from bot.telegram.ordering import dispatch
-from bot.telegram.services import KEY
+from bot.telegram.services import KEY, LotseApplication
 
 log = logging.getLogger("lotse.telegram")
 
@@ -38,7 +37,7 @@ CONFLICT_WAIT = 15.0  # another process polls the same bot: Telegram answers 409
 
 
 async def _fetch(
-    application: Application,  # type: ignore[type-arg]
+    application: LotseApplication,
     offset: int,
     timeout: int,
     allowed_updates: Sequence[str],
@@ -54,7 +53,7 @@ async def _fetch(
 
 
 def read_updates(
-    application: Application,  # type: ignore[type-arg]
+    application: LotseApplication,
     items: list[dict[str, Any]],
 ) -> tuple[list[Update], list[Quarantined]]:
     """The updates that can be read, and the ones that cannot. An update that cannot be read is skipped, logged by
@@ -77,7 +76,7 @@ def read_updates(
     return updates, skipped
 
 
-async def keep(application: Application, entry: Quarantined) -> None:  # type: ignore[type-arg]
+async def keep(application: LotseApplication, entry: Quarantined) -> None:
     """Quarantine an update for an operator (``python -m bot updates``); the log line stays if the database is
     down."""
     store = getattr(application.bot_data.get(KEY), "quarantine", None)
@@ -95,7 +94,7 @@ def _kinds(item: Mapping[str, Any]) -> str:
 
 
 async def poll(
-    application: Application,  # type: ignore[type-arg]
+    application: LotseApplication,
     stop: asyncio.Event,
     *,
     timeout: int = 30,
@@ -207,7 +206,7 @@ def _ids(items: list[dict[str, Any]]) -> list[int]:
 
 
 def _settle(
-    application: Application,  # type: ignore[type-arg]
+    application: LotseApplication,
     running: dict[int, asyncio.Task[object]],
     held: dict[int, Update],
     done: set[int],

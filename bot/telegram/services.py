@@ -6,11 +6,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from telegram import ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
@@ -38,8 +39,6 @@ class Services:
     clock: Callable[[], float] = field(default=time.time)
     handoff: Handoff | None = None  # None without LOTSE_CENTRES: "talk to a person" shows contacts instead
     quarantine: UpdateQuarantine | None = None  # updates that could not be processed, without content
-    # Profiles read by the guard for the update being processed (by update id); dropped when the update is done.
-    preloaded: dict[int, Profile | None] = field(default_factory=dict)
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)
@@ -54,18 +53,38 @@ class Services:
             del self.urgent_sent[next(iter(self.urgent_sent))]
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    found: Services = context.application.bot_data[KEY]
-    return found
+class LotseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """What one update carries through the handlers. python-telegram-bot makes one per update and hands it to every
+    handler group, so the profile the guard read is there for the handler, and gone with the update."""
+
+    def __init__(self, application: LotseApplication, chat_id: int | None = None, user_id: int | None = None) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.profile_read = False  # the guard read the stored profile (``stored_profile``, None: nobody yet)
+        self.stored_profile: Profile | None = None
+
+    @property
+    def services(self) -> Services:
+        found: Services = self.application.bot_data[KEY]
+        return found
 
 
-async def load_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Profile:
+LotseApplication = Application[
+    ExtBot[None], LotseContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[LotseContext]
+]
+CONTEXT_TYPES = ContextTypes(context=LotseContext)
+
+
+def services(context: LotseContext) -> Services:
+    return context.services
+
+
+async def load_profile(update: Update, context: LotseContext) -> Profile:
     """The sender's stored profile, or a new one in the Telegram client's language when Lotse has it."""
     svc = services(context)
     user = update.effective_user
     assert user is not None
-    if update.update_id in svc.preloaded:
-        stored = svc.preloaded.pop(update.update_id)
+    if context.profile_read:
+        stored, context.profile_read = context.stored_profile, False
     else:
         stored = await svc.profiles.get(user.id)
     if stored is not None and stored.lang is not None:
@@ -76,7 +95,7 @@ async def load_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Pr
     return Profile(user.id, lang=lang, step="language")
 
 
-async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequence[Reply]) -> None:
+async def send(update: Update, context: LotseContext, replies: Sequence[Reply]) -> None:
     """Send replies in order; a user who blocked the bot (403) ends the sending quietly."""
     chat = update.effective_chat
     if chat is None:
@@ -108,9 +127,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequ
         log.info("delivery refused: the user blocked the bot")
 
 
-async def show(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, build: Callable[[Conversation, Profile], Reply]
-) -> None:
+async def show(update: Update, context: LotseContext, build: Callable[[Conversation, Profile], Reply]) -> None:
     """Show the one reply ``build`` makes for the sender's profile (a tap is answered by :func:`apply`)."""
     profile = await load_profile(update, context)
     await apply(update, context, Outcome(profile, (build(services(context).conversation, profile),)), before=profile)
@@ -124,9 +141,7 @@ def tapped(update: Update) -> tuple[str, str]:
     return kind, value
 
 
-async def apply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, before: Profile | None = None
-) -> None:
+async def apply(update: Update, context: LotseContext, outcome: Outcome, before: Profile | None = None) -> None:
     """Store the outcome's profile (when it changed), record feedback, answer the tap, send its replies.
 
     A tap is answered only after the database write: until then the person's button keeps its spinner, and when the

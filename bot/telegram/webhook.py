@@ -16,13 +16,13 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApp
 from tornado.web import RequestHandler, stream_request_body
 
 from bot.telegram.ordering import dispatch
 from bot.telegram.polling import AGAIN, keep, read_updates
+from bot.telegram.services import LotseApplication
 
 log = logging.getLogger("lotse.telegram")
 MAX_BODY = 1 << 20  # an update is a few kilobytes (files are never in it); more is not Telegram
@@ -33,7 +33,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class UpdateHandler(RequestHandler):
     """POST <path>: one update from Telegram."""
 
-    def initialize(self, bot_app: Application, secret: str) -> None:  # type: ignore[type-arg]
+    def initialize(self, bot_app: LotseApplication, secret: str) -> None:
         self.application_ = bot_app
         self.secret = secret
         self.body = bytearray()
@@ -90,14 +90,14 @@ class UpdateHandler(RequestHandler):
             self.set_status(503)
 
 
-def make_server(application: Application, path: str, secret: str) -> HTTPServer:  # type: ignore[type-arg]
+def make_server(application: LotseApplication, path: str, secret: str) -> HTTPServer:
     """The HTTP server for ``/<path>``; ``listen(port, address)`` starts it."""
     routes = TornadoApp([(rf"/{path.strip('/')}/?", UpdateHandler, {"bot_app": application, "secret": secret})])
     return HTTPServer(routes, max_body_size=MAX_BODY, max_buffer_size=MAX_BODY)
 
 
 async def serve_webhook(
-    application: Application,  # type: ignore[type-arg]
+    application: LotseApplication,
     *,
     url: str,
     listen: str,

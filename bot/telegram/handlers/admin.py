@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.replies import Reply
-from bot.telegram.services import send, services
+from bot.telegram.services import LotseContext, send, services
 
 
-async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feedback(update: Update, context: LotseContext) -> None:
     """/feedback: 👍/👎 per topic and language, least helpful first."""
     counts = await services(context).feedback.counts()
     if not counts:

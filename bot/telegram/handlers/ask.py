@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.replies import Outcome
-from bot.telegram.services import answer_tap, apply, load_profile, send, services
+from bot.telegram.services import LotseContext, answer_tap, apply, load_profile, send, services
 
 
-async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def text(update: Update, context: LotseContext) -> None:
     """Text goes to an open case, or to the core decision; emergencies were answered by the guard already."""
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -30,7 +29,7 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await apply(update, context, outcome, before=profile)
 
 
-async def not_emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_emergency(update: Update, context: LotseContext) -> None:
     """The ``ne`` button under an emergency answer: answer the quoted message as an ordinary question."""
     query = update.callback_query
     assert query is not None
@@ -41,7 +40,7 @@ async def not_emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await apply(update, context, outcome, before=profile)
 
 
-async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def delete(update: Update, context: LotseContext) -> None:
     """/delete asks to confirm; the ``del:yes`` button erases the profile and the texts of the person's cases."""
     svc = services(context)
     conversation = svc.conversation

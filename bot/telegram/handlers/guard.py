@@ -7,17 +7,17 @@ import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.core.ports import StoreUnavailableError
 from bot.core.replies import Outcome, Profile
-from bot.telegram.services import answer_tap, load_profile, send, services
+from bot.telegram.services import LotseContext, answer_tap, load_profile, send, services
 
 log = logging.getLogger("lotse.telegram")
 PROFILE_WAIT = 1.0  # seconds the emergency answer waits for the person's profile (language, city) at most
 
 
-async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard(update: Update, context: LotseContext) -> None:
     """Stop updates from groups that are not staff groups, and a person's messages beyond their budget."""
     svc = services(context)
     chat, user = update.effective_chat, update.effective_user
@@ -40,7 +40,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     verdict, stored = await svc.gate.admit(user.id, svc.clock())
     if verdict == "ok":
-        svc.preloaded[update.update_id] = stored
+        context.profile_read, context.stored_profile = True, stored
         return
     await _answer(update)  # a tap beyond the budget is still answered, or the person's button keeps spinning
     if verdict == "warn":
@@ -50,7 +50,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def _emergency_first(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def _emergency_first(update: Update, context: LotseContext, text: str) -> None:
     """The emergency answer goes out before anything is written, and without waiting for a database that is slow,
     locked or down: the stored profile if it comes within a second, else the Telegram client's language."""
     svc = services(context)
@@ -92,12 +92,7 @@ async def _answer(update: Update) -> None:
     await answer_tap(update)
 
 
-async def unknown_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_tap(update: Update, context: LotseContext) -> None:
     """Last of all handlers: a tap no handler took (an old button of an earlier version) is answered all the same."""
     log.info("update %s: a tap no handler takes; answered", update.update_id)
     await _answer(update)
-
-
-async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """After all handlers: forget what the guard read for this update."""
-    services(context).preloaded.pop(update.update_id, None)

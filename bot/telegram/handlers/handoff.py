@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.telegram.services import apply, load_profile, services, tapped
+from bot.telegram.services import LotseContext, apply, load_profile, services, tapped
 
 
-async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def human(update: Update, context: LotseContext) -> None:
     """/human or the "Talk to a person" button."""
     profile = await load_profile(update, context)
     await apply(update, context, await services(context).desk.on_human(profile), before=profile)
 
 
-async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def consent(update: Update, context: LotseContext) -> None:
     """``ho:cancel``, ``ho:yes:<ticket>``, ``ho:all:<ticket>`` (with the last topics), ``ho:no:<ticket>``."""
     _, value = tapped(update)
     svc = services(context)
@@ -25,7 +24,7 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await apply(update, context, outcome, before=profile)
 
 
-async def end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def end(update: Update, context: LotseContext) -> None:
     """/end: close the open case."""
     svc = services(context)
     profile = await load_profile(update, context)

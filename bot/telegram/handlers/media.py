@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.replies import MediaKind
-from bot.telegram.services import apply, load_profile, services
+from bot.telegram.services import LotseContext, apply, load_profile, services
 
 
 def _kind(update: Update) -> MediaKind:
@@ -39,7 +38,7 @@ def _file_id(update: Update) -> str | None:
     return None
 
 
-async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def media(update: Update, context: LotseContext) -> None:
     """Anything that is not text, a command or a location; photos, documents and voice go to an open case."""
     svc = services(context)
     message = update.effective_message

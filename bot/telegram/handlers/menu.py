@@ -6,28 +6,27 @@ import contextlib
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.core.replies import Outcome
-from bot.telegram.services import apply, load_profile, services, show, tapped
+from bot.telegram.services import LotseContext, apply, load_profile, services, show, tapped
 
 
-async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def menu(update: Update, context: LotseContext) -> None:
     """/menu and the menu button: topic areas."""
     await show(update, context, lambda conversation, profile: conversation.menu(profile.lang))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: LotseContext) -> None:
     """/help: how Lotse works and the commands."""
     await show(update, context, lambda conversation, profile: conversation.help(profile.lang))
 
 
-async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def privacy(update: Update, context: LotseContext) -> None:
     """/privacy: what is stored and how to delete it."""
     await show(update, context, lambda conversation, profile: conversation.privacy(profile.lang))
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: LotseContext) -> None:
     """``cat:<category>``, ``t:<topic>``, ``fb:up|down:<topic>``, ``more:<topic>``, ``de:<topic>`` (German)."""
     kind, value = tapped(update)
     profile = await load_profile(update, context)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.telegram.services import apply, load_profile, services, show, tapped
+from bot.telegram.services import LotseContext, apply, load_profile, services, show, tapped
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: LotseContext) -> None:
     """Greet in the client's language when Lotse has it; otherwise offer the language picker."""
     svc = services(context)
     user = update.effective_user
@@ -19,17 +18,17 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await apply(update, context, svc.conversation.on_start(stored, user.id, user.language_code))
 
 
-async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def language(update: Update, context: LotseContext) -> None:
     """Show the language picker."""
     await show(update, context, lambda conversation, profile: conversation.language_picker(profile.lang))
 
 
-async def city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def city(update: Update, context: LotseContext) -> None:
     """Show the city picker."""
     await show(update, context, lambda conversation, profile: conversation.city_picker(profile.lang))
 
 
-async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chosen(update: Update, context: LotseContext) -> None:
     """A language (``lang:xx``) or city (``city:slug``) button."""
     kind, value = tapped(update)
     profile = await load_profile(update, context)
@@ -43,7 +42,7 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await apply(update, context, outcome)
 
 
-async def location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def location(update: Update, context: LotseContext) -> None:
     """A shared location picks the nearest city."""
     message = update.effective_message
     assert message is not None and message.location is not None

@@ -11,10 +11,9 @@ import logging
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.core.handoff import Handoff, StaffAction, StaffMessage
-from bot.telegram.services import answer_tap, services
+from bot.telegram.services import LotseContext, answer_tap, services
 
 log = logging.getLogger("lotse.staff")
 MEMBERS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
@@ -22,13 +21,13 @@ MEMBERS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberSta
 ACTIONS: dict[str, StaffAction] = {"take": "take", "urgent": "urgent", "close": "close", "reopen": "reopen"}
 
 
-def _handoff(context: ContextTypes.DEFAULT_TYPE) -> Handoff:
+def _handoff(context: LotseContext) -> Handoff:
     handoff = services(context).handoff
     assert handoff is not None  # staff handlers are registered only with centres
     return handoff
 
 
-async def is_member(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+async def is_member(context: LotseContext, chat_id: int, user_id: int) -> bool:
     """Whether ``user_id`` is (still) a member of the staff group ``chat_id``."""
     try:
         member = await context.bot.get_chat_member(chat_id, user_id)
@@ -63,7 +62,7 @@ def _staff_message(message: Message, name: str) -> StaffMessage:
     )
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: LotseContext) -> None:
     """``tk:<action>:<ticket>``: take, mark urgent, close, reopen."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -81,7 +80,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_tap(update, answer)  # after the database write
 
 
-async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def command(update: Update, context: LotseContext) -> None:
     """/take, /urgent, /close, /reopen in a ticket's topic (or as a reply to it); /send, /tr, /tickets, /stats."""
     message = update.effective_message
     user = update.effective_user
@@ -108,7 +107,7 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await handoff.staff_action(ticket.id, ACTIONS[name], message.chat_id, user.first_name, now)
 
 
-async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def relay(update: Update, context: LotseContext) -> None:
     """Staff wrote in a ticket's topic or replied to it: the person gets it, labelled with the centre's name."""
     message = update.effective_message
     user = update.effective_user
