@@ -17,22 +17,16 @@ from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
 from bot.core.emergency.check import collision_problems, write_common
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
-from bot.core.hybrid import load_or_train
 from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
 from bot.core.matcher import build_index
 from bot.core.selftest import check_triggers
-from bot.core.semantic import EmbeddingError, load_embedder
+from bot.core.semantic import EmbeddingError
 
 
 def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
-    knowledge = load_knowledge(knowledge_dir or config.knowledge_dir)
-    embedder = load_embedder(config.embeddings) if config.embeddings else None
+    from bot.wiring import load_dialogue
 
-    def training() -> None:
-        print("Learning the knowledge (once after every change of it, 10 s or more) ...", file=sys.stderr, flush=True)
-
-    hybrid = load_or_train(knowledge, config.match, config.cache_dir, embedder, on_train=training)
-    return Dialogue(knowledge, hybrid.index, config.locales_dir, hybrid)
+    return load_dialogue(config, knowledge_dir)
 
 
 @functools.cache
@@ -186,22 +180,9 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     import logging
 
     from bot.core.centres import CentresError, load_centres
-    from bot.core.conversation import Conversation
-    from bot.core.handoff import Handoff, HandoffSettings
     from bot.storage.engine import make_engine, migrate
-    from bot.storage.stores import SqlStores
-    from bot.storage.tickets import SqlTickets
-    from bot.telegram.app import (
-        OutboxOptions,
-        TelegramSettings,
-        build_application,
-        quiet_library_logs,
-        run_polling,
-        run_webhook,
-    )
-    from bot.telegram.outbox import OutboxSettings
-    from bot.telegram.services import Services
-    from bot.telegram.webapi import Hook, LibreTranslate
+    from bot.telegram.app import TelegramSettings, quiet_library_logs, run_polling, run_webhook
+    from bot.wiring import assemble, setup_from
 
     dialogue = _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
     try:
@@ -209,11 +190,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         if args.webhook and config.webhook_url is None:
             raise ConfigError("--webhook needs LOTSE_WEBHOOK_URL (the public https address Telegram posts to)")
         centres = load_centres(config.centres_path, set(dialogue.knowledge.cities)) if config.centres_path else None
-        hooks = {
-            centre.id: Hook(centre.webhook.url, config.secret(centre.webhook.secret_env))
-            for centre in (centres.by_id.values() if centres else ())
-            if centre.webhook is not None
-        }
+        setup = setup_from(config, centres)
     except ConfigError as exc:
         print(exc, file=out)
         return 2
@@ -227,34 +204,10 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     quiet_library_logs()
     engine = make_engine(config.database_url)
     migrate(engine)
-    stores = SqlStores(engine)
-    conversation = Conversation(dialogue, retention_days=config.retention_days)
-    conversation.warm_up()
+    telegram = TelegramSettings(token, config.api_base_url, config.api_file_url)
+    bot = assemble(dialogue=dialogue, engine=engine, setup=setup, telegram=telegram)
+    bot.services.conversation.warm_up()
     gc.freeze()  # what start-up built (knowledge, index, classifier) lives as long as the process: never scanned again
-    tickets = SqlTickets(engine)
-    handoff = None
-    if centres is not None:
-        settings_ = HandoffSettings(reopen_hours=config.reopen_hours, retention_days=config.retention_days)
-        handoff = Handoff(conversation, centres, tickets, settings_, translation=config.translate_url is not None)
-    services = Services(
-        conversation,
-        stores,
-        stores,
-        stores,
-        admin_ids=config.admin_ids,
-        staff_chat_ids=centres.staff_chat_ids if centres else frozenset(),
-        handoff=handoff,
-        quarantine=stores,
-    )
-    limit, window = config.group_rate
-    outbox = OutboxOptions(
-        store=tickets,
-        settings=OutboxSettings(group_limit=limit, group_window=window, lease=config.outbox_lease),
-        hooks=hooks,
-        translator=LibreTranslate(config.translate_url, config.translate_key) if config.translate_url else None,
-    )
-    settings = TelegramSettings(token, config.api_base_url, config.api_file_url)
-    application = build_application(settings, services, outbox)
     log = logging.getLogger("lotse")
     log.info(
         "Lotse starting: %d topics, %d languages, database %s", len(dialogue.knowledge.topics),
@@ -267,14 +220,14 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     if args.webhook:
         assert config.webhook_url is not None
         run_webhook(
-            application,
+            bot.application,
             url=config.webhook_url,
             listen=config.webhook_listen,
             port=config.webhook_port,
             secret=config.webhook_secret,
         )
     else:
-        run_polling(application)
+        run_polling(bot.application)
     return 0
 
 

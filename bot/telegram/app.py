@@ -33,8 +33,8 @@ from bot.telegram.polling import AGAIN, poll
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.safelog import where
 from bot.telegram.services import CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
-from bot.telegram.webapi import Hook, LibreTranslate
 from bot.telegram.webhook import serve_webhook
+from bot.webapi import Hook, LibreTranslate
 
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"

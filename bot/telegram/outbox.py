@@ -25,7 +25,7 @@ from bot.core.ports import Outbox, StoreUnavailableError
 from bot.telegram.destinations import is_setup_error
 from bot.telegram.safelog import where
 from bot.telegram.sending import GoneError, Sender
-from bot.telegram.webapi import Hook, LibreTranslate, PermanentError, TemporaryError
+from bot.webapi import Hook, LibreTranslate, PermanentError, TemporaryError
 
 log = logging.getLogger("lotse.outbox")
 CAPTION_LIMIT = 1024

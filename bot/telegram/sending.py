@@ -24,7 +24,7 @@ from bot.core.ports import Outbox
 from bot.core.replies import Reply
 from bot.telegram.keyboards import markup
 from bot.telegram.render import MAX_UTF16, shorten, to_html, utf16_len
-from bot.telegram.webapi import Hook, LibreTranslate, post_event
+from bot.webapi import Hook, LibreTranslate, post_event
 
 log = logging.getLogger("lotse.outbox")
 CAPTION_LIMIT = 1024

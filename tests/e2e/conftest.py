@@ -28,7 +28,7 @@ from bot.telegram.app import OutboxOptions, TelegramSettings, build_application,
 from bot.telegram.outbox import OutboxSettings
 from bot.telegram.polling import poll
 from bot.telegram.services import Services
-from bot.telegram.webapi import Hook, LibreTranslate
+from bot.webapi import Hook, LibreTranslate
 from tests.e2e.fake_telegram import FakeStaff, FakeTelegram, FakeUser
 from tests.storage.conftest import POSTGRES_URL
 

@@ -17,7 +17,7 @@ from bot.core.dialogue import Dialogue
 from bot.core.i18n import translator
 from bot.telegram.destinations import check_groups
 from bot.telegram.outbox import OutboxSettings
-from bot.telegram.webapi import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
+from bot.webapi import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
 from tests.e2e.conftest import STAFF_GROUP, Lotse, Options, centres, running
 from tests.e2e.storm import storm
 from tests.e2e.test_handoff import eventually, group, open_case, ready
