@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from bot.core.checking import Problem, Reporter, validate
-from bot.core.model import DAYS, Code, Day, Hours, Slug, Text, _frozen_map
+from bot.core.model import DAYS, Code, Day, Hours, Slug, Text, frozen_map
 from bot.core.yamlsafe import LDict, LList, load_yaml
 
 DEFAULT = "*"
@@ -57,7 +57,7 @@ class Centre(BaseModel):
     cities: tuple[StrictStr, ...] = Field(min_length=1)
     chat_id: StrictInt
     timezone: Annotated[StrictStr, AfterValidator(_zone)] = "Europe/Berlin"
-    hours: Annotated[Mapping[Day, Hours], AfterValidator(_frozen_map)] = Field(
+    hours: Annotated[Mapping[Day, Hours], AfterValidator(frozen_map)] = Field(
         default_factory=lambda: MappingProxyType({})
     )
     closed: tuple[date, ...] = ()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -19,32 +19,6 @@ from pydantic import (
     StrictStr,
     model_validator,
 )
-
-CATEGORIES: tuple[str, ...] = (
-    "health",
-    "documents",
-    "learning",
-    "work-money",
-    "family-school",
-    "daily-life",
-    "help",
-)
-CONTACT_KINDS: tuple[str, ...] = (
-    "integration-centre",
-    "service-point",
-    "welcome-point",
-    "bamf",
-    "foreigners-office",
-    "citizens-office",
-    "jobcenter",
-    "youth-migration-service",
-    "migration-counselling",
-    "anti-discrimination",
-    "psychosocial-centre",
-    "integration-guides",
-    "other",
-)
-DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Category = Literal["health", "documents", "learning", "work-money", "family-school", "daily-life", "help"]
 ContactKind = Literal[
@@ -63,6 +37,10 @@ ContactKind = Literal[
     "other",
 ]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# The same names as tuples, for loops and menus (in this order): defined by the types above, never twice.
+CATEGORIES: tuple[str, ...] = get_args(Category)
+CONTACT_KINDS: tuple[str, ...] = get_args(ContactKind)
+DAYS: tuple[str, ...] = get_args(Day)
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CODE = re.compile(r"^[a-z]{2,3}$")
@@ -140,7 +118,7 @@ def _seed(value: str) -> str:
     return value
 
 
-def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+def frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
@@ -207,7 +185,7 @@ class Topic(BaseModel):
     related: tuple[Slug, ...] = ()
     revision: StrictInt = Field(ge=1)
     sources: tuple[Source, ...] = Field(min_length=1)
-    translations: Annotated[Mapping[Code, Translation], AfterValidator(_frozen_map)]
+    translations: Annotated[Mapping[Code, Translation], AfterValidator(frozen_map)]
 
 
 class IntentTranslation(BaseModel):
@@ -226,7 +204,7 @@ class Intent(BaseModel):
 
     model_config = _CONFIG
     revision: StrictInt = Field(ge=1)
-    translations: Annotated[Mapping[Code, IntentTranslation], AfterValidator(_frozen_map)]
+    translations: Annotated[Mapping[Code, IntentTranslation], AfterValidator(frozen_map)]
 
 
 class Coordinates(BaseModel):
@@ -247,7 +225,7 @@ class Contact(BaseModel):
     phone: Phone | None = None
     email: Email | None = None
     url: Url | None = None
-    hours: Annotated[Mapping[Day, Hours], AfterValidator(_frozen_map)] | None = None
+    hours: Annotated[Mapping[Day, Hours], AfterValidator(frozen_map)] | None = None
     languages: tuple[Code, ...] = ()
     note: Text | None = None
     source: Text
@@ -259,7 +237,7 @@ class City(BaseModel):
 
     model_config = _CONFIG
     slug: Slug
-    names: Annotated[Mapping[Code, Text], AfterValidator(_frozen_map)]
+    names: Annotated[Mapping[Code, Text], AfterValidator(frozen_map)]
     aliases: tuple[Text, ...] = ()
     coordinates: Coordinates
     postcodes: tuple[Postcode, ...] = ()
@@ -323,8 +301,8 @@ class EmergencyWords(BaseModel):
     checked: Text | None = None
     endings: tuple[Text, ...] = ()
     common: tuple[Text, ...] = ()  # everyday words one letter away from a concept word: never read as a typo
-    concepts: Annotated[Mapping[Slug, tuple[ConceptWord, ...]], AfterValidator(_frozen_map)]
-    lines: Annotated[Mapping[Slug, Text], AfterValidator(_frozen_map)]
+    concepts: Annotated[Mapping[Slug, tuple[ConceptWord, ...]], AfterValidator(frozen_map)]
+    lines: Annotated[Mapping[Slug, Text], AfterValidator(frozen_map)]
 
 
 class Emergency(BaseModel):
@@ -332,10 +310,10 @@ class Emergency(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     revision: StrictInt = Field(ge=1)
-    concepts: Annotated[Mapping[Slug, Text], AfterValidator(_frozen_map)]
-    services: Annotated[Mapping[Slug, Service], AfterValidator(_frozen_map)] = Field(default_factory=dict)
-    situations: Annotated[Mapping[Slug, Situation], AfterValidator(_frozen_map)]
-    words: Annotated[Mapping[Code, EmergencyWords], AfterValidator(_frozen_map)] = Field(default_factory=dict)
+    concepts: Annotated[Mapping[Slug, Text], AfterValidator(frozen_map)]
+    services: Annotated[Mapping[Slug, Service], AfterValidator(frozen_map)] = Field(default_factory=dict)
+    situations: Annotated[Mapping[Slug, Situation], AfterValidator(frozen_map)]
+    words: Annotated[Mapping[Code, EmergencyWords], AfterValidator(frozen_map)] = Field(default_factory=dict)
 
 
 class Knowledge(BaseModel):

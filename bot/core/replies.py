@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from bot.core.dialogue import Decision
 
 Step = Literal["language", "city", "ready", "question"]
-STEPS: tuple[str, ...] = ("language", "city", "ready", "question")
+STEPS: tuple[str, ...] = get_args(Step)
 RECENT = 3  # topics remembered for a handoff, if the person chooses to share them
 MediaKind = Literal["voice", "photo", "video", "sticker", "document", "contact", "other"]
 MAX_CALLBACK_BYTES = 64

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.core.ports import Admission, Quarantined
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
-from bot.storage.tables import FeedbackRow, QuarantineRow, UserRow, _now
+from bot.storage.tables import FeedbackRow, QuarantineRow, UserRow, utc_now
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ class SqlStores:
                     row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
                 row.lang, row.city, row.step = profile.lang, profile.city, profile.step
                 row.recent = ",".join(profile.recent)
-                row.updated_at = _now()
+                row.updated_at = utc_now()
                 session.add(row)
                 try:
                     session.commit()
@@ -112,7 +112,7 @@ class SqlStores:
                 if row is None:
                     values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False}
                     statement = insert(users).values(
-                        user_id=user_id, step="language", created_at=_now(), updated_at=_now(), **values
+                        user_id=user_id, step="language", created_at=utc_now(), updated_at=utc_now(), **values
                     )
                     conn.execute(statement)
                     return "ok", None

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -25,8 +25,8 @@ class UserRow(SQLModel, table=True):
     rate_tokens: float = Field(default=0.0)
     rate_updated: float = Field(default=0.0)
     rate_warned: bool = Field(default=False)
-    created_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class FeedbackRow(SQLModel, table=True):

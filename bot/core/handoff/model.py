@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Status = Literal["draft", "open", "taken", "closed", "deleted"]
 ACTIVE: tuple[Status, ...] = ("open", "taken")
 StaffAction = Literal["take", "urgent", "close", "reopen"]
 RelayMedia = Literal["photo", "document", "voice"]
-RELAYED_MEDIA: tuple[str, ...] = ("photo", "document", "voice")
+RELAYED_MEDIA: tuple[str, ...] = get_args(RelayMedia)
 DeliveryKind = Literal["announce", "message", "media", "edit", "card", "topic", "delete", "webhook"]
 MAX_QUESTION = 1500
 STAFF_LANG = "de"
