@@ -32,6 +32,7 @@ from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import AGAIN, poll
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.safelog import where
+from bot.telegram.sending import Sender
 from bot.telegram.services import CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
 from bot.telegram.webhook import serve_webhook
 from bot.webapi import Hook, LibreTranslate
@@ -180,15 +181,10 @@ def build_application(
     application.bot_data[KEY] = services
     if services.handoff is not None:
         options = outbox or OutboxOptions()
-        worker = Worker(
-            application.bot,
-            services.handoff,
-            options.store,
-            options.settings,
-            clock=services.clock,
-            hooks=options.hooks,
-            translator=options.translator,
+        sender = Sender(
+            application.bot, services.handoff, options.store, hooks=options.hooks, translator=options.translator
         )
+        worker = Worker(sender, options.settings, clock=services.clock)
         options.store.wakeup = worker.wake
         application.bot_data[WORKER] = worker
     private = filters.ChatType.PRIVATE

@@ -17,15 +17,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from telegram import Bot, ReactionTypeEmoji
+from telegram import ReactionTypeEmoji
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.core.handoff import Handoff, OutboxItem, next_retry, weight
-from bot.core.ports import Outbox, StoreUnavailableError
+from bot.core.handoff import OutboxItem, next_retry, weight
+from bot.core.ports import StoreUnavailableError
 from bot.telegram.destinations import is_setup_error
 from bot.telegram.safelog import where
 from bot.telegram.sending import GoneError, Sender
-from bot.webapi import Hook, LibreTranslate, PermanentError, TemporaryError
+from bot.webapi import PermanentError, TemporaryError
 
 log = logging.getLogger("lotse.outbox")
 CAPTION_LIMIT = 1024
@@ -49,26 +49,18 @@ class Worker:
 
     def __init__(
         self,
-        bot: Bot,
-        handoff: Handoff,
-        outbox: Outbox,
+        sender: Sender,
         settings: OutboxSettings = OutboxSettings(),
         *,
         clock: Callable[[], float] = time.time,
-        hooks: Mapping[str, Hook] | None = None,
-        translator: LibreTranslate | None = None,
     ) -> None:
-        self.bot = bot
-        self.handoff = handoff
-        self.outbox = outbox
+        self.sender = sender
+        self.bot, self.handoff, self.outbox = sender.bot, sender.handoff, sender.outbox
         self.settings = settings
         self.clock = clock
-        self.hooks = dict(hooks or {})
-        self.translator = translator
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.sender = Sender(bot, handoff, outbox, hooks=hooks, translator=translator)
 
     def wake(self) -> None:
         """New deliveries were stored: look now instead of at the next poll."""
