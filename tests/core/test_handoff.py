@@ -49,8 +49,8 @@ def _ticket(**changes: Any) -> Ticket:
     return Ticket(**{**values, **changes})
 
 
-def _at(*args: int) -> float:
-    return datetime(*args, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()  # type: ignore[misc]
+def _at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
 
 
 @pytest.fixture(scope="module")

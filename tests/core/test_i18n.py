@@ -43,7 +43,7 @@ def test_catalog_complete_and_not_fuzzy(lang: str) -> None:
         if not message.id:
             continue
         ident = message.id if isinstance(message.id, str) else message.id[0]
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
         if message.fuzzy:
             problems.append(f"fuzzy: {ident!r}")
         if not all(strings):

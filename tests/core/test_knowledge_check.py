@@ -386,7 +386,7 @@ def test_load_knowledge_raises_with_all_problems(tmp_path: Path) -> None:
 def test_knowledge_objects_are_immutable() -> None:
     kb = load_knowledge(FIXTURE_KB)
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error or TypeError of a read-only map
-        kb.topics["doctor"].revision = 5  # type: ignore[misc]
+        kb.topics["doctor"].revision = 5
     with pytest.raises(TypeError):
         kb.topics["doctor"].translations["fr"] = kb.topics["doctor"].translations["de"]  # type: ignore[index]
 
