@@ -180,7 +180,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     import logging
 
     from bot.core.centres import CentresError, load_centres
-    from bot.storage.engine import make_engine, migrate
+    from bot.storage.engine import DatabaseStartError, open_database
     from bot.telegram.app import TelegramSettings, quiet_library_logs, run_polling, run_webhook
     from bot.wiring import assemble, setup_from
 
@@ -202,8 +202,11 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_library_logs()
-    engine = make_engine(config.database_url)
-    migrate(engine)
+    try:
+        engine = open_database(config.database_url)
+    except DatabaseStartError as exc:
+        print(f"database error: {exc}", file=out)
+        return 2
     telegram = TelegramSettings(token, config.api_base_url, config.api_file_url)
     bot = assemble(dialogue=dialogue, engine=engine, setup=setup, telegram=telegram)
     bot.services.conversation.warm_up()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,41 @@ def test_digits_that_are_no_numbers_get_a_clear_message(name: str, value: str) -
     # "²".isdigit() is true, but int("²") fails: these are refused with the variable's name, not a traceback
     with pytest.raises(ConfigError, match=name):
         load_config({name: value})
+
+
+def test_postgres_urls_in_both_spellings_use_psycopg() -> None:
+    from bot.storage.engine import make_engine
+
+    for url in ("postgres://lotse:secret@db:5432/lotse", "postgresql://lotse:secret@db:5432/lotse"):
+        engine = make_engine(url)
+        assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgres://lotse:secret@127.0.0.1:1/test", "cannot reach the database server"),  # nothing listens on port 1
+        ("postgresql://postgres@127.0.0.1:5432/no_such_database_here", "create it or fix the database name"),
+        ("sqlite:////no/such/folder/lotse.db", "the folder /no/such/folder does not exist"),
+        ("mysql+nodriver://x@y/z", "not a database address Lotse can use"),
+    ],
+)
+def test_run_with_a_database_it_cannot_use_says_so_in_one_line(
+    url: str, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("LOTSE_CENTRES", raising=False)
+    out = io.StringIO()
+    assert main(["run"], out) == 2
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("database error: DATABASE_URL") and says in lines[0], lines
+    assert "secret" not in lines[0]  # a password never appears
+
+
+def test_an_unwritable_sqlite_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.storage import engine as engine_module
+
+    monkeypatch.setattr(engine_module.os, "access", lambda path, mode: False)  # as for a non-root user in /app
+    with pytest.raises(engine_module.DatabaseStartError, match=r"cannot write .*lotse\.db \(permission denied\)"):
+        engine_module.open_database(f"sqlite:///{tmp_path / 'lotse.db'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
 
@@ -22,10 +23,16 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+class DatabaseStartError(Exception):
+    """The database cannot be used at start: one line that says which setting to fix."""
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout, ``:memory:`` one shared connection."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout, ``:memory:`` one shared connection.
+    ``postgres://`` and ``postgresql://`` (the forms hosting panels print) use the psycopg driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         engine = create_engine(
@@ -93,3 +100,45 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent; safe with several processes on PostgreSQL)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def open_database(url: str) -> Engine:
+    """The engine for ``url`` with its schema migrated, or :class:`DatabaseStartError` in one line: a URL that is
+    not one, a server that cannot be reached or refuses the login, a SQLite file that cannot be written."""
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise DatabaseStartError(
+            f"DATABASE_URL is not a database address Lotse can use ({type(exc).__name__}); examples: "
+            "sqlite:////data/lotse.db, postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+        ) from None
+    shown = engine.url.render_as_string(hide_password=True)
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:":
+            folder = Path(path).resolve().parent
+            if not folder.is_dir():
+                raise DatabaseStartError(f"DATABASE_URL={shown}: the folder {folder} does not exist") from None
+            if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
+                raise DatabaseStartError(
+                    f"DATABASE_URL={shown}: cannot write {path} (permission denied); point DATABASE_URL to a "
+                    "writable place, e.g. sqlite:////data/lotse.db on a volume"
+                ) from None
+    try:
+        migrate(engine)
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseStartError(f"DATABASE_URL={shown}: {_reason(exc)}") from None
+    return engine
+
+
+def _reason(exc: OperationalError | InterfaceError) -> str:
+    """What the driver said, in one line and without the SQL (the first line names host, port, user or file)."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    if "password authentication failed" in first or "no password supplied" in first:
+        return f"the login was refused ({first}); check user and password"
+    if "does not exist" in first and "database" in first:
+        return f"{first}; create it or fix the database name"
+    if "Connection refused" in first or "could not translate host name" in first or "timeout" in first.lower():
+        return f"cannot reach the database server ({first}); check host and port, and that it runs"
+    return first
