@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
 	touch $(STAMP)
 
-run: $(STAMP)          ## set up and run the bot (SQLite by default)
-	$(BIN)/python -m bot run
+run: $(STAMP)          ## set up and run the bot (SQLite by default); without a token: how to get one, then the chat
+	$(BIN)/python -m bot run --chat-without-token
 
 chat: $(STAMP)         ## talk to Lotse in the terminal, no Telegram token needed
 	$(BIN)/python -m bot chat

@@ -185,6 +185,13 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     from bot.wiring import assemble, setup_from
 
     dialogue = _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
+    if args.chat_without_token and config.telegram_token is None:
+        from bot.chat import run_chat
+        from bot.config import NO_TOKEN_HELP
+
+        print(NO_TOKEN_HELP, file=out)
+        print("Starting the terminal chat now (/quit ends it).\n", file=out)
+        return run_chat(dialogue, None, None, sys.stdin, out)
     try:
         token = config.require_token()
         if args.webhook and config.webhook_url is None:
@@ -344,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="serve Telegram users (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument("--webhook", action="store_true", help="serve a webhook (LOTSE_WEBHOOK_*) instead of polling")
+    run.add_argument(
+        "--chat-without-token",
+        action="store_true",
+        help="without TELEGRAM_BOT_TOKEN, say how to get one and open the terminal chat (make run)",
+    )
     run.set_defaults(func=cmd_run)
 
     centres = sub.add_parser("centres", help="validate the staff destinations file (LOTSE_CENTRES)")

@@ -137,3 +137,15 @@ def test_an_unwritable_sqlite_file_is_named(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(engine_module.os, "access", lambda path, mode: False)  # as for a non-root user in /app
     with pytest.raises(engine_module.DatabaseStartError, match=r"cannot write .*lotse\.db \(permission denied\)"):
         engine_module.open_database(f"sqlite:///{tmp_path / 'lotse.db'}")
+
+
+def test_make_run_without_a_token_explains_and_opens_the_chat(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1\nwo ist eine apotheke\n/quit\n"))
+    out = io.StringIO()
+    assert main(["run", "--chat-without-token"], out) == 0  # not make's "Error 2"
+    text = out.getvalue()
+    assert "@BotFather" in text and "Starting the terminal chat now" in text
+    assert "lotse [answer]>" in text  # the chat answered the question
