@@ -7,9 +7,10 @@ outbox sends to their group (drained as the worker would) and the card :meth:`Ha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -440,3 +441,61 @@ async def test_an_emergency_in_an_open_case_marks_it_urgent_and_the_person_gets_
     again, _ = await person.says("please hurry, he is not breathing")
     assert again.kind == "emergency"
     assert kinds(await world.sent()) == ["message", "message"], "still urgent: no second card"
+
+
+# -- races between staff members, and between staff and the person ------------------------------------------------
+
+
+async def _relayed_copy(world: World, person: Person) -> int:
+    """The staff group's copy of a follow-up (what staff reply to)."""
+    await person.says("a follow-up")
+    (relay,) = await world.sent()
+    copy = await world.tickets.copy_of(relay.key)
+    assert copy is not None
+    return copy[1]
+
+
+def _just_before_the_next_change(
+    world: World, monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], Awaitable[object]]
+) -> None:
+    """``meanwhile`` happens between a flow's reading of the ticket and its change (as another update can)."""
+    change = world.tickets.change
+    done = False
+
+    async def racing(*args: Any, **kwargs: Any) -> Ticket | None:
+        nonlocal done
+        if not done:
+            done = True
+            await meanwhile()
+        return await change(*args, **kwargs)
+
+    monkeypatch.setattr(world.tickets, "change", racing)
+
+
+async def test_a_staff_reply_racing_a_colleagues_close_leaves_the_case_closed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = await world.person(50)
+    ticket = await person.opens_a_case()
+    await world.sent()
+    copy = await _relayed_copy(world, person)
+    _just_before_the_next_change(world, monkeypatch, lambda: world.staff_taps(ticket, "close"))
+    await world.staff_writes("one more thing: bring your passport", reply_to=copy)
+    after = await world.ticket(ticket.id)
+    assert after.status == "closed" and after.closed_by == "staff"  # never a closed case turned "taken"
+    to_person = texts(await world.sent(), tg(50))
+    assert any("one more thing: bring your passport" in text for text in to_person)  # still delivered
+
+
+async def test_a_staff_reply_racing_the_persons_delete_delivers_nothing_and_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = await world.person(51)
+    ticket = await person.opens_a_case()
+    await world.sent()
+    copy = await _relayed_copy(world, person)
+    _just_before_the_next_change(world, monkeypatch, person.deletes)
+    await world.staff_writes("are you still there?", reply_to=copy)  # no AssertionError, no delivery
+    sent = await world.sent()
+    assert not [item for item in sent if item.dest == tg(51)]
+    assert any(f"Fall #{ticket.case} wurde gelöscht" in text for text in texts(sent, tg(GROUP)))

@@ -24,6 +24,8 @@ from bot.core.handoff.model import (
 from bot.core.handoff.texts import duration, when_text
 from bot.core.replies import Button, Reply
 
+CHANGED_MEANWHILE = "Der Fall wurde gerade geändert; nichts wurde zugestellt. Bitte noch einmal."
+
 
 class StaffSide(HandoffBase):
     """What happens when staff write, tap a ticket button or send a command in their group."""
@@ -101,24 +103,39 @@ class StaffSide(HandoffBase):
         return None
 
     async def staff_message(self, message: StaffMessage, now: float) -> None:
-        """Staff wrote in a ticket's topic (or replied to it): relay it to the person, labelled with the centre."""
-        ticket = await self.ticket_for(message)
-        if ticket is None:
+        """Staff wrote in a ticket's topic (or replied to it): relay it to the person, labelled with the centre.
+
+        The change applies only to the status it was decided on: when a colleague closes the case or the person
+        deletes it at the same moment, the message is decided again on the new state (never a closed case turned
+        "taken", never a delivery to a person who is gone)."""
+        found = await self.ticket_for(message)
+        if found is None:
             return
         if message.text is not None and message.text.startswith(INTERNAL_PREFIX):
             return
         key = f"s:{message.chat_id}:{message.message_id}"
-        if ticket.status == "deleted" or ticket.user_id is None:
-            await self._staff_note(ticket, key, f"Fall #{ticket.case} wurde gelöscht; nichts wurde zugestellt.")
-            return
-        if ticket.blocked:
-            await self._staff_note(ticket, key, "Die Person hat den Bot blockiert; die Nachricht kann nicht zugestellt "
-                                   "werden.")  # fmt: skip
-            return
+        ticket: Ticket | None = found
+        for _ in range(3):
+            if ticket is None:
+                return
+            if ticket.status == "deleted" or ticket.user_id is None:
+                await self._staff_note(ticket, key, f"Fall #{ticket.case} wurde gelöscht; nichts wurde zugestellt.")
+                return
+            if ticket.blocked:
+                await self._staff_note(ticket, key, "Die Person hat den Bot blockiert; die Nachricht kann nicht "
+                                       "zugestellt werden.")  # fmt: skip
+                return
+            if await self._relay_staff(ticket, message, key, now) is not None:
+                return
+            ticket = await self.store.get(ticket.id)  # changed meanwhile: decide again on what it is now
+        if ticket is not None:
+            await self._staff_note(ticket, key, CHANGED_MEANWHILE)
+
+    async def _relay_staff(self, ticket: Ticket, message: StaffMessage, key: str, now: float) -> Ticket | None:
         title = f"💬 {self._centre_name(ticket)}"
 
         def deliveries(current: Ticket) -> list[Delivery]:
-            assert current.user_id is not None
+            assert current.user_id is not None  # the status checked below is never "deleted"
             if message.media is not None:
                 payload = {"media": message.media, "file_id": message.file_id, "caption": message.text, "label": title}
                 out = [Delivery(key, tg(current.user_id), "media", payload, current.id)]
@@ -133,7 +150,7 @@ class StaffSide(HandoffBase):
             changes["first_reply_at"] = now
         if ticket.status == "open":
             changes.update(status="taken", taken_by=message.staff_name[:64])
-        await self.store.change(ticket.id, None, changes, deliveries, now)
+        return await self.store.change(ticket.id, (ticket.status,), changes, deliveries, now)
 
     async def staff_edit(self, chat_id: int, message_id: int, text: str, edit_date: float) -> None:
         """Staff edited a relayed message: the person's copy changes too."""
@@ -172,7 +189,8 @@ class StaffSide(HandoffBase):
             return [self._to_user(current, key, text, title), note]
 
         changes: dict[str, Any] = {"first_reply_at": now} if ticket.first_reply_at is None else {}
-        await self.store.change(ticket.id, None, changes, deliveries, now)
+        if await self.store.change(ticket.id, (ticket.status,), changes, deliveries, now) is None:
+            await self._staff_note(ticket, key, CHANGED_MEANWHILE)  # deleted or closed at this moment
 
     async def send_translated(self, message: StaffMessage, text: str, now: float) -> None:
         """/tr <German text>: translated into the person's language (when a translation service is configured)."""
@@ -190,7 +208,8 @@ class StaffSide(HandoffBase):
             delivery = self._to_user(current, key, text, title)
             return [replace(delivery, payload={**delivery.payload, "translate": [STAFF_LANG, current.lang]})]
 
-        await self.store.change(ticket.id, None, {}, deliveries, now)
+        if await self.store.change(ticket.id, (ticket.status,), {}, deliveries, now) is None:
+            await self._staff_note(ticket, key, CHANGED_MEANWHILE)
 
     def _find_topic(self, query: str) -> str | None:
         """A topic id, or what the matcher finds for the words staff typed ("jobcenter", "Arzt", "Deutschkurs")."""
