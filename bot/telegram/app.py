@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
-import secrets
 import signal
 import time
 from collections.abc import Mapping
@@ -267,14 +269,22 @@ async def serve(
         await application.shutdown()
 
 
+def webhook_secret(token: str) -> str:
+    """The webhook's secret when ``LOTSE_WEBHOOK_SECRET`` is unset: the same for every instance of one bot, unknown
+    to anyone without the token (HMAC-SHA256 of a fixed label, URL-safe, within Telegram's 256 characters)."""
+    digest = hmac.new(token.encode("utf-8"), b"lotse webhook secret", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookOptions:
-    """Where Telegram posts updates (``LOTSE_WEBHOOK_*``); without a configured secret a random one is made."""
+    """Where Telegram posts updates (``LOTSE_WEBHOOK_*``). Without a configured secret one is derived from the bot
+    token (:func:`webhook_secret`), so that every instance behind one address accepts what Telegram sends."""
 
     url: str
-    listen: str = "0.0.0.0"
-    port: int = 8443
-    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    listen: str
+    port: int
+    secret: str
 
 
 def run_webhook(
@@ -286,5 +296,6 @@ def run_webhook(
     secret: str | None,
 ) -> None:
     """Serve Lotse's webhook endpoint (:mod:`bot.telegram.webhook`) until SIGINT or SIGTERM."""
-    options = WebhookOptions(url, listen, port, secret) if secret else WebhookOptions(url, listen, port)
+    token = application.bot.token
+    options = WebhookOptions(url, listen, port, secret or webhook_secret(token))
     asyncio.run(serve(application, webhook=options))
