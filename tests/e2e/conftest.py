@@ -2,6 +2,9 @@
 
 The bot polls with Lotse's own poller (an update is confirmed only after it was processed) and runs its outbox
 worker, exactly as ``python -m bot run`` does. With ``centres`` the handoff is on, with a staff forum supergroup.
+
+The outbox worker sends in the background: :class:`OutboxWatch` tells the fake server's idle signal
+(``FakeTelegram.settle``) when it has work in hand or due.
 """
 
 from __future__ import annotations
@@ -9,23 +12,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from bot.core.centres import Centre, Centres
 from bot.core.conversation import Conversation
 from bot.core.dialogue import Dialogue
 from bot.core.handoff import Handoff, HandoffSettings
 from bot.storage.engine import make_engine, migrate
+from bot.storage.outbox import OUTBOX
 from bot.storage.stores import SqlStores
 from bot.storage.tickets import SqlTickets
-from bot.telegram.app import OutboxOptions, TelegramSettings, build_application, stop_worker
-from bot.telegram.outbox import OutboxSettings
+from bot.telegram.app import WORKER, OutboxOptions, TelegramSettings, build_application, stop_worker
+from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import poll
 from bot.telegram.services import Services
 from bot.webapi import Hook, LibreTranslate
@@ -66,11 +70,48 @@ class Options:
     clock: Any = None
 
 
+class OutboxWatch:
+    """Whether the outbox worker is busy: in a round (sending, recording, telling someone), or with deliveries due
+    now in the database that no round has taken yet. A delivery scheduled for a later retry is not busy, nor one
+    waiting behind its destination's first (which may be retried later)."""
+
+    def __init__(self, server: FakeTelegram, worker: Worker, engine: Engine) -> None:
+        self.rounds = 0
+        self.engine = engine
+        self.clock: Callable[[], float] = worker.clock
+        real = worker.once
+
+        async def once() -> int:  # the worker's loop calls self.once(): counted, and the end of a round notified
+            self.rounds += 1
+            try:
+                return await real()
+            finally:
+                self.rounds -= 1
+                server.changed()
+
+        worker.once = once  # type: ignore[method-assign]
+
+    def _due(self) -> int:
+        """Deliveries the worker's next round would claim (as SqlOutbox.claim): each destination's head, if due."""
+        o = OUTBOX.c
+        now = self.clock()
+        place = func.row_number().over(partition_by=o.dest, order_by=(o.priority, o.id))
+        ranked = select(o.id.label("id"), place.label("place")).where(o.status == "pending").subquery()
+        heads = select(ranked.c.id).where(ranked.c.place == 1)
+        query = select(func.count()).where(o.id.in_(heads), o.next_at <= now, o.lease_until <= now)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    async def busy(self) -> bool:
+        return self.rounds > 0 or await asyncio.to_thread(self._due) > 0
+
+
 @dataclass
 class Running:
     app: Any
     stop: asyncio.Event
     task: asyncio.Task[None]
+    outbox: OutboxWatch | None = None
 
 
 @dataclass
@@ -129,6 +170,8 @@ async def start_app(
     settings = TelegramSettings(server.token, server.base_url, server.base_file_url, max_retries=5)
     outbox = OutboxOptions(tickets, options.outbox, options.hooks, options.translator)
     app = build_application(settings, services, outbox)
+    worker = app.bot_data.get(WORKER)
+    watch = OutboxWatch(server, worker, tickets.engine) if worker is not None else None  # before the worker starts
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
@@ -136,7 +179,7 @@ async def start_app(
     stop = asyncio.Event()
     task = asyncio.create_task(poll(app, stop, timeout=1, allowed_updates=["message", "edited_message",
                                                                           "callback_query"]))  # fmt: skip
-    return Running(app, stop, task)
+    return Running(app, stop, task, watch)
 
 
 async def stop_app(running: Running) -> None:
@@ -161,6 +204,12 @@ async def _lotse(
     stores, tickets = SqlStores(engine), SqlTickets(engine)
     running = await start_app(server, stores, tickets, dialogue, options)
     harness = Lotse(server, running, stores, tickets, db_url, dialogue, options)
+
+    async def outbox_busy() -> bool:  # the bot running now (a restart replaces it)
+        watch = harness.running.outbox
+        return watch is not None and await watch.busy()
+
+    server.busy_checks.append(outbox_busy)
     try:
         yield harness
     finally:

@@ -6,6 +6,11 @@ users (:class:`FakeUser`) who send messages and tap buttons, and read what the b
 Validated like Telegram: HTML entities (only Telegram's tags, every ``<`` and ``&`` escaped), message length after
 parsing (4096 UTF-16 units), callback_data (1-64 bytes), command names and descriptions. Faults on demand: 403 for a
 user who blocked the bot, 429 with ``retry_after`` for the next N sends.
+
+Idle signal (:meth:`FakeTelegram.settle`): the bot confirms an update only after it was processed (its next
+getUpdates asks for a higher offset), so the server knows when every pushed update is done; with no Bot API call in
+flight and no registered busy check (the harness's outbox worker) saying busy, nothing more will come. Tests wait for
+that instead of a quiet period.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +36,7 @@ INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", 
 JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters",
                "entities", "reaction", "caption_entities", "media"}  # fmt: skip
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
+RECHECK = 0.2  # seconds: settle looks again even without a notification (a busy check's state may change silently)
 
 
 class ApiError(Exception):
@@ -161,6 +168,13 @@ class FakeTelegram:
     throttle_chats: dict[int, int] = field(default_factory=dict)  # chat -> the next N sends there answer 429
     service_messages: list[tuple[int, float]] = field(default_factory=list)  # (group, time): topic created
     errors: list[tuple[str, int, str]] = field(default_factory=list)  # (method, code, description) answered as errors
+    # The idle signal (see settle): every change of these notifies ``_activity``.
+    confirmed: int = 0  # the highest getUpdates offset seen: every update below it was processed
+    pushed: int = 0  # the highest update id pushed
+    in_flight: int = 0  # Bot API calls being answered (not getUpdates, not calls held by ``stall``)
+    busy_checks: list[Callable[[], Awaitable[bool]]] = field(default_factory=list)  # True while busy (the harness's)
+    _activity: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) on every change
+    _closing: bool = False
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -194,6 +208,8 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._release.set()  # calls held by ``stall`` end with the server
+        self._closing = True  # a long poll in progress answers now (the runner waits for running handlers)
+        self._new_update.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -217,6 +233,17 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append((method, params))
+        if method == "getUpdates":
+            return await self._answer(method, params)
+        self.in_flight += 1
+        self.changed()
+        try:
+            return await self._answer(method, params)
+        finally:
+            self.in_flight -= 1
+            self.changed()
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> web.Response:
         if method == "getUpdates" and self.poll_faults:
             fault = self.poll_faults.pop(0)
             if fault == "html":  # a proxy or captive portal answering in Telegram's place
@@ -230,7 +257,11 @@ class FakeTelegram:
         if self.stall.get(method):  # e.g. the process is killed while it waits for this answer
             self.stall[method] -= 1
             self.stalled.append((method, params))
+            held = method != "getUpdates"  # counted in flight (see _handle)
+            self.in_flight -= held  # held on purpose: the bot is not busy with it
+            self.changed()
             await self._release.wait()
+            self.in_flight += held
         fault, queue = None, self.faults.get(method)
         if queue:  # "500@<chat id>" meets only a call for that chat
             kind, _, chat = queue[0].partition("@")
@@ -296,8 +327,11 @@ class FakeTelegram:
 
     async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
         offset = int(params.get("offset") or 0)
+        if offset > self.confirmed:
+            self.confirmed = offset
+            self.changed()
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        if not self.updates:
+        if not self.updates and not self._closing:
             self._new_update.clear()
             wait = min(float(params.get("timeout") or 0), 1.0)
             with contextlib.suppress(TimeoutError):
@@ -554,14 +588,63 @@ class FakeTelegram:
     def push(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         self.updates.append({"update_id": update_id, **update})
+        self.pushed = max(self.pushed, update_id)
         self._new_update.set()
+        self.changed()
         return update_id
+
+    # -- the idle signal ----------------------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """Something the idle signal looks at changed: wake everyone waiting in settle or until_confirmed."""
+        self._activity.set()
+        self._activity = asyncio.Event()
+
+    async def _busy(self) -> str:
+        """Why the bot is busy, or "" when it is idle."""
+        if self.pushed and self.confirmed <= self.pushed:
+            return f"updates {self.confirmed}..{self.pushed} not confirmed (processed) yet"
+        if self.in_flight:
+            return f"{self.in_flight} Bot API calls in flight"
+        for check in self.busy_checks:
+            if await check():
+                return f"busy: {getattr(check, '__qualname__', check)}"
+        return ""
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Return when the bot is idle: every pushed update processed (confirmed), no Bot API call in flight and no
+        busy check busy. After it the bot does nothing more until something new happens (or a delivery scheduled for
+        later falls due). Webhook mode pushes nothing here: updates posted to the bot are done when the POST is
+        answered, so only calls in flight and the busy checks count."""
+        deadline = time.monotonic() + timeout
+        while True:
+            activity = self._activity  # any change from here on sets it
+            busy = await self._busy()
+            if not busy:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"the bot did not become idle within {timeout:.0f} s: {busy}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(activity.wait(), min(remaining, RECHECK))
+
+    async def until_confirmed(self, update_id: int, timeout: float = 10.0) -> bool:
+        """Wait until the bot confirmed ``update_id`` (processed it completely); whether it did within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while self.confirmed <= update_id:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._activity.wait(), remaining)
+        return True
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
 
-    async def wait_for(self, chat_id: int, count: int, timeout: float = 10.0, quiet: float = 0.3) -> list[Sent]:
-        """Wait until ``count`` messages reached ``chat_id`` and nothing more came for ``quiet`` seconds."""
+    async def wait_for(self, chat_id: int, count: int, timeout: float = 10.0, settle: bool = True) -> list[Sent]:
+        """Wait until ``count`` messages reached ``chat_id`` and, with ``settle``, until the bot is idle (nothing more
+        comes); without, return what is there at once (while the bot is stuck on something else)."""
         deadline = time.monotonic() + timeout
         async with self._new_sent:
             while len(self.to(chat_id)) < count:
@@ -572,12 +655,9 @@ class FakeTelegram:
                     await asyncio.wait_for(self._new_sent.wait(), remaining)
                 except TimeoutError:
                     continue
-        last = len(self.to(chat_id))
-        while True:
-            await asyncio.sleep(quiet)
-            if len(self.to(chat_id)) == last:
-                return self.to(chat_id)
-            last = len(self.to(chat_id))
+        if settle:
+            await self.settle()
+        return self.to(chat_id)
 
 
 @dataclass
@@ -625,17 +705,17 @@ class FakeUser:
         self.server.push({"edited_message" if edited else "message": message})
         return int(message["message_id"])
 
-    async def _replies(self, expect: int, quiet: float = 0.3, timeout: float = 10.0) -> list[Sent]:
+    async def _replies(self, expect: int, timeout: float = 10.0, settle: bool = True) -> list[Sent]:
         chat = self.id if self.chat_type == "private" else int(self.chat_id or 0)
-        all_sent = await self.server.wait_for(chat, self.seen + expect, timeout=timeout, quiet=quiet)
+        all_sent = await self.server.wait_for(chat, self.seen + expect, timeout=timeout, settle=settle)
         new = all_sent[self.seen :]
         self.seen = len(all_sent)
         return new
 
-    async def send(self, text: str, expect: int = 1, **kwargs: Any) -> list[Sent]:
-        """Send a text message; return the bot's replies (at least ``expect``)."""
+    async def send(self, text: str, expect: int = 1, *, settle: bool = True, **kwargs: Any) -> list[Sent]:
+        """Send a text message; return the bot's replies (at least ``expect``; with ``settle``, all of them)."""
         self.push_text(text, **kwargs)
-        return await self._replies(expect)
+        return await self._replies(expect, settle=settle)
 
     async def send_content(self, expect: int = 1, **content: Any) -> list[Sent]:
         """Send a non-text message (voice=..., sticker=..., location=...)."""
@@ -649,7 +729,7 @@ class FakeUser:
                 return sent.buttons
         return []
 
-    async def tap(self, label: str, expect: int = 1) -> list[Sent]:
+    async def tap(self, label: str, expect: int = 1, settle: bool = True) -> list[Sent]:
         """Tap the inline button with this label (or callback data) on the latest message that has it."""
         for sent in reversed(self.server.to(self.id)):
             for text, data in sent.buttons:
@@ -665,7 +745,7 @@ class FakeUser:
                             "message_id": sent.reply_to
                         }
                     self.server.push({"callback_query": query})
-                    return await self._replies(expect)
+                    return await self._replies(expect, settle=settle)
         raise AssertionError(f"no button {label!r}; buttons: {self.last_buttons()}")
 
     def forge_tap(self, data: str, sent: Sent | None = None) -> str:

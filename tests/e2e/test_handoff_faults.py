@@ -198,15 +198,17 @@ async def test_a_429_on_the_staff_group_delays_no_one_else(desk: Lotse) -> None:
     (consent,) = await asker.send("Ich habe eine Frage zur Anmeldung")
     yes = next(data for _, data in consent.buttons if data and data.startswith("ho:yes:"))
     desk.server.throttle_chats[STAFF_GROUP] = 3
-    await asker.tap(yes)
+    await asker.tap(yes, settle=False)  # the bot stays busy with the card: that is the point
     await eventually(lambda: desk.server.throttled >= 1)
     start = time.perf_counter()
-    (answer,) = await person.send("ابني شرب مادة تنظيف وما عم يتنفس")
+    (answer,) = await person.send("ابني شرب مادة تنظيف وما عم يتنفس", settle=False)
     assert time.perf_counter() - start < 2.0
     assert "112" in answer.text
     # the outbox retried on its own: the card arrives after the 429s, once
     await eventually(lambda: any("Anmeldung" in m.text for m in group(desk)), timeout=30)
+    await desk.server.settle()
     assert len([m for m in group(desk) if "Anmeldung" in m.text]) == 1
+    assert len(desk.server.to(641)) == person.seen  # the emergency answer came once
 
 
 async def test_missing_topic_rights_are_reported_and_the_case_waits_until_fixed(

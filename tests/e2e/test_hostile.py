@@ -105,35 +105,9 @@ class Tracker:
 
     def __init__(self, server: FakeTelegram) -> None:
         self.server = server
-        self.offset = 0
-        self.scanned = 0
-        self.waiting: list[tuple[int, asyncio.Future[None]]] = []
-
-    async def watch(self) -> None:
-        """One loop for all people (not one each): resolve the waits the bot's offset has passed."""
-        while True:
-            calls = self.server.calls
-            for method, params in calls[self.scanned :]:
-                if method == "getUpdates":
-                    self.offset = max(self.offset, int(params.get("offset") or 0))
-            self.scanned = len(calls)
-            done = [(u, f) for u, f in self.waiting if u < self.offset]
-            for entry in done:
-                self.waiting.remove(entry)
-                if not entry[1].done():
-                    entry[1].set_result(None)
-            await asyncio.sleep(0.005)
 
     async def processed(self, update_id: int, timeout: float = STEP_TIMEOUT) -> bool:
-        if update_id < self.offset:
-            return True
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting.append((update_id, future))
-        try:
-            await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self.server.until_confirmed(update_id, timeout)
 
 
 @dataclass
@@ -439,12 +413,8 @@ async def run_corpus(lotse: Lotse, items: list[Item], handoff: bool) -> tuple[Re
             scripts.append(_name_script(person, name, report))
     flooder = make()
     scripts.append([functools.partial(_flood, flooder, report)])
-    watcher = asyncio.create_task(tracker.watch())
-    try:
-        room = asyncio.Semaphore(ROOM)
-        await asyncio.gather(*(_play(script, room) for script in scripts))
-    finally:
-        watcher.cancel()
+    room = asyncio.Semaphore(ROOM)
+    await asyncio.gather(*(_play(script, room) for script in scripts))
     return report, next(ids) - FIRST_ID
 
 
