@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.core.i18n import translator
 from tests.e2e.conftest import Lotse, ready
 from tests.e2e.fake_telegram import FakeUser
@@ -139,7 +137,7 @@ async def test_flood_is_slowed_down_without_affecting_others(lotse: Lotse) -> No
     calm = lotse.user(315, language_code="en")
     greeting, _, _ = await calm.send("/start", expect=3)
     assert greeting.text
-    await asyncio.sleep(1.0)
+    await lotse.server.settle()  # all 15 processed
     replies = lotse.server.to(314)[before:]
     warning = translator("en").gettext("Please wait a moment before sending more messages.")
     assert [r.text for r in replies].count(warning) == 1

@@ -81,7 +81,7 @@ async def test_consent_refused_sends_nothing(desk: Lotse) -> None:
     (consent,) = await user.send("Ich brauche Hilfe mit einem Brief")
     (refused,) = await user.tap("ho:no:" + consent.buttons[-1][1].split(":")[2])  # type: ignore[union-attr]
     assert refused.text == translator("de").gettext("Nothing was sent. You can ask me something else or open the menu.")
-    await asyncio.sleep(0.5)
+    await desk.server.settle()  # the outbox included
     assert not group(desk)
     assert await desk.tickets.active(502) is None
     # The next message is a question to Lotse again, not a request.
@@ -220,7 +220,7 @@ async def test_only_staff_group_members_act_and_duplicate_updates_make_one_ticke
     await user.tap("✅", expect=1)
     await user.tap("✅", expect=1)
     await eventually(lambda: len(group(desk)) == 1)
-    await asyncio.sleep(0.5)
+    await desk.server.settle()
     assert len(group(desk)) == 1 and len(desk.server.topics[STAFF_GROUP]) == 1
     with desk.tickets.engine.connect() as conn:
         assert len(conn.execute(select(TicketRow.__table__)).all()) == 1  # type: ignore[attr-defined]
@@ -228,7 +228,7 @@ async def test_only_staff_group_members_act_and_duplicate_updates_make_one_ticke
     outsider = desk.staff(user_id=666, first_name="Mallory")
     desk.server.members[STAFF_GROUP].discard(666)  # left the group
     outsider.tap(card, "✅")
-    await asyncio.sleep(0.5)
+    await desk.server.settle()
     ticket = await desk.tickets.active(509)
     assert ticket is not None and ticket.status == "open"
     staff = desk.staff()

@@ -143,7 +143,7 @@ async def test_person_who_blocked_the_bot_ends_retries_and_staff_are_told(desk: 
     desk.staff().write("Hello, can you come on Monday?", thread=card.thread_id)
     await eventually(lambda: any(s.text.startswith("⛔ Die Person hat den Bot blockiert") for s in group(desk)))
     await eventually(lambda: "⛔" in group(desk)[0].text)
-    await asyncio.sleep(0.5)
+    await desk.server.settle()
     calls = [c for c in desk.server.calls if c[0] == "sendMessage" and c[1].get("chat_id") == 650]
     assert len([c for c in calls if "Monday" in str(c[1].get("text"))]) == 1  # tried once, not retried
 

@@ -101,7 +101,7 @@ async def test_a_database_outage_pauses_processing_and_loses_nothing(
     assert "doctor" in answer.text.lower()
     assert antwort.text.startswith(lotse.dialogue.render("pharmacy", "de", "koeln").title)
     assert "it will be processed again" in caplog.text
-    await asyncio.sleep(1.5)  # nothing is answered twice
+    await lotse.server.settle()  # every update confirmed: nothing is answered twice
     assert len(lotse.server.to(703)) == user.seen and len(lotse.server.to(704)) == other.seen
 
 
