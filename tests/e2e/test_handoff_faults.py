@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.core.dialogue import Dialogue
 from bot.core.i18n import translator
+from bot.storage.tables import OutboxRow
 from bot.telegram.destinations import check_groups
 from bot.telegram.outbox import OutboxSettings
 from bot.webapi import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
@@ -146,6 +148,10 @@ async def test_person_who_blocked_the_bot_ends_retries_and_staff_are_told(desk: 
     await desk.server.settle()
     calls = [c for c in desk.server.calls if c[0] == "sendMessage" and c[1].get("chat_id") == 650]
     assert len([c for c in calls if "Monday" in str(c[1].get("text"))]) == 1  # tried once, not retried
+    outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+    with desk.tickets.engine.connect() as conn:  # nor scheduled for a retry later
+        pending = conn.execute(select(outbox.c.id).where(outbox.c.dest == "tg:650", outbox.c.status == "pending"))
+        assert pending.all() == []
 
 
 async def test_a_wrong_staff_group_keeps_the_ticket_until_the_setup_is_fixed(
