@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
@@ -97,9 +97,21 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x4C6F747365  # "Lotse": the PostgreSQL advisory lock every starting instance takes to migrate
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent; safe with several processes on PostgreSQL)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest revision (idempotent). On PostgreSQL the instances of a deployment that start
+    at the same moment take turns (an advisory lock): the first migrates, the others find the schema current."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def open_database(url: str) -> Engine:
