@@ -174,6 +174,7 @@ class FakeTelegram:
     in_flight: int = 0  # Bot API calls being answered (not getUpdates, not calls held by ``stall``)
     busy_checks: list[Callable[[], Awaitable[bool]]] = field(default_factory=list)  # True while busy (the harness's)
     _activity: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) on every change
+    _confirmations: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)  # until_confirmed
     _closing: bool = False
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -330,6 +331,9 @@ class FakeTelegram:
         if offset > self.confirmed:
             self.confirmed = offset
             self.changed()
+            for update_id, future in self._confirmations:
+                if update_id < offset and not future.done():
+                    future.set_result(None)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates and not self._closing:
             self._new_update.clear()
@@ -630,13 +634,16 @@ class FakeTelegram:
 
     async def until_confirmed(self, update_id: int, timeout: float = 10.0) -> bool:
         """Wait until the bot confirmed ``update_id`` (processed it completely); whether it did within ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while self.confirmed <= update_id:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._activity.wait(), remaining)
+        if self.confirmed > update_id:
+            return True
+        entry = (update_id, asyncio.get_running_loop().create_future())
+        self._confirmations.append(entry)
+        try:
+            await asyncio.wait_for(entry[1], timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._confirmations.remove(entry)
         return True
 
     def to(self, chat_id: int) -> list[Sent]:
