@@ -4,7 +4,8 @@ python-telegram-bot's ``AIORateLimiter`` pauses *every* request while one waits 
 429 on a staff group froze all private conversations, emergencies included; and it reads ``rate_limit_args=0`` as
 "the default number of retries" (``0 or 5``), so the outbox, which retries durably itself, was retried five times
 inside the call as well. Here a 429 makes only its own request wait (the chat that got it is the one that is too
-fast), ``rate_limit_args=0`` means no retry at all, and the overall 30 messages a second are kept with aiolimiter.
+fast), ``rate_limit_args=NO_RETRY`` means no retry at all, and the overall 30 messages a second are kept with
+aiolimiter. (Not 0: python-telegram-bot drops a falsy ``rate_limit_args`` before the limiter sees it.)
 Staff groups' 20 a minute are kept by the outbox across processes.
 """
 
@@ -23,6 +24,7 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger("lotse.telegram")
 
 JSONDict = dict[str, Any]
+NO_RETRY = -1  # rate_limit_args for "no retry inside the call" (the outbox retries durably itself)
 
 
 class ChatRateLimiter(BaseRateLimiter[int]):
@@ -47,7 +49,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        """Run one request; on a 429 wait and retry it (``rate_limit_args`` times, default ``max_retries``)."""
+        """Run one request; on a 429 wait and retry it (``rate_limit_args`` times, default ``max_retries``;
+        :data:`NO_RETRY` or any number below 1: not at all)."""
         retries = self._max_retries if rate_limit_args is None else max(0, int(rate_limit_args))
         attempt = 0
         while True:

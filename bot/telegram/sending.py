@@ -23,6 +23,7 @@ from bot.core.handoff import Handoff, OutboxItem, Ticket
 from bot.core.ports import Outbox
 from bot.core.replies import Reply
 from bot.telegram.keyboards import markup
+from bot.telegram.ratelimit import NO_RETRY
 from bot.telegram.render import MAX_UTF16, shorten, to_html, utf16_len
 from bot.webapi import Hook, LibreTranslate, post_event
 
@@ -123,7 +124,7 @@ class Sender:
     def no_retry(self) -> dict[str, Any]:
         """The worker does its own retries: the rate limiter must not wait and retry inside a call."""
         if getattr(self.bot, "rate_limiter", None) is not None:
-            return {"rate_limit_args": 0}  # ChatRateLimiter: no retry inside the call
+            return {"rate_limit_args": NO_RETRY}  # ChatRateLimiter: no retry inside the call
         return {}
 
     async def _ticket(self, item: OutboxItem) -> Ticket | None:
