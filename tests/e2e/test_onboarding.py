@@ -107,3 +107,18 @@ async def test_delete_forgets_the_person(lotse: Lotse) -> None:
     (done,) = await user.tap("del:yes")
     assert "/start" in done.text
     assert await lotse.stores.get(206) is None
+
+
+async def test_delete_passes_the_flood_gate(lotse: Lotse) -> None:
+    user = lotse.user(207, language_code="en")
+    await user.send("/start", expect=3)
+    await user.tap("city:koeln", expect=3)
+    for i in range(15):  # far beyond the flood gate's budget
+        user.push_text(f"doctor {i}")
+    await lotse.server.settle()
+    user.seen = len(lotse.server.to(207))
+    (confirm,) = await user.send("/delete")  # not "please wait": the way out is always open
+    assert "del:yes" in [data for _, data in confirm.buttons]
+    (done,) = await user.tap("del:yes")
+    assert "/start" in done.text
+    assert await lotse.stores.get(207) is None

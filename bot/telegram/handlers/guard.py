@@ -38,6 +38,8 @@ async def guard(update: Update, context: LotseContext) -> None:
         # Emergencies always pass the flood gate; the rest of their processing (an open case is told) goes on.
         await _emergency_first(update, context, message.text)
         return
+    if _deletion(update):  # a person can always erase their data, however fast they typed before
+        return
     verdict, stored = await svc.gate.admit(user.id, svc.clock())
     if verdict == "ok":
         context.profile_read, context.stored_profile = True, stored
@@ -79,6 +81,15 @@ async def _check_tap(update: Update) -> None:
         log.warning("update %s: a tap with data that is not on its message; ignored", update.update_id)
         await _answer(update)
         raise ApplicationHandlerStop
+
+
+def _deletion(update: Update) -> bool:
+    """/delete or its confirmation buttons."""
+    query, message = update.callback_query, update.message
+    if query is not None:
+        return (query.data or "").startswith("del:")
+    words = (message.text or "").split() if message is not None else []
+    return bool(words) and words[0].split("@")[0] == "/delete"
 
 
 def _buttons(message: Message) -> set[str]:
