@@ -21,18 +21,18 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from bot.core.centres import Centre, Centres
-from bot.core.conversation import Conversation
 from bot.core.dialogue import Dialogue
-from bot.core.handoff import Handoff, HandoffSettings
+from bot.core.handoff import HandoffSettings
 from bot.storage.engine import make_engine, migrate
 from bot.storage.outbox import OUTBOX
 from bot.storage.stores import SqlStores
 from bot.storage.tickets import SqlTickets
-from bot.telegram.app import WORKER, OutboxOptions, TelegramSettings, build_application, stop_worker
+from bot.telegram.app import WORKER, TelegramSettings, stop_worker
 from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import poll
-from bot.telegram.services import Services
+from bot.telegram.services import LotseApplication
 from bot.webapi import Hook, LibreTranslate
+from bot.wiring import Setup, assemble
 from tests.e2e.fake_telegram import FakeStaff, FakeTelegram, FakeUser
 from tests.storage.conftest import POSTGRES_URL
 
@@ -108,9 +108,11 @@ class OutboxWatch:
 
 @dataclass
 class Running:
-    app: Any
+    app: LotseApplication
     stop: asyncio.Event
     task: asyncio.Task[None]
+    stores: SqlStores
+    tickets: SqlTickets
     outbox: OutboxWatch | None = None
 
 
@@ -127,7 +129,7 @@ class Lotse:
     options: Options
 
     @property
-    def app(self) -> Any:
+    def app(self) -> LotseApplication:
         return self.running.app
 
     def user(self, user_id: int, language_code: str | None = "en", first_name: str = "Amal") -> FakeUser:
@@ -143,35 +145,26 @@ class Lotse:
             self.options.admin_ids = admin_ids
         for name, value in changes.items():
             setattr(self.options, name, value)
-        engine = make_engine(self.db_url)
-        self.stores, self.tickets = SqlStores(engine), SqlTickets(engine)
-        self.running = await start_app(self.server, self.stores, self.tickets, self.dialogue, self.options)
+        self.running = await start_app(self.server, make_engine(self.db_url), self.dialogue, self.options)
+        self.stores, self.tickets = self.running.stores, self.running.tickets
 
 
-async def start_app(
-    server: FakeTelegram, stores: SqlStores, tickets: SqlTickets, dialogue: Dialogue, options: Options
-) -> Running:
-    conversation = Conversation(dialogue, retention_days=options.handoff.retention_days)
-    handoff = None
-    if options.centres is not None:
-        handoff = Handoff(conversation, options.centres, tickets, options.handoff, options.translator is not None)
-    services = Services(
-        conversation,
-        stores,
-        stores,
-        stores,
+async def start_app(server: FakeTelegram, engine: Engine, dialogue: Dialogue, options: Options) -> Running:
+    """The bot as ``python -m bot run`` assembles it (:func:`bot.wiring.assemble`), on the fake Bot API."""
+    setup = Setup(
+        centres=options.centres,
+        handoff=options.handoff,
+        outbox=options.outbox,
+        hooks=options.hooks,
+        translator=options.translator,
         admin_ids=options.admin_ids,
-        staff_chat_ids=options.centres.staff_chat_ids if options.centres else frozenset(),
-        handoff=handoff,
-        quarantine=stores,
+        clock=options.clock,
     )
-    if options.clock is not None:
-        services.clock = options.clock
-    settings = TelegramSettings(server.token, server.base_url, server.base_file_url, max_retries=5)
-    outbox = OutboxOptions(tickets, options.outbox, options.hooks, options.translator)
-    app = build_application(settings, services, outbox)
+    telegram = TelegramSettings(server.token, server.base_url, server.base_file_url, max_retries=5)
+    bot = assemble(dialogue=dialogue, engine=engine, setup=setup, telegram=telegram)
+    app = bot.application
     worker = app.bot_data.get(WORKER)
-    watch = OutboxWatch(server, worker, tickets.engine) if worker is not None else None  # before the worker starts
+    watch = OutboxWatch(server, worker, engine) if worker is not None else None  # before the worker starts
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
@@ -179,7 +172,7 @@ async def start_app(
     stop = asyncio.Event()
     task = asyncio.create_task(poll(app, stop, timeout=1, allowed_updates=["message", "edited_message",
                                                                           "callback_query"]))  # fmt: skip
-    return Running(app, stop, task, watch)
+    return Running(app, stop, task, bot.stores, bot.tickets, watch)
 
 
 async def stop_app(running: Running) -> None:
@@ -201,9 +194,8 @@ async def _lotse(
     db_url = db_url or f"sqlite:///{tmp_path / 'lotse.db'}"
     engine = make_engine(db_url)
     migrate(engine)
-    stores, tickets = SqlStores(engine), SqlTickets(engine)
-    running = await start_app(server, stores, tickets, dialogue, options)
-    harness = Lotse(server, running, stores, tickets, db_url, dialogue, options)
+    running = await start_app(server, engine, dialogue, options)
+    harness = Lotse(server, running, running.stores, running.tickets, db_url, dialogue, options)
 
     async def outbox_busy() -> bool:  # the bot running now (a restart replaces it)
         watch = harness.running.outbox

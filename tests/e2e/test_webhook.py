@@ -12,13 +12,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.core.conversation import Conversation
 from bot.core.dialogue import Dialogue
 from bot.storage.engine import make_engine, migrate
 from bot.storage.stores import SqlStores
-from bot.telegram.app import TelegramSettings, WebhookOptions, build_application, serve
-from bot.telegram.services import Services
+from bot.telegram.app import TelegramSettings, WebhookOptions, serve
 from bot.telegram.webhook import MAX_BODY
+from bot.wiring import Setup, assemble
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.test_polling import database_down
 
@@ -58,9 +57,9 @@ async def hooked(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Hooked]:
     await server.start()
     engine = make_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
     migrate(engine)
-    stores = SqlStores(engine)
     settings = TelegramSettings(server.token, server.base_url, server.base_file_url)
-    app = build_application(settings, Services(Conversation(dialogue), stores, stores, stores))
+    bot = assemble(dialogue=dialogue, engine=engine, setup=Setup(), telegram=settings)
+    app, stores = bot.application, bot.stores
     port = _free_port()
     options = WebhookOptions("https://lotse.example.org/telegram/hook", "127.0.0.1", port, SECRET)
     stop = asyncio.Event()
