@@ -134,7 +134,7 @@ def test_run_with_a_database_it_cannot_use_says_so_in_one_line(
 def test_an_unwritable_sqlite_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.storage import engine as engine_module
 
-    monkeypatch.setattr(engine_module.os, "access", lambda path, mode: False)  # as for a non-root user in /app
+    monkeypatch.setattr("bot.storage.engine.os.access", lambda path, mode: False)  # as for a non-root user in /app
     with pytest.raises(engine_module.DatabaseStartError, match=r"cannot write .*lotse\.db \(permission denied\)"):
         engine_module.open_database(f"sqlite:///{tmp_path / 'lotse.db'}")
 

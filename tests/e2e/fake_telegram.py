@@ -246,10 +246,10 @@ class FakeTelegram:
 
     async def _answer(self, method: str, params: dict[str, Any]) -> web.Response:
         if method == "getUpdates" and self.poll_faults:
-            fault = self.poll_faults.pop(0)
-            if fault == "html":  # a proxy or captive portal answering in Telegram's place
+            poll_fault = self.poll_faults.pop(0)
+            if poll_fault == "html":  # a proxy or captive portal answering in Telegram's place
                 return web.Response(text="<html><body>Gateway</body></html>", content_type="text/html")
-            if fault == "409":
+            if poll_fault == "409":
                 description = "Conflict: terminated by other getUpdates request; make sure that only one bot instance"
                 return web.json_response({"ok": False, "error_code": 409, "description": description}, status=409)
             return web.json_response(
@@ -263,7 +263,8 @@ class FakeTelegram:
             self.changed()
             await self._release.wait()
             self.in_flight += held
-        fault, queue = None, self.faults.get(method)
+        fault = None
+        queue = self.faults.get(method)
         if queue:  # "500@<chat id>" meets only a call for that chat
             kind, _, chat = queue[0].partition("@")
             if not chat or str(params.get("chat_id")) == chat:
@@ -741,9 +742,10 @@ class FakeUser:
         for sent in reversed(self.server.to(self.id)):
             for text, data in sent.buttons:
                 if label in (text, data) or (label in text):
-                    query = {"id": str(next(self.server._update_ids)), "from": self._who(), "chat_instance": "1",
-                             "data": data, "message": {"message_id": sent.message_id, "date": int(time.time()),
-                                                       "chat": self._chat(), "text": sent.text}}  # fmt: skip
+                    message = {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat(),
+                               "text": sent.text}  # fmt: skip
+                    query: dict[str, Any] = {"id": str(next(self.server._update_ids)), "from": self._who(),
+                                             "chat_instance": "1", "data": data, "message": message}  # fmt: skip
                     if sent.reply_markup is not None:  # Telegram sends the message's buttons along
                         query["message"]["reply_markup"] = sent.reply_markup
                     quoted = self.server.user_texts.get((sent.chat_id, sent.reply_to or 0))
@@ -828,9 +830,9 @@ class FakeStaff:
         for text, data in sent.buttons:
             if text.startswith(label) or data == label:
                 chat = {"id": self.chat_id, "type": "supergroup", "title": "Staff"}
-                query = {"id": str(next(self.server._update_ids)), "from": self._who(), "chat_instance": "2",
-                         "data": data, "message": {"message_id": sent.message_id, "date": int(time.time()),
-                                                   "chat": chat, "text": sent.text}}  # fmt: skip
+                message = {"message_id": sent.message_id, "date": int(time.time()), "chat": chat, "text": sent.text}
+                query: dict[str, Any] = {"id": str(next(self.server._update_ids)), "from": self._who(),
+                                         "chat_instance": "2", "data": data, "message": message}  # fmt: skip
                 if sent.reply_markup is not None:
                     query["message"]["reply_markup"] = sent.reply_markup
                 self.server.push({"callback_query": query})

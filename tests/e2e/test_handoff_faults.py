@@ -71,7 +71,9 @@ async def test_office_closed_says_when_it_opens_again(tmp_path: Path, dialogue: 
         assert "Welcome" in walk_in.text
 
 
-async def test_ticket_events_reach_the_centres_webhook_signed(tmp_path: Path, dialogue: Dialogue) -> None:
+async def test_ticket_events_reach_the_centres_webhook_signed(
+    tmp_path: Path, dialogue: Dialogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
     received: list[dict[str, object]] = []
     failures = {"left": 2}  # the centre's system is down at first: the events come later, in order
     secret = "s3cret-s3cret-s3cret"
@@ -97,10 +99,7 @@ async def test_ticket_events_reach_the_centres_webhook_signed(tmp_path: Path, di
         hooks={"ki-koeln": Hook(url.replace("https://", "http://"), secret)},
         outbox=OutboxSettings(poll=0.2),
     )
-    import bot.telegram.outbox as outbox_module
-
-    real = outbox_module.next_retry
-    outbox_module.next_retry = lambda attempts: 0.2  # type: ignore[assignment]
+    monkeypatch.setattr("bot.telegram.outbox.next_retry", lambda attempts: 0.2)
     try:
         async with running(tmp_path, dialogue, options) as lotse:
             user = await ready(lotse, 630, "tr")
@@ -108,7 +107,6 @@ async def test_ticket_events_reach_the_centres_webhook_signed(tmp_path: Path, di
             lotse.staff().tap(card, "✅")
             await eventually(lambda: len(received) == 2, timeout=15)
     finally:
-        outbox_module.next_retry = real
         await runner.cleanup()
     assert [e["event"] for e in received] == ["ticket.opened", "ticket.closed"]
     assert received[0]["question"] == "Kira sözleşmesi hakkında sorum var" and received[0]["language"] == "tr"
@@ -155,43 +153,37 @@ async def test_person_who_blocked_the_bot_ends_retries_and_staff_are_told(desk: 
 
 
 async def test_a_wrong_staff_group_keeps_the_ticket_until_the_setup_is_fixed(
-    tmp_path: Path, dialogue: Dialogue
+    tmp_path: Path, dialogue: Dialogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.telegram.outbox as outbox_module
-
-    real = outbox_module.next_retry
-    outbox_module.next_retry = lambda attempts: 0.3  # type: ignore[assignment]
+    monkeypatch.setattr("bot.telegram.outbox.next_retry", lambda attempts: 0.3)
     missing = -1009999999999
-    try:
-        async with running(tmp_path, dialogue, Options(centres=centres(chat_id=missing))) as lotse:
-            user = await ready(lotse, 660, "en")
-            await user.send("/human")
-            await user.send("question while the staff group is not set up")
-            await user.tap("✅")  # nothing was known to fail yet: "Sent"
-            # the first refusal: the truth, with where to go meanwhile
-            await eventually(lambda: any("cannot be reached through" in s.text for s in lotse.server.to(660)))
-            user.seen = len(lotse.server.to(660))
-            other = await ready(lotse, 661, "en")  # the next person is told at once, never "Sent"
-            await other.send("/human")
-            await other.send("another question while the group is broken")
-            (told,) = await other.tap("✅")
-            assert "cannot be reached through Lotse" in told.text and not told.text.startswith("Sent")
+    async with running(tmp_path, dialogue, Options(centres=centres(chat_id=missing))) as lotse:
+        user = await ready(lotse, 660, "en")
+        await user.send("/human")
+        await user.send("question while the staff group is not set up")
+        await user.tap("✅")  # nothing was known to fail yet: "Sent"
+        # the first refusal: the truth, with where to go meanwhile
+        await eventually(lambda: any("cannot be reached through" in s.text for s in lotse.server.to(660)))
+        user.seen = len(lotse.server.to(660))
+        other = await ready(lotse, 661, "en")  # the next person is told at once, never "Sent"
+        await other.send("/human")
+        await other.send("another question while the group is broken")
+        (told,) = await other.tap("✅")
+        assert "cannot be reached through Lotse" in told.text and not told.text.startswith("Sent")
 
-            def tries() -> int:
-                return len([p for _, p in lotse.server.calls if str(p.get("chat_id")) == str(missing)])
+        def tries() -> int:
+            return len([p for _, p in lotse.server.calls if str(p.get("chat_id")) == str(missing)])
 
-            await eventually(lambda: tries() >= 4)  # retried, never given up
-            assert not lotse.server.to(missing)
-            lotse.server.groups.add(missing)  # the bot was added to the group: the tickets arrive (without topics)
-            await eventually(lambda: len([s for s in lotse.server.to(missing) if s.text.startswith("Fall #")]) == 2)
-            (reached,) = await user._replies(1)
-            assert "has now reached" in reached.text
-            first = next(s for s in lotse.server.to(missing) if "not set up" in s.text)
-            lotse.staff(chat_id=missing).write("We are here now", reply_to=first.message_id)
-            (reply,) = await user._replies(1)
-            assert reply.text.endswith("We are here now")
-    finally:
-        outbox_module.next_retry = real
+        await eventually(lambda: tries() >= 4)  # retried, never given up
+        assert not lotse.server.to(missing)
+        lotse.server.groups.add(missing)  # the bot was added to the group: the tickets arrive (without topics)
+        await eventually(lambda: len([s for s in lotse.server.to(missing) if s.text.startswith("Fall #")]) == 2)
+        (reached,) = await user._replies(1)
+        assert "has now reached" in reached.text
+        first = next(s for s in lotse.server.to(missing) if "not set up" in s.text)
+        lotse.staff(chat_id=missing).write("We are here now", reply_to=first.message_id)
+        (reply,) = await user._replies(1)
+        assert reply.text.endswith("We are here now")
 
 
 async def test_a_429_on_the_staff_group_delays_no_one_else(desk: Lotse) -> None:
