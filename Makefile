@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LOCALES := locales
 LANGS  := de en ar fa uk ru tr ps ku ti so fr
 
-.PHONY: run test check lint format typecheck eval bench chat i18n-extract i18n-update i18n-check clean
+.PHONY: run test test-slow check lint format typecheck eval bench chat i18n-extract i18n-update i18n-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,12 +20,15 @@ run: $(STAMP)          ## set up and run the bot (SQLite by default); without a 
 chat: $(STAMP)         ## talk to Lotse in the terminal, no Telegram token needed
 	$(BIN)/python -m bot chat
 
-test: $(STAMP)         ## set up and run all checks and tests
+test: $(STAMP)         ## set up and run all checks and tests (the slow fault scenarios: make test-slow)
 	$(BIN)/python -m bot check knowledge --errors-only
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)    ## the fault scenarios on a real timeline (SIGKILL crashes, 429 storms, outages); CI runs them
+	$(BIN)/python -m pytest -q -m slow
 
 check: $(STAMP)        ## validate the knowledge files (volunteers: run this after an edit)
 	$(BIN)/python -m bot check knowledge

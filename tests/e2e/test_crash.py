@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.crash import GROUP, Bot, _newest, _until, run
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 
 
+@pytest.mark.slow
 async def test_sigkill_during_100_handoffs_loses_nothing_and_duplicates_no_ticket(tmp_path: Path) -> None:
     figures = await run(tmp_path, people=100, kills=5)
     print("\n".join(figures.lines()))
@@ -21,6 +24,7 @@ async def test_sigkill_during_100_handoffs_loses_nothing_and_duplicates_no_ticke
     assert not figures.notes
 
 
+@pytest.mark.slow
 async def test_sigkill_in_the_tap_window_loses_no_consent(tmp_path: Path) -> None:
     """The process dies while it answers the consent tap: the tap comes again, nothing is lost or doubled."""
     server = FakeTelegram()

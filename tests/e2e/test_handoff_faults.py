@@ -36,6 +36,7 @@ async def serve(path: str, handler: Any) -> tuple[web.AppRunner, int]:
     return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 async def test_429_storm_on_the_staff_group_every_notification_arrives_in_order_within_the_limit(
     tmp_path: Path, dialogue: Dialogue
 ) -> None:
@@ -186,6 +187,7 @@ async def test_a_wrong_staff_group_keeps_the_ticket_until_the_setup_is_fixed(
         assert reply.text.endswith("We are here now")
 
 
+@pytest.mark.slow
 async def test_a_429_on_the_staff_group_delays_no_one_else(desk: Lotse) -> None:
     # The staff group answers "Too Many Requests, retry after 5 s" to the next sends: the case card waits in the
     # outbox, and a person in danger meanwhile gets the emergency answer at once.

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from bot.core.dialogue import Dialogue
@@ -143,6 +144,7 @@ async def through_proxy(tmp_path: Path, dialogue: Dialogue, proxy: DbProxy) -> A
         admin.dispose()
 
 
+@pytest.mark.slow
 async def test_a_10_s_postgresql_outage_loses_nothing_doubles_nothing_and_emergencies_are_answered_at_once(
     tmp_path: Path, dialogue: Dialogue
 ) -> None:
@@ -265,6 +267,7 @@ class Lock:
 SQLITE_QUESTIONS = {uid: QUESTIONS[uid] for uid in (701, 702, 703, 704, 706)}
 
 
+@pytest.mark.slow
 async def test_another_connection_holding_the_sqlite_write_lock_freezes_no_one(
     tmp_path: Path, dialogue: Dialogue
 ) -> None:
