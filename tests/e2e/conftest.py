@@ -185,7 +185,7 @@ async def stop_app(running: Running) -> None:
     await app.shutdown()
 
 
-async def _lotse(
+async def lotse_running(
     tmp_path: Path, dialogue: Dialogue, options: Options, db_url: str | None = None
 ) -> AsyncIterator[Lotse]:
     server = FakeTelegram()
@@ -209,7 +209,7 @@ async def _lotse(
         await server.stop()
 
 
-running = contextlib.asynccontextmanager(_lotse)
+running = contextlib.asynccontextmanager(lotse_running)
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ async def desk_postgres(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lot
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     try:
-        async for harness in _lotse(tmp_path, dialogue, Options(centres=centres()), db_url=url):
+        async for harness in lotse_running(tmp_path, dialogue, Options(centres=centres()), db_url=url):
             yield harness
     finally:
         with admin.begin() as conn:
@@ -232,14 +232,14 @@ async def desk_postgres(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lot
 @pytest.fixture
 async def lotse(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lotse]:
     """Lotse without handoff configuration (LOTSE_CENTRES unset)."""
-    async for harness in _lotse(tmp_path, dialogue, Options()):
+    async for harness in lotse_running(tmp_path, dialogue, Options()):
         yield harness
 
 
 @pytest.fixture
 async def desk(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lotse]:
     """Lotse with one always-open centre for every city and its staff forum supergroup."""
-    async for harness in _lotse(tmp_path, dialogue, Options(centres=centres())):
+    async for harness in lotse_running(tmp_path, dialogue, Options(centres=centres())):
         yield harness
 
 

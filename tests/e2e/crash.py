@@ -106,14 +106,14 @@ class Bot:
                 await self.process.wait()
 
 
-def _newest(server: FakeTelegram, chat: int, prefix: str) -> Sent | None:
+def newest(server: FakeTelegram, chat: int, prefix: str) -> Sent | None:
     for sent in reversed(server.to(chat)):
         if any(data and data.startswith(prefix) for _, data in sent.buttons):
             return sent
     return None
 
 
-async def _until(check: object, timeout: float) -> None:
+async def until(check: object, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
         if time.monotonic() > deadline:
@@ -126,23 +126,23 @@ async def _person(server: FakeTelegram, user: FakeUser, consented: set[int]) -> 
     question = f"Ich brauche Hilfe mit einem Brief vom Amt, Nummer {user.id}"
     for step, message, wanted in (("/human", "/human", "ho:cancel"), ("question", question, "ho:yes")):
         for _attempt in range(4):
-            if _newest(server, user.id, wanted) is not None:
+            if newest(server, user.id, wanted) is not None:
                 break
             user.push_text(message)
             try:
-                await _until(lambda: _newest(server, user.id, wanted) is not None, 30)  # noqa: B023
+                await until(lambda: newest(server, user.id, wanted) is not None, 30)  # noqa: B023
             except TimeoutError:
                 continue
         else:
             seen = [s.text[:60] for s in server.to(user.id)]
             raise AssertionError(f"person {user.id}: no answer with {wanted} after {step}; saw {seen}")
-    consent = _newest(server, user.id, "ho:yes")
+    consent = newest(server, user.id, "ho:yes")
     assert consent is not None
     before = len(server.to(user.id))
     data = next(d for _, d in consent.buttons if d and d.startswith("ho:yes"))
     await user.tap(data, expect=0, settle=False)  # the others go on: the bot is never idle here
     consented.add(user.id)
-    await _until(lambda: len(server.to(user.id)) > before, 60)
+    await until(lambda: len(server.to(user.id)) > before, 60)
 
 
 async def run(workdir: Path, people: int = 100, kills: int = 5, seed: int = 7) -> Figures:
@@ -192,7 +192,7 @@ async def run(workdir: Path, people: int = 100, kills: int = 5, seed: int = 7) -
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT user_id, case_no, status FROM tickets WHERE status != 'draft'")).all()
     try:
-        await _until(lambda: len(cards()) >= len(rows), 120)
+        await until(lambda: len(cards()) >= len(rows), 120)
     except TimeoutError:
         figures.notes.append("not every ticket was announced within 120 s")
     await bot.stop()

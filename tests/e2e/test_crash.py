@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.crash import GROUP, Bot, _newest, _until, run
+from tests.e2e.crash import GROUP, Bot, newest, run, until
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -35,23 +35,23 @@ async def test_sigkill_in_the_tap_window_loses_no_consent(tmp_path: Path) -> Non
         await bot.start()
         user = FakeUser(server, 71001, first_name="Hawre", language_code="de")
         user.push_text("/human")
-        await _until(lambda: _newest(server, user.id, "ho:cancel") is not None, 30)
+        await until(lambda: newest(server, user.id, "ho:cancel") is not None, 30)
         user.push_text("Ich brauche Hilfe mit einem Brief vom Jobcenter")
-        await _until(lambda: _newest(server, user.id, "ho:yes") is not None, 30)
-        consent = _newest(server, user.id, "ho:yes")
+        await until(lambda: newest(server, user.id, "ho:yes") is not None, 30)
+        consent = newest(server, user.id, "ho:yes")
         assert consent is not None
         user.seen = len(server.to(user.id))
         data = next(d for _, d in consent.buttons if d and d.startswith("ho:yes"))
         server.stall["answerCallbackQuery"] = 1
         query_id = user.forge_tap(data, consent)
-        await _until(lambda: bool(server.stalled), 30)
+        await until(lambda: bool(server.stalled), 30)
         bot.kill()  # in the window between the bot's work on the tap and Telegram learning of it
         await bot.wait()
         assert query_id not in server.answered
         await bot.start()
         (reply,) = await user._replies(1, timeout=30)
         assert "K" in reply.text and query_id in server.answered  # the case number; the button stopped spinning
-        await _until(lambda: any(s.text.startswith("Fall #") for s in server.to(GROUP)), 30)
+        await until(lambda: any(s.text.startswith("Fall #") for s in server.to(GROUP)), 30)
         cards = [s for s in server.to(GROUP) if s.text.startswith("Fall #")]
         assert len(cards) == 1 and "Brief vom Jobcenter" in cards[0].text
         assert len(server.topics[GROUP]) == 1

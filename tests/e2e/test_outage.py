@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from bot.core.dialogue import Dialogue
 from bot.storage.tables import OutboxRow
 from bot.telegram.app import WORKER
-from tests.e2e.conftest import Lotse, Options, _lotse, centres, running
+from tests.e2e.conftest import Lotse, Options, centres, lotse_running, running
 from tests.e2e.dbproxy import DbProxy
 from tests.e2e.fake_telegram import FakeUser, Sent
 from tests.e2e.test_handoff import eventually, group, open_case, ready
@@ -134,7 +134,7 @@ async def through_proxy(tmp_path: Path, dialogue: Dialogue, proxy: DbProxy) -> A
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(POSTGRES_URL).set(host="127.0.0.1", port=proxy.port, query={"options": f"-csearch_path={schema}"})
     try:
-        async with contextlib.asynccontextmanager(_lotse)(
+        async with contextlib.asynccontextmanager(lotse_running)(
             tmp_path, dialogue, Options(centres=centres()), db_url=url.render_as_string(hide_password=False)
         ) as lotse:
             yield lotse
