@@ -33,6 +33,7 @@ from bot.core.ports import (
     Quarantined,
     TicketStore,
     UpdateQuarantine,
+    spend,
 )
 from bot.core.replies import Clock, Profile
 
@@ -135,12 +136,9 @@ class MemoryStores:
         if row is None:
             self.users[user_id] = _UserRow(Profile(user_id), self.burst - 1.0, now)
             return "ok", None
-        tokens = min(self.burst, row.tokens + max(0.0, now - row.updated) * self.per_second)
-        verdict: Admission
-        if tokens >= 1.0:
-            verdict, tokens, warned = "ok", tokens - 1.0, False
-        else:
-            verdict, warned = ("drop" if row.warned else "warn"), True
+        verdict, tokens, warned = spend(
+            row.tokens, row.updated, row.warned, now, burst=self.burst, per_second=self.per_second
+        )
         row.tokens, row.updated, row.warned = tokens, now, warned
         return verdict, row.profile
 

@@ -27,6 +27,18 @@ class StoreUnavailableError(Exception):
 Admission = Literal["ok", "warn", "drop"]
 
 
+def spend(
+    tokens: float, updated: float, warned: bool, now: float, *, burst: float, per_second: float
+) -> tuple[Admission, float, bool]:
+    """The flood gate's rule, for every store that keeps the bucket: refill ``per_second`` since ``updated`` up to
+    ``burst``, spend one token per message; without one, "warn" once and then "drop". Returns (verdict, tokens,
+    warned) to store."""
+    tokens = min(burst, tokens + max(0.0, now - updated) * per_second)
+    if tokens >= 1.0:
+        return "ok", tokens - 1.0, False
+    return ("drop" if warned else "warn"), tokens, True
+
+
 class FloodGate(Protocol):
     """Per-person message budget (a token bucket in the database): "ok", once "warn" when it runs out, then "drop".
 

@@ -34,32 +34,18 @@ def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Det
     for path, _target, lang, examples in groups:
         for example in examples:
             toks = tokens(example)
-            emergency = index.emergency_trigger(toks)
-            if emergency is not None:
-                rep.add(
-                    path,
-                    line_of_text(path, example),
-                    f"{lang}: example {example!r} contains the emergency trigger {emergency!r}",
-                    "make that trigger a more specific phrase in topics/emergency.yaml, or reword the example",
-                    "warning",
-                )
             situations = detector.detect(example).situations if detector is not None else ()
-            if situations:
-                rep.add(
-                    path,
-                    line_of_text(path, example),
-                    f"{lang}: example {example!r} is recognised as the emergency situation {situations[0]!r}",
-                    "see how: python -m bot ask '<the example>' --explain; make the concept words in "
-                    "emergency/<lang>.yaml more specific, or add a calm word",
-                    "warning",
-                )
-            handoff = index.handoff_trigger(toks)
-            if handoff is not None:
-                rep.add(
-                    path,
-                    line_of_text(path, example),
-                    f"{lang}: example {example!r} contains the handoff trigger {handoff!r}",
-                    "make that trigger a more specific phrase in handoff.yaml, or reword the example",
-                    "warning",
-                )
+            found = [
+                (index.emergency_trigger(toks), "contains the emergency trigger {!r}",
+                 "make that trigger a more specific phrase in topics/emergency.yaml, or reword the example"),
+                (situations[0] if situations else None, "is recognised as the emergency situation {!r}",
+                 "see how: python -m bot ask '<the example>' --explain; make the concept words in "
+                 "emergency/<lang>.yaml more specific, or add a calm word"),
+                (index.handoff_trigger(toks), "contains the handoff trigger {!r}",
+                 "make that trigger a more specific phrase in handoff.yaml, or reword the example"),
+            ]  # fmt: skip
+            for what, says, hint in found:
+                if what is not None:
+                    line = line_of_text(path, example)
+                    rep.add(path, line, f"{lang}: example {example!r} " + says.format(what), hint, "warning")
     return rep.problems

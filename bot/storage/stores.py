@@ -13,7 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.ports import Admission, Quarantined
+from bot.core.ports import Admission, Quarantined, spend
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
 from bot.storage.tables import FeedbackRow, QuarantineRow, UserRow, utc_now
@@ -116,12 +116,14 @@ class SqlStores:
                     )
                     conn.execute(statement)
                     return "ok", None
-                tokens = min(self.burst, row.rate_tokens + max(0.0, now - row.rate_updated) * self.per_second)
-                verdict: Admission
-                if tokens >= 1.0:
-                    verdict, tokens, warned = "ok", tokens - 1.0, False
-                else:
-                    verdict, warned = ("drop" if row.rate_warned else "warn"), True
+                verdict, tokens, warned = spend(
+                    row.rate_tokens,
+                    row.rate_updated,
+                    row.rate_warned,
+                    now,
+                    burst=self.burst,
+                    per_second=self.per_second,
+                )
                 changes = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
                 conn.execute(update(users).where(c.user_id == user_id).values(**changes))
                 return verdict, _profile(row)
