@@ -446,13 +446,15 @@ async def test_an_emergency_in_an_open_case_marks_it_urgent_and_the_person_gets_
 # -- races between staff members, and between staff and the person ------------------------------------------------
 
 
-async def _relayed_copy(world: World, person: Person) -> int:
-    """The staff group's copy of a follow-up (what staff reply to)."""
+async def _open_case_with_a_relayed_copy(world: World, person: Person) -> tuple[Ticket, int]:
+    """An open case and the staff group's copy of a follow-up in it (what staff reply to)."""
+    ticket = await person.opens_a_case()
+    await world.sent()
     await person.says("a follow-up")
     (relay,) = await world.sent()
     copy = await world.tickets.copy_of(relay.key)
     assert copy is not None
-    return copy[1]
+    return ticket, copy[1]
 
 
 def _just_before_the_next_change(
@@ -476,9 +478,7 @@ async def test_a_staff_reply_racing_a_colleagues_close_leaves_the_case_closed(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     person = await world.person(50)
-    ticket = await person.opens_a_case()
-    await world.sent()
-    copy = await _relayed_copy(world, person)
+    ticket, copy = await _open_case_with_a_relayed_copy(world, person)
     _just_before_the_next_change(world, monkeypatch, lambda: world.staff_taps(ticket, "close"))
     await world.staff_writes("one more thing: bring your passport", reply_to=copy)
     after = await world.ticket(ticket.id)
@@ -491,9 +491,7 @@ async def test_a_staff_reply_racing_the_persons_delete_delivers_nothing_and_says
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     person = await world.person(51)
-    ticket = await person.opens_a_case()
-    await world.sent()
-    copy = await _relayed_copy(world, person)
+    ticket, copy = await _open_case_with_a_relayed_copy(world, person)
     _just_before_the_next_change(world, monkeypatch, person.deletes)
     await world.staff_writes("are you still there?", reply_to=copy)  # no AssertionError, no delivery
     sent = await world.sent()
