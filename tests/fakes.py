@@ -23,7 +23,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from bot.core.handoff import ACTIVE, Delivery, DeliveryKind, OutboxItem, Status, Ticket, case_number, priority, weight
+from bot.core.handoff import (
+    ACTIVE,
+    Delivery,
+    DeliveryKind,
+    NewTicket,
+    OutboxItem,
+    Status,
+    Ticket,
+    case_number,
+    priority,
+    weight,
+)
 from bot.core.ports import (
     Admission,
     FeedbackStore,
@@ -267,20 +278,8 @@ class MemoryTickets:
 
     # -- TicketStore ----------------------------------------------------------------------------------------------
 
-    async def draft(
-        self,
-        *,
-        user_id: int,
-        centre_id: str,
-        chat_id: int,
-        lang: str,
-        city: str | None,
-        question: str,
-        candidates: tuple[str, ...],
-        shared_topics: tuple[str, ...],
-        source: int,
-        now: float,
-    ) -> Ticket:
+    async def draft(self, new: NewTicket, now: float) -> Ticket:
+        user_id, source = new.user_id, new.source
         for ticket in self._by_id():
             if ticket.user_id == user_id and ticket.status == "draft" and ticket.source == source:
                 return ticket  # the same message processed again
@@ -292,15 +291,15 @@ class MemoryTickets:
         while case in taken:
             case = case_number(self.case_random)  # taken: draw another one
         self._ticket_ids += 1
-        values = _stored({"question": question, "candidates": candidates, "shared_topics": shared_topics})
+        values = _stored({"question": new.question, "candidates": new.candidates, "shared_topics": new.shared_topics})
         ticket = Ticket(
             id=self._ticket_ids,
             case=case,
             user_id=user_id,
-            centre_id=centre_id,
-            chat_id=chat_id,
-            lang=lang,
-            city=city,
+            centre_id=new.centre_id,
+            chat_id=new.chat_id,
+            lang=new.lang,
+            city=new.city,
             status="draft",
             created_at=now,
             source=source,

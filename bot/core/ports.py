@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot.core.handoff.model import Delivery, OutboxItem, Status, Ticket
+from bot.core.handoff.model import Delivery, NewTicket, OutboxItem, Status, Ticket
 from bot.core.replies import Profile
 
 
@@ -80,23 +80,10 @@ class UpdateQuarantine(Protocol):
 class TicketStore(Protocol):
     """Handoff tickets and their outbox. Every ``change`` stores the ticket and its deliveries in one transaction."""
 
-    async def draft(
-        self,
-        *,
-        user_id: int,
-        centre_id: str,
-        chat_id: int,
-        lang: str,
-        city: str | None,
-        question: str,
-        candidates: tuple[str, ...],
-        shared_topics: tuple[str, ...],
-        source: int,
-        now: float,
-    ) -> Ticket:
+    async def draft(self, new: NewTicket, now: float) -> Ticket:
         """A new unconfirmed request with a fresh case number (the person's earlier drafts are dropped).
 
-        ``source`` is the id of the person's message with the question: the same message processed again (after a
+        ``new.source`` is the id of the person's message with the question: the same message processed again (after a
         crash) returns the same draft instead of a new one.
         """
         ...

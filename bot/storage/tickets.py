@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row, Select, Table, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.handoff import ACTIVE, Delivery, Status, Ticket, case_number
+from bot.core.handoff import ACTIVE, Delivery, NewTicket, Status, Ticket, case_number
 from bot.storage.engine import blocking, scrub
 from bot.storage.outbox import OUTBOX, SqlOutbox, storable
 from bot.storage.tables import TicketRow
@@ -76,34 +76,22 @@ class SqlTickets(SqlOutbox):
 
     # -- TicketStore ------------------------------------------------------------------------------------------
 
-    async def draft(
-        self,
-        *,
-        user_id: int,
-        centre_id: str,
-        chat_id: int,
-        lang: str,
-        city: str | None,
-        question: str,
-        candidates: tuple[str, ...],
-        shared_topics: tuple[str, ...],
-        source: int,
-        now: float,
-    ) -> Ticket:
+    async def draft(self, new: NewTicket, now: float) -> Ticket:
+        user_id, source = new.user_id, new.source
         values = {
             "source_msg": source,
             "user_id": user_id,
-            "centre_id": centre_id,
-            "chat_id": chat_id,
-            "lang": lang,
-            "city": city,
+            "centre_id": new.centre_id,
+            "chat_id": new.chat_id,
+            "lang": new.lang,
+            "city": new.city,
             "status": "draft",
             "version": 0,
             "urgent": False,
             "blocked": False,
-            "question": storable(question),
-            "candidates": ",".join(candidates),
-            "shared_topics": ",".join(shared_topics),
+            "question": storable(new.question),
+            "candidates": ",".join(new.candidates),
+            "shared_topics": ",".join(new.shared_topics),
             "created_at": now,
         }
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.core.handoff import Delivery, Ticket, tg
+from bot.core.handoff import Delivery, NewTicket, Ticket, tg
 from bot.storage.tables import OutboxRow
 from bot.storage.tickets import SqlTickets
 
@@ -15,9 +15,9 @@ GROUP = -100123
 
 
 async def _draft(store: SqlTickets, user_id: int = 1, now: float = 1000.0) -> Ticket:
-    return await store.draft(user_id=user_id, centre_id="ki", chat_id=GROUP, lang="ar", city="koeln",
-                             question="سؤال", candidates=("doctor",), shared_topics=("pharmacy",), source=int(now),
-                             now=now)  # fmt: skip
+    new = NewTicket(user_id=user_id, centre_id="ki", chat_id=GROUP, lang="ar", city="koeln", question="سؤال",
+                    candidates=("doctor",), shared_topics=("pharmacy",), source=int(now))  # fmt: skip
+    return await store.draft(new, now)
 
 
 def _announce(ticket: Ticket) -> list[Delivery]:
@@ -60,8 +60,8 @@ async def test_confirming_twice_opens_one_ticket_with_one_announcement(store: Sq
 async def test_one_active_ticket_per_person_even_from_two_drafts(store: SqlTickets, engine: Engine) -> None:
     await _open(store, user_id=7)
     # A second draft confirmed at the same time (another process) must not open a second active ticket.
-    other = await store.draft(user_id=8, centre_id="ki", chat_id=GROUP, lang="de", city=None, question="q",
-                              candidates=(), shared_topics=(), source=1, now=1.0)  # fmt: skip
+    other = await store.draft(NewTicket(user_id=8, centre_id="ki", chat_id=GROUP, lang="de", city=None, question="q",
+                                        candidates=(), shared_topics=(), source=1), 1.0)  # fmt: skip
     with engine.begin() as conn:
         from bot.storage.tickets import TICKETS
 
@@ -222,9 +222,9 @@ async def test_situation_finds_active_reopenable_and_the_draft_of_a_message(stor
 
 async def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(store: SqlTickets) -> None:
     # PostgreSQL refuses NUL in text; SQLite's driver refuses lone surrogates (a JSON "\ud800" escape carries one).
-    draft = await store.draft(user_id=9, centre_id="ki", chat_id=GROUP, lang="de", city=None,
-                              question="Frage\x00mit\ud800Zeichen", candidates=(), shared_topics=(), source=1,
-                              now=1.0)  # fmt: skip
+    new = NewTicket(user_id=9, centre_id="ki", chat_id=GROUP, lang="de", city=None,
+                    question="Frage\x00mit\ud800Zeichen", candidates=(), shared_topics=(), source=1)  # fmt: skip
+    draft = await store.draft(new, 1.0)
     assert draft.question == "Frage\ufffdmit\ufffdZeichen"
     opened = await store.change(draft.id, ("draft",), {"status": "open", "first_name": "A\x00li"}, _announce, 2.0)
     assert opened is not None and opened.first_name == "A\ufffdli"

@@ -62,6 +62,21 @@ class Ticket:
     card_tried: bool = False  # the card was sent; its message id may have been lost
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewTicket:
+    """What a new request holds before the person confirms it (see :meth:`~bot.core.ports.TicketStore.draft`)."""
+
+    user_id: int
+    centre_id: str
+    chat_id: int
+    lang: str
+    city: str | None
+    question: str
+    candidates: tuple[str, ...]
+    shared_topics: tuple[str, ...]
+    source: int  # the id of the person's message with the question
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """Something to send, stored in the outbox in the same transaction as the change that caused it.

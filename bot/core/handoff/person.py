@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.core.centres import Centre
 from bot.core.handoff.base import HandoffBase
-from bot.core.handoff.model import ACTIVE, MAX_QUESTION, RELAYED_MEDIA, Delivery, Ticket, tg
+from bot.core.handoff.model import ACTIVE, MAX_QUESTION, RELAYED_MEDIA, Delivery, NewTicket, Ticket, tg
 from bot.core.render import isolate_ltr
 from bot.core.replies import Button, Outcome, Profile, Reply
 
@@ -177,7 +177,7 @@ class PersonSide(HandoffBase):
         assert centre is not None
         decision = self.dialogue.decide(question, lang, profile.city)
         candidates = tuple(dict.fromkeys(([decision.topic] if decision.topic else []) + list(decision.candidates)))
-        ticket = await self.store.draft(
+        new = NewTicket(
             user_id=profile.user_id,
             centre_id=centre.id,
             chat_id=centre.chat_id,
@@ -187,8 +187,8 @@ class PersonSide(HandoffBase):
             candidates=candidates[:3],
             shared_topics=profile.recent,
             source=message_id,
-            now=now,
         )
+        ticket = await self.store.draft(new, now)
         return Outcome(replace(profile, step="ready"), (self.consent_reply(ticket, centre, now, first_name),))
 
     def consent_reply(self, ticket: Ticket, centre: Centre, now: float, first_name: str | None = None) -> Reply:
