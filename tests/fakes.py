@@ -16,7 +16,6 @@ import copy
 import json
 import re
 import secrets
-import statistics
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,7 +28,6 @@ from bot.core.handoff import (
     DeliveryKind,
     NewTicket,
     OutboxItem,
-    Status,
     Ticket,
     case_number,
     priority,
@@ -37,6 +35,8 @@ from bot.core.handoff import (
 )
 from bot.core.ports import (
     Admission,
+    Deliveries,
+    Expected,
     FeedbackStore,
     FloodGate,
     Outbox,
@@ -44,6 +44,9 @@ from bot.core.ports import (
     Quarantined,
     TicketStore,
     UpdateQuarantine,
+    WipeDeliveries,
+    case_figures,
+    place_changes,
     spend,
 )
 from bot.core.replies import Clock, Profile
@@ -361,12 +364,7 @@ class MemoryTickets:
         return None if record is None else record.ticket_id
 
     async def change(
-        self,
-        ticket_id: int,
-        expect: Sequence[Status] | None,
-        changes: Mapping[str, Any],
-        deliveries: Callable[[Ticket], Sequence[Delivery]],
-        now: float,
+        self, ticket_id: int, expect: Expected, changes: Mapping[str, Any], deliveries: Deliveries, now: float
     ) -> Ticket | None:
         row = self.tickets.get(ticket_id)
         if row is None or (expect is not None and row.status not in expect):
@@ -415,12 +413,7 @@ class MemoryTickets:
         self.outbox = {k: r for k, r in self.outbox.items() if r.ticket_id != ticket.id}
         return erased
 
-    async def erase(
-        self,
-        user_id: int,
-        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]],
-        now: float,
-    ) -> list[str]:
+    async def erase(self, user_id: int, deliveries: WipeDeliveries, now: float) -> list[str]:
         cases = []
         with self._transaction():
             for ticket in self._by_id():
@@ -442,27 +435,12 @@ class MemoryTickets:
         return sorted(found, key=lambda t: (t.opened_at is None, t.opened_at or 0.0, t.id))  # NULLs last
 
     async def stats(self, chat_id: int, since: float) -> dict[str, Any]:
-        rows = [t for t in self._by_id() if t.chat_id == chat_id and t.status != "draft" and t.created_at >= since]
-        out: dict[str, Any] = {"total": len(rows), "urgent": 0, "blocked": 0}
-        langs: dict[str, int] = {}
-        waits = []
-        for row in rows:
-            out[row.status] = out.get(row.status, 0) + 1
-            out["urgent"] += int(row.urgent)
-            out["blocked"] += int(row.blocked)
-            langs[row.lang] = langs.get(row.lang, 0) + 1
-            if row.first_reply_at is not None and row.opened_at is not None:
-                waits.append(row.first_reply_at - row.opened_at)
-        out["languages"] = dict(sorted(langs.items(), key=lambda kv: -kv[1]))
-        out["median_first_reply"] = statistics.median(waits) if waits else None
-        return out
+        return case_figures(
+            t for t in self._by_id() if t.chat_id == chat_id and t.status != "draft" and t.created_at >= since
+        )
 
     async def purge(
-        self,
-        closed_before: float,
-        drafts_before: float,
-        now: float,
-        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]] = lambda t, c: (),
+        self, closed_before: float, drafts_before: float, now: float, deliveries: WipeDeliveries = lambda t, c: ()
     ) -> dict[str, int]:
         def due(t: Ticket) -> bool:
             old_closed = t.status == "closed" and t.closed_at is not None and t.closed_at < closed_before
@@ -559,25 +537,11 @@ class MemoryTickets:
             return None
         return record.dst_chat, record.dst_msg
 
-    async def set_place(self, ticket_id: int, *, thread_id: int | None = None, card_message_id: int | None = None,
-                        clear_thread: bool = False, topic_tried: bool | None = None,
-                        card_version: int | None = None, card_tried: bool | None = None) -> None:  # fmt: skip
+    async def set_place(self, ticket_id: int, **place: Any) -> None:
         ticket = self.tickets.get(ticket_id)
         if ticket is None:
             return
-        values: dict[str, Any] = {}
-        if card_tried is not None:
-            values["card_tried"] = card_tried
-        if card_version is not None:
-            values["card_version"] = card_version
-        if thread_id is not None or clear_thread:
-            values["thread_id"] = thread_id
-        if clear_thread:
-            values["topic_tried"] = False
-        if topic_tried is not None:
-            values["topic_tried"] = topic_tried
-        if card_message_id is not None:
-            values["card_message_id"] = card_message_id
+        values = place_changes(**place)
         self.tickets[ticket_id] = replace(ticket, **values)
 
     # -- for tests: what a worker would do, and what is stored -----------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -77,6 +78,59 @@ class UpdateQuarantine(Protocol):
     async def drop_quarantined(self, before: float) -> int: ...
 
 
+# What a change stores to send, made from the ticket as changed; what erasing stores, from the ticket as it was and
+# the (chat, message) copies relayed for it.
+Expected = Sequence[Status] | None  # the statuses a change applies to (None: any)
+Deliveries = Callable[[Ticket], Sequence[Delivery]]
+WipeDeliveries = Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]]
+
+
+def place_changes(
+    *,
+    thread_id: int | None = None,
+    card_message_id: int | None = None,
+    clear_thread: bool = False,
+    topic_tried: bool | None = None,
+    card_version: int | None = None,
+    card_tried: bool | None = None,
+) -> dict[str, Any]:
+    """What :meth:`TicketStore.set_place` changes on a ticket, as :class:`Ticket` fields (the intents as booleans;
+    a store that keeps them as times converts them)."""
+    values: dict[str, Any] = {}
+    if card_tried is not None:
+        values["card_tried"] = card_tried
+    if card_version is not None:
+        values["card_version"] = card_version
+    if thread_id is not None or clear_thread:
+        values["thread_id"] = thread_id
+    if clear_thread:
+        values["topic_tried"] = False
+    if topic_tried is not None:
+        values["topic_tried"] = topic_tried
+    if card_message_id is not None:
+        values["card_message_id"] = card_message_id
+    return values
+
+
+def case_figures(rows: Iterable[Any]) -> dict[str, Any]:
+    """The figures of /stats from a group's cases (anything with status, urgent, blocked, lang, opened_at and
+    first_reply_at): total, per status, urgent, blocked, languages by count, median wait for the first reply."""
+    out: dict[str, Any] = {"total": 0, "urgent": 0, "blocked": 0}
+    langs: dict[str, int] = {}
+    waits = []
+    for row in rows:
+        out["total"] += 1
+        out[row.status] = out.get(row.status, 0) + 1
+        out["urgent"] += int(bool(row.urgent))
+        out["blocked"] += int(bool(row.blocked))
+        langs[row.lang] = langs.get(row.lang, 0) + 1
+        if row.first_reply_at is not None and row.opened_at is not None:
+            waits.append(row.first_reply_at - row.opened_at)
+    out["languages"] = dict(sorted(langs.items(), key=lambda kv: -kv[1]))
+    out["median_first_reply"] = statistics.median(waits) if waits else None
+    return out
+
+
 class TicketStore(Protocol):
     """Handoff tickets and their outbox. Every ``change`` stores the ticket and its deliveries in one transaction."""
 
@@ -121,12 +175,7 @@ class TicketStore(Protocol):
         ...
 
     async def change(
-        self,
-        ticket_id: int,
-        expect: Sequence[Status] | None,
-        changes: Mapping[str, Any],
-        deliveries: Callable[[Ticket], Sequence[Delivery]],
-        now: float,
+        self, ticket_id: int, expect: Expected, changes: Mapping[str, Any], deliveries: Deliveries, now: float
     ) -> Ticket | None:
         """Apply ``changes`` if the ticket's status is in ``expect`` (any when None) and store its deliveries.
 
@@ -147,12 +196,7 @@ class TicketStore(Protocol):
         """Delete an unconfirmed request."""
         ...
 
-    async def erase(
-        self,
-        user_id: int,
-        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]],
-        now: float,
-    ) -> list[str]:
+    async def erase(self, user_id: int, deliveries: WipeDeliveries, now: float) -> list[str]:
         """Erase the texts of the person's tickets and their relay records; returns the case numbers."""
         ...
 
@@ -163,11 +207,7 @@ class TicketStore(Protocol):
     async def stats(self, chat_id: int, since: float) -> dict[str, Any]: ...
 
     async def purge(
-        self,
-        closed_before: float,
-        drafts_before: float,
-        now: float,
-        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]] = ...,
+        self, closed_before: float, drafts_before: float, now: float, deliveries: WipeDeliveries = ...
     ) -> dict[str, int]:
         """Retention: erase texts and relay records of tickets closed before ``closed_before``; close and erase
         tickets still open that were opened before it; store ``deliveries(ticket as it was, relayed copies)`` for

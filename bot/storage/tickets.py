@@ -7,15 +7,15 @@ transaction (a transactional outbox), so nothing is sent that was not stored and
 from __future__ import annotations
 
 import secrets
-import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, Select, Table, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.handoff import ACTIVE, Delivery, NewTicket, Status, Ticket, case_number
+from bot.core.handoff import ACTIVE, Delivery, NewTicket, Ticket, case_number
+from bot.core.ports import Deliveries, Expected, WipeDeliveries, case_figures, place_changes
 from bot.storage.engine import blocking, scrub
 from bot.storage.outbox import OUTBOX, SqlOutbox, storable
 from bot.storage.tables import TicketRow
@@ -200,12 +200,7 @@ class SqlTickets(SqlOutbox):
         return await self._tx(fn)
 
     async def change(
-        self,
-        ticket_id: int,
-        expect: Sequence[Status] | None,
-        changes: Mapping[str, Any],
-        deliveries: Callable[[Ticket], Sequence[Delivery]],
-        now: float,
+        self, ticket_id: int, expect: Expected, changes: Mapping[str, Any], deliveries: Deliveries, now: float
     ) -> Ticket | None:
         def fn(conn: Connection) -> Ticket | None:
             row = conn.execute(select(TICKETS).where(_T.id == ticket_id).with_for_update()).first()
@@ -235,12 +230,7 @@ class SqlTickets(SqlOutbox):
 
         await self._tx(fn)
 
-    async def erase(
-        self,
-        user_id: int,
-        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]],
-        now: float,
-    ) -> list[str]:
+    async def erase(self, user_id: int, deliveries: WipeDeliveries, now: float) -> list[str]:
         def fn(conn: Connection) -> list[str]:
             conn.execute(delete(TICKETS).where(_T.user_id == user_id, _T.status == "draft"))
             rows = conn.execute(select(TICKETS).where(_T.user_id == user_id).with_for_update()).all()
@@ -293,29 +283,12 @@ class SqlTickets(SqlOutbox):
             query = select(_T.status, _T.urgent, _T.blocked, _T.lang, _T.opened_at, _T.first_reply_at).where(
                 _T.chat_id == chat_id, _T.status != "draft", _T.created_at >= since
             )
-            rows = conn.execute(query).all()
-            out: dict[str, Any] = {"total": len(rows), "urgent": 0, "blocked": 0}
-            langs: dict[str, int] = {}
-            waits = []
-            for row in rows:
-                out[row.status] = out.get(row.status, 0) + 1
-                out["urgent"] += int(bool(row.urgent))
-                out["blocked"] += int(bool(row.blocked))
-                langs[row.lang] = langs.get(row.lang, 0) + 1
-                if row.first_reply_at is not None and row.opened_at is not None:
-                    waits.append(row.first_reply_at - row.opened_at)
-            out["languages"] = dict(sorted(langs.items(), key=lambda kv: -kv[1]))
-            out["median_first_reply"] = statistics.median(waits) if waits else None
-            return out
+            return case_figures(conn.execute(query).all())
 
         return await self._tx(fn)
 
     async def purge(
-        self,
-        closed_before: float,
-        drafts_before: float,
-        now: float,
-        deliveries: Callable[[Ticket, Sequence[tuple[int, int]]], Sequence[Delivery]] = lambda t, c: (),
+        self, closed_before: float, drafts_before: float, now: float, deliveries: WipeDeliveries = lambda t, c: ()
     ) -> dict[str, int]:
         def fn(conn: Connection) -> dict[str, int]:
             due = or_(
@@ -352,29 +325,10 @@ class SqlTickets(SqlOutbox):
             self.wakeup()
         return counts
 
-    async def set_place(
-        self,
-        ticket_id: int,
-        *,
-        thread_id: int | None = None,
-        card_message_id: int | None = None,
-        clear_thread: bool = False,
-        topic_tried: bool | None = None,
-        card_version: int | None = None,
-        card_tried: bool | None = None,
-    ) -> None:
-        values: dict[str, Any] = {}
-        if card_tried is not None:
-            values["card_tried_at"] = time.time() if card_tried else None
-        if card_version is not None:
-            values["card_version"] = card_version
-        if thread_id is not None or clear_thread:
-            values["thread_id"] = thread_id
-        if clear_thread:
-            values["topic_tried_at"] = None
-        if topic_tried is not None:
-            values["topic_tried_at"] = time.time() if topic_tried else None
-        if card_message_id is not None:
-            values["card_message_id"] = card_message_id
+    async def set_place(self, ticket_id: int, **place: Any) -> None:  # the keywords: TicketStore.set_place
+        values = place_changes(**place)
+        for intent in ("topic_tried", "card_tried"):  # stored as the time it was asked (None: not asked)
+            if intent in values:
+                values[f"{intent}_at"] = time.time() if values.pop(intent) else None
         if values:
             await self._tx(lambda conn: conn.execute(update(TICKETS).where(_T.id == ticket_id).values(values)))
