@@ -181,7 +181,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
 
     from bot.core.centres import CentresError, load_centres
     from bot.storage.engine import DatabaseStartError, open_database
-    from bot.telegram.app import TelegramSettings, quiet_library_logs, run_polling, run_webhook
+    from bot.telegram.app import TelegramSettings, TelegramStartError, quiet_library_logs, run_polling, run_webhook
     from bot.wiring import assemble, setup_from
 
     dialogue = _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
@@ -227,17 +227,21 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         log.warning("LOTSE_CENTRES is not set: 'talk to a person' shows the integration centre's contacts only")
     else:
         log.info("handoff to %d staff group(s)", len(centres.by_id))
-    if args.webhook:
-        assert config.webhook_url is not None
-        run_webhook(
-            bot.application,
-            url=config.webhook_url,
-            listen=config.webhook_listen,
-            port=config.webhook_port,
-            secret=config.webhook_secret,
-        )
-    else:
-        run_polling(bot.application)
+    try:
+        if args.webhook:
+            assert config.webhook_url is not None
+            run_webhook(
+                bot.application,
+                url=config.webhook_url,
+                listen=config.webhook_listen,
+                port=config.webhook_port,
+                secret=config.webhook_secret,
+            )
+        else:
+            run_polling(bot.application)
+    except TelegramStartError as exc:
+        print(f"telegram error: {exc}", file=out)
+        return 2
     return 0
 
 

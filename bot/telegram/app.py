@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.error import Forbidden, NetworkError, RetryAfter
+from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -31,7 +31,7 @@ from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
-from bot.telegram.polling import AGAIN, poll
+from bot.telegram.polling import AGAIN, pause, poll
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.safelog import where
 from bot.telegram.sending import Sender
@@ -238,6 +238,30 @@ def run_polling(application: LotseApplication) -> None:
     asyncio.run(serve(application))
 
 
+class TelegramStartError(Exception):
+    """Telegram refused to start the bot (a wrong token): one line for the operator."""
+
+
+async def initialize(application: LotseApplication, stop: asyncio.Event, first_wait: float = 1.0) -> bool:
+    """Initialize the application (python-telegram-bot asks Telegram who the bot is). Telegram or the network being
+    unreachable is waited out with backoff (up to a minute between tries), one log line each; a token Telegram
+    refuses is :class:`TelegramStartError`. False when ``stop`` came first."""
+    wait = first_wait
+    while True:
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken:
+            raise TelegramStartError(
+                "Telegram refused TELEGRAM_BOT_TOKEN (unknown or revoked); copy the token again from @BotFather"
+            ) from None
+        except NetworkError as exc:  # TimedOut is one
+            log.warning("Telegram is not reachable at start (%s); trying again in %.0f s", type(exc).__name__, wait)
+            if await pause(stop, wait):
+                return False
+            wait = min(wait * 2, 60.0)
+
+
 async def serve(
     application: LotseApplication,
     stop: asyncio.Event | None = None,
@@ -250,7 +274,8 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    await application.initialize()
+    if not await initialize(application, stop):
+        return
     try:
         if application.post_init is not None:
             await application.post_init(application)

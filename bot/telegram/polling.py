@@ -115,7 +115,7 @@ async def poll(
             raise
         except Exception as exc:  # retried like every other start-up failure
             log.warning("deleteWebhook failed (%s); again in %.0f s", type(exc).__name__, backoff)
-            if await _pause(stop, backoff):
+            if await pause(stop, backoff):
                 return
             backoff = min(backoff * 2, MAX_BACKOFF)
     backoff = 1.0
@@ -144,20 +144,20 @@ async def poll(
             raise
         except RetryAfter as exc:
             wait = exc.retry_after
-            await _pause(stop, wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait))
+            await pause(stop, wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait))
             continue
         except Conflict:
             log.warning("another instance is polling this bot (409 Conflict); again in %.0f s", CONFLICT_WAIT)
-            await _pause(stop, CONFLICT_WAIT)
+            await pause(stop, CONFLICT_WAIT)
             continue
         except (TimedOut, NetworkError) as exc:
             log.warning("getUpdates failed (%s); again in %.0f s", type(exc).__name__, backoff)
-            await _pause(stop, backoff)
+            await pause(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
         except Exception as exc:  # an answer that is not the Bot API's (a proxy's HTML page, ...)
             log.error("getUpdates answered something unexpected (%s); again in %.0f s", type(exc).__name__, backoff)
-            await _pause(stop, backoff)
+            await pause(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
         backoff = 1.0
@@ -181,7 +181,7 @@ async def poll(
         if running:  # until one finishes, or half a second for new updates
             await asyncio.wait(set(running.values()), timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
         elif retry_at:
-            await _pause(stop, 0.5)
+            await pause(stop, 0.5)
         for entry in _settle(application, running, held, done, retry_at, tries, loop.time()):
             await keep(application, entry)
         # Confirm up to the first update not yet done: the rest comes again after a crash and is skipped here.
@@ -243,7 +243,7 @@ def _settle(
     return given_up
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> bool:
+async def pause(stop: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds`` or until ``stop`` is set; whether it was set."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
