@@ -46,6 +46,7 @@ from bot.core.ports import (
     UpdateQuarantine,
     WipeDeliveries,
     case_figures,
+    changed_fields,
     place_changes,
     spend,
 )
@@ -135,10 +136,14 @@ class MemoryStores:
         row = self.users.get(user_id)
         return None if row is None else row.profile
 
-    async def save(self, profile: Profile) -> None:
-        row = self.users.setdefault(profile.user_id, _UserRow(profile, self.burst))
-        # stored as text: the topics are joined with commas and read back without empty ones
-        row.profile = replace(profile, recent=_split(",".join(profile.recent)))
+    async def save(self, profile: Profile, before: Profile | None = None) -> None:
+        row = self.users.get(profile.user_id)
+        changes = changed_fields(profile, before if row is not None else None)
+        if row is None:
+            row = self.users[profile.user_id] = _UserRow(profile, self.burst)
+        if "recent" in changes:  # stored as text: the topics are joined with commas and read back without empty ones
+            changes["recent"] = _split(",".join(profile.recent))
+        row.profile = replace(row.profile, **changes)  # type: ignore[arg-type]
 
     async def delete(self, user_id: int) -> None:
         self.users.pop(user_id, None)

@@ -16,9 +16,19 @@ class ProfileStore(Protocol):
 
     async def get(self, user_id: int) -> Profile | None: ...
 
-    async def save(self, profile: Profile) -> None: ...
+    async def save(self, profile: Profile, before: Profile | None = None) -> None:
+        """Store ``profile``. With ``before`` (the profile as it was read), only the fields that differ from it are
+        written, so that two updates of one person handled at once (two instances, or a tap racing a question)
+        never undo each other's change."""
+        ...
 
     async def delete(self, user_id: int) -> None: ...
+
+
+def changed_fields(profile: Profile, before: Profile | None) -> dict[str, object]:
+    """The profile's fields that differ from ``before`` (all of them without ``before``), by name."""
+    names = ("lang", "city", "step", "recent")
+    return {n: getattr(profile, n) for n in names if before is None or getattr(profile, n) != getattr(before, n)}
 
 
 class StoreUnavailableError(Exception):

@@ -13,7 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.ports import Admission, Quarantined, spend
+from bot.core.ports import Admission, Quarantined, changed_fields, spend
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
 from bot.storage.tables import FeedbackRow, QuarantineRow, UserRow, utc_now
@@ -60,14 +60,15 @@ class SqlStores:
 
         return await self._run(fn)
 
-    async def save(self, profile: Profile) -> None:
+    async def save(self, profile: Profile, before: Profile | None = None) -> None:
         def fn(session: Session) -> None:
             for attempt in range(2):
-                row = session.get(UserRow, profile.user_id)
+                row = session.get(UserRow, profile.user_id, with_for_update=True)
+                changes = changed_fields(profile, before if row is not None else None)
                 if row is None:
                     row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
-                row.lang, row.city, row.step = profile.lang, profile.city, profile.step
-                row.recent = ",".join(profile.recent)
+                for name, value in changes.items():  # only what this update changed: a parallel one keeps its own
+                    setattr(row, name, ",".join(value) if name == "recent" else value)  # type: ignore[arg-type]
                 row.updated_at = utc_now()
                 session.add(row)
                 try:

@@ -148,7 +148,7 @@ async def apply(update: Update, context: LotseContext, outcome: Outcome, before:
     write fails (or the process dies) the update is processed again and the tap is answered then."""
     svc = services(context)
     if outcome.profile != before:
-        await svc.profiles.save(outcome.profile)
+        await svc.profiles.save(outcome.profile, before)
     if outcome.feedback is not None:
         topic, verdict = outcome.feedback
         await svc.feedback.record(topic, outcome.profile.lang or "en", verdict == "up")

@@ -94,3 +94,24 @@ async def test_quarantined_updates_are_kept_once_listed_newest_first_and_dropped
     assert [(q.update_id, q.tries) for q in listed] == [(7, 8), (2**40, 1)]
     assert await stores.drop_quarantined(before=150.0) == 1
     assert [q.update_id for q in await stores.quarantined()] == [7]
+
+
+async def test_two_updates_of_one_person_at_once_keep_both_changes(engine: Engine) -> None:
+    # A city tap and a question of the same person, handled at once (two instances): both read the same profile.
+    stores = SqlStores(engine)
+    read = Profile(5, lang="de", city=None, step="city")
+    await stores.save(read)
+    await stores.save(Profile(5, lang="de", city="koeln", step="ready"), read)  # the tap chose the city
+    await stores.save(Profile(5, lang="de", city=None, step="city", recent=("doctor",)), read)  # the question
+    assert await stores.get(5) == Profile(5, lang="de", city="koeln", step="ready", recent=("doctor",))
+
+
+async def test_the_in_memory_fake_keeps_both_changes_too() -> None:
+    from tests.fakes import MemoryStores
+
+    stores = MemoryStores()
+    read = Profile(5, lang="de", city=None, step="city")
+    await stores.save(read)
+    await stores.save(Profile(5, lang="de", city="koeln", step="ready"), read)
+    await stores.save(Profile(5, lang="de", city=None, step="city", recent=("doctor",)), read)
+    assert await stores.get(5) == Profile(5, lang="de", city="koeln", step="ready", recent=("doctor",))
