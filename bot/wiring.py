@@ -110,6 +110,7 @@ def assemble(*, dialogue: Dialogue, engine: Engine, setup: Setup, telegram: Tele
         staff_chat_ids=setup.centres.staff_chat_ids if setup.centres else frozenset(),
         handoff=handoff,
         quarantine=stores,
+        jobs=stores,
     )
     if setup.clock is not None:
         services.clock = setup.clock

@@ -39,6 +39,7 @@ from bot.core.ports import (
     Expected,
     FeedbackStore,
     FloodGate,
+    JobTurns,
     Outbox,
     ProfileStore,
     Quarantined,
@@ -129,6 +130,7 @@ class MemoryStores:
         self.users: dict[int, _UserRow] = {}
         self.feedback: dict[tuple[str, str], tuple[int, int]] = {}
         self.quarantine_rows: dict[int, Quarantined] = {}
+        self.jobs: dict[str, float] = {}  # job -> when it last ran
 
     # -- ProfileStore ---------------------------------------------------------------------------------------------
 
@@ -147,6 +149,15 @@ class MemoryStores:
 
     async def delete(self, user_id: int) -> None:
         self.users.pop(user_id, None)
+
+    # -- JobTurns ---------------------------------------------------------------------------------------------------
+
+    async def take_turn(self, job: str, now: float, every: float) -> bool:
+        last = self.jobs.get(job)
+        if last is not None and last > now - every:
+            return False
+        self.jobs[job] = now
+        return True
 
     # -- FloodGate ------------------------------------------------------------------------------------------------
 
@@ -576,6 +587,7 @@ class _OneActiveError(Exception):
 # The fakes satisfy the ports (checked by mypy; a port that changes breaks here first).
 _profiles: ProfileStore = MemoryStores()
 _gate: FloodGate = MemoryStores()
+_jobs: JobTurns = MemoryStores()
 _feedback: FeedbackStore = MemoryStores()
 _quarantine: UpdateQuarantine = MemoryStores()
 _tickets: TicketStore = MemoryTickets()

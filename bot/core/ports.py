@@ -59,6 +59,14 @@ class FloodGate(Protocol):
     async def admit(self, user_id: int, now: float) -> tuple[Admission, Profile | None]: ...
 
 
+class JobTurns(Protocol):
+    """Periodic jobs (retention) when several instances serve one bot: one of them runs a job per period."""
+
+    async def take_turn(self, job: str, now: float, every: float) -> bool:
+        """True for the one caller that finds ``job`` last run ``every`` seconds ago or longer (and records now)."""
+        ...
+
+
 class FeedbackStore(Protocol):
     """Anonymous 👍/👎 counts per topic and language."""
 

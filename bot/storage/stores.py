@@ -10,15 +10,17 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Engine, Table, delete, insert, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core.ports import Admission, Quarantined, changed_fields, spend
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
-from bot.storage.tables import FeedbackRow, QuarantineRow, UserRow, utc_now
+from bot.storage.tables import FeedbackRow, JobRow, QuarantineRow, UserRow, utc_now
 
 T = TypeVar("T")
+JOBS: Table = JobRow.__table__  # type: ignore[attr-defined]
 
 
 def _profile(row: Any) -> Profile:
@@ -161,6 +163,21 @@ class SqlStores:
             return {(r.topic, r.lang): (r.up, r.down) for r in session.exec(select(FeedbackRow))}
 
         return await self._run(fn)
+
+    # -- JobTurns -------------------------------------------------------------------------------------------
+
+    async def take_turn(self, job: str, now: float, every: float) -> bool:
+        def fn(engine: Engine) -> bool:
+            with engine.begin() as conn:
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                first = dialect.insert(JOBS).values(name=job, last_run=now)
+                claimed = first.on_conflict_do_nothing(index_elements=["name"]).returning(JOBS.c.name)
+                if conn.execute(claimed).first() is not None:  # (rowcount is -1 for this statement on PostgreSQL)
+                    return True
+                turn = update(JOBS).where(JOBS.c.name == job, JOBS.c.last_run <= now - every).values(last_run=now)
+                return bool(conn.execute(turn).rowcount)
+
+        return await blocking(self._inline, lambda: fn(self.engine))
 
     # -- UpdateQuarantine -----------------------------------------------------------------------------------
 

@@ -136,3 +136,12 @@ class QuarantineRow(SQLModel, table=True):
     error: str = Field(default="", max_length=100)
     tries: int = Field(default=0)
     at: float = Field(default=0.0)
+
+
+class JobRow(SQLModel, table=True):
+    """When a periodic job (retention) last ran, so that of several instances only one runs it per period."""
+
+    __tablename__ = "job_runs"
+
+    name: str = Field(primary_key=True, max_length=50)
+    last_run: float = Field(default=0.0)

@@ -41,6 +41,7 @@ from bot.webapi import Hook, LibreTranslate
 
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"
+RETENTION_EVERY = 3600.0  # seconds between retention runs (one instance runs it per period)
 
 
 @dataclass(slots=True)
@@ -107,7 +108,7 @@ async def started(application: LotseApplication) -> None:
     """After start-up: the command menus, the outbox worker and the hourly retention job."""
     await set_commands(application)
     if application.job_queue is not None:
-        application.job_queue.run_repeating(retention, interval=3600, first=1, name="lotse-retention")
+        application.job_queue.run_repeating(retention, interval=RETENTION_EVERY, first=1, name="lotse-retention")
     if WORKER in application.bot_data:
         application.bot_data[WORKER].start()
         if application.job_queue is not None:
@@ -141,6 +142,8 @@ async def retention(context: LotseContext) -> None:
     """Hourly: erase cases after the retention period, drop unconfirmed requests (see Handoff.purge) and quarantined
     updates older than the retention period."""
     svc: Services = context.application.bot_data[KEY]
+    if svc.jobs is not None and not await svc.jobs.take_turn("retention", time.time(), RETENTION_EVERY - 60):
+        return  # another instance ran it within the hour
     counts = await svc.desk.handoff.purge(time.time())
     if svc.quarantine is not None:
         days = svc.conversation.retention_days

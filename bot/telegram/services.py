@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
 from bot.core.handoff import Handoff
-from bot.core.ports import FeedbackStore, FloodGate, ProfileStore, UpdateQuarantine
+from bot.core.ports import FeedbackStore, FloodGate, JobTurns, ProfileStore, UpdateQuarantine
 from bot.core.replies import Outcome, Profile, Reply
 from bot.telegram.keyboards import markup
 from bot.telegram.render import to_html
@@ -39,6 +39,7 @@ class Services:
     clock: Callable[[], float] = field(default=time.time)
     handoff: Handoff | None = None  # None without LOTSE_CENTRES: "talk to a person" shows contacts instead
     quarantine: UpdateQuarantine | None = None  # updates that could not be processed, without content
+    jobs: JobTurns | None = None  # with several instances, one runs the periodic jobs per period
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)

@@ -115,3 +115,14 @@ async def test_the_in_memory_fake_keeps_both_changes_too() -> None:
     await stores.save(Profile(5, lang="de", city="koeln", step="ready"), read)
     await stores.save(Profile(5, lang="de", city=None, step="city", recent=("doctor",)), read)
     assert await stores.get(5) == Profile(5, lang="de", city="koeln", step="ready", recent=("doctor",))
+
+
+async def test_of_several_instances_one_runs_a_periodic_job_per_period(engine: Engine) -> None:
+    first, second = SqlStores(engine), SqlStores(engine)  # two instances on one database
+    assert await first.take_turn("retention", 1000.0, 3540.0) is True
+    assert await second.take_turn("retention", 1001.0, 3540.0) is False  # the other ran it just now
+    assert await first.take_turn("other-job", 1001.0, 3540.0) is True  # each job has its own turn
+    assert await second.take_turn("retention", 1000.0 + 3540.0, 3540.0) is True  # the next period: one of them
+    assert await first.take_turn("retention", 1000.0 + 3541.0, 3540.0) is False
+    turns = await asyncio.gather(*(SqlStores(engine).take_turn("race", 5000.0, 60.0) for _ in range(4)))
+    assert sorted(turns) == [False, False, False, True]
