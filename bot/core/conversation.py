@@ -76,7 +76,7 @@ class Conversation(Screens):
         found = self.knowledge.cities.get(city) if city else None
         if found is None:
             return ()
-        name = found.name("de")
+        name = found.name(COUNTER_LANG)  # the city as the map (and the counter) writes it
         addresses = dict.fromkeys(c.address for c in found.contacts if c.address)
         return tuple((a, a if name.lower() in a.lower() else f"{a}, {name}") for a in addresses)
 
