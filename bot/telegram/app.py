@@ -31,7 +31,7 @@ from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
-from bot.telegram.polling import AGAIN, pause, poll
+from bot.telegram.polling import AGAIN, poll, until_done
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.safelog import where
 from bot.telegram.sending import Sender
@@ -247,22 +247,17 @@ class TelegramStartError(Exception):
 
 async def initialize(application: LotseApplication, stop: asyncio.Event, first_wait: float = 1.0) -> bool:
     """Initialize the application (python-telegram-bot asks Telegram who the bot is). Telegram or the network being
-    unreachable is waited out with backoff (up to a minute between tries), one log line each; a token Telegram
-    refuses is :class:`TelegramStartError`. False when ``stop`` came first."""
-    wait = first_wait
-    while True:
-        try:
-            await application.initialize()
-            return True
-        except InvalidToken:
-            raise TelegramStartError(
-                "Telegram refused TELEGRAM_BOT_TOKEN (unknown or revoked); copy the token again from @BotFather"
-            ) from None
-        except NetworkError as exc:  # TimedOut is one
-            log.warning("Telegram is not reachable at start (%s); trying again in %.0f s", type(exc).__name__, wait)
-            if await pause(stop, wait):
-                return False
-            wait = min(wait * 2, 60.0)
+    unreachable is waited out with backoff (:func:`~bot.telegram.polling.until_done`), one log line each; a token
+    Telegram refuses is :class:`TelegramStartError`. False when ``stop`` came first."""
+    try:
+        return await until_done(
+            stop, application.initialize, "Telegram is not reachable at start", retry_on=(NetworkError,),
+            first_wait=first_wait,
+        )  # fmt: skip
+    except InvalidToken:
+        raise TelegramStartError(
+            "Telegram refused TELEGRAM_BOT_TOKEN (unknown or revoked); copy the token again from @BotFather"
+        ) from None
 
 
 async def serve(

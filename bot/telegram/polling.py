@@ -14,7 +14,7 @@ import datetime as dtm
 import logging
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from telegram import Update
@@ -107,18 +107,8 @@ async def poll(
     offset = 0
     backoff = 1.0
     allowed = allowed_updates or Update.ALL_TYPES
-    while True:
-        try:
-            await bot.delete_webhook(drop_pending_updates=False)
-            break
-        except InvalidToken:
-            raise
-        except Exception as exc:  # retried like every other start-up failure
-            log.warning("deleteWebhook failed (%s); again in %.0f s", type(exc).__name__, backoff)
-            if await pause(stop, backoff):
-                return
-            backoff = min(backoff * 2, MAX_BACKOFF)
-    backoff = 1.0
+    if not await until_done(stop, lambda: bot.delete_webhook(drop_pending_updates=False), "deleteWebhook failed"):
+        return
     done: set[int] = set()  # processed (or given up), not yet confirmed to Telegram
     running: dict[int, asyncio.Task[object]] = {}  # being processed now
     held: dict[int, Update] = {}  # being processed or waiting for a retry
@@ -241,6 +231,31 @@ def _settle(
             continue
         retry_at[uid] = now + min(2.0 ** (tries[uid] - 1), MAX_BACKOFF)
     return given_up
+
+
+async def until_done(
+    stop: asyncio.Event,
+    call: Callable[[], Awaitable[object]],
+    what: str,
+    *,
+    retry_on: tuple[type[Exception], ...] = (Exception,),
+    first_wait: float = 1.0,
+) -> bool:
+    """Await ``call()`` until it succeeds: a failure in ``retry_on`` is logged in one line (``what``, the error's
+    type, the wait) and tried again after 1 s, doubling up to ``MAX_BACKOFF``; a rejected token is raised. False
+    when ``stop`` came first."""
+    wait = first_wait
+    while True:
+        try:
+            await call()
+            return True
+        except InvalidToken:
+            raise
+        except retry_on as exc:
+            log.warning("%s (%s); again in %.0f s", what, type(exc).__name__, wait)
+            if await pause(stop, wait):
+                return False
+            wait = min(wait * 2, MAX_BACKOFF)
 
 
 async def pause(stop: asyncio.Event, seconds: float) -> bool:
