@@ -4,7 +4,8 @@ Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_AP
 ``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``, ``LOTSE_WEBHOOK_URL``, ``LOTSE_WEBHOOK_LISTEN``, ``LOTSE_WEBHOOK_PORT``,
 ``LOTSE_WEBHOOK_SECRET``, ``LOTSE_CENTRES``, ``LOTSE_REOPEN_HOURS``, ``LOTSE_RETENTION_DAYS``, ``LOTSE_TRANSLATE_URL``,
 ``LOTSE_TRANSLATE_KEY``, ``LOTSE_CACHE_DIR``, ``LOTSE_EMBEDDINGS``, ``LOTSE_GROUP_RATE`` and
-``LOTSE_OUTBOX_LEASE`` (tests only), and the webhook secrets
+``LOTSE_OUTBOX_LEASE`` (tests only), ``LOTSE_HTTP_PORT`` and ``LOTSE_HTTP_LISTEN`` (health and metrics),
+``LOTSE_LOG_FORMAT`` (json or text) and ``LOTSE_LOG_LEVEL``, and the webhook secrets
 named in the centres file; a file ``.env`` beside the project is read too (the environment
 wins); matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>`` (e.g. ``LOTSE_MATCH_ANSWER_CONFIDENCE=0.6``).
 """
@@ -27,6 +28,8 @@ DEFAULT_KNOWLEDGE_DIR = PROJECT_DIR / "knowledge"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'lotse.db'}"
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 _MATCH_PREFIX = "LOTSE_MATCH_"
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _TOKEN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
 
 NO_TOKEN_HELP = """\
@@ -71,6 +74,10 @@ class Config:
     outbox_lease: float = 30.0
     cache_dir: Path | None = None  # where the trained matcher is kept between starts (None: train at every start)
     embeddings: str | None = None  # the optional semantic layer, "<backend>:<model or path>"
+    http_listen: str = "0.0.0.0"
+    http_port: int = 8080  # /healthz and /metrics; 0 turns the endpoint off
+    log_format: str = "json"  # one JSON object a line; "text" for people at a terminal
+    log_level: str = "info"
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def secret(self, name: str) -> str:
@@ -130,6 +137,15 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     port_text = env.get("LOTSE_WEBHOOK_PORT") or "8443"
     if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
         raise ConfigError(f"LOTSE_WEBHOOK_PORT: {port_text!r} is not a port number")
+    http_text = (env.get("LOTSE_HTTP_PORT") or "8080").strip()
+    if not http_text.isdecimal() or not 0 <= int(http_text) < 65536:
+        raise ConfigError(f"LOTSE_HTTP_PORT: {http_text!r} is not a port number (0 turns /healthz and /metrics off)")
+    log_format = (env.get("LOTSE_LOG_FORMAT") or "json").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOTSE_LOG_FORMAT: {log_format!r} is not one of {', '.join(LOG_FORMATS)}")
+    log_level = (env.get("LOTSE_LOG_LEVEL") or "info").strip().lower()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOTSE_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     webhook_url = (env.get("LOTSE_WEBHOOK_URL") or "").strip() or None
     if webhook_url is not None and not webhook_url.startswith("https://"):
         raise ConfigError("LOTSE_WEBHOOK_URL must be an https:// address that Telegram can reach")
@@ -160,6 +176,10 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if embeddings is not None and ":" not in embeddings:
         raise ConfigError("LOTSE_EMBEDDINGS: <backend>:<model or path>, e.g. vectors:/models/cc.multi.vec")
     return Config(
+        http_listen=(env.get("LOTSE_HTTP_LISTEN") or "0.0.0.0").strip(),
+        http_port=int(http_text),
+        log_format=log_format,
+        log_level=log_level,
         cache_dir=cache_dir,
         embeddings=embeddings,
         outbox_lease=max(lease, 1.0),

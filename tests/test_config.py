@@ -20,6 +20,13 @@ def test_defaults() -> None:
     assert config.match.answer_confidence > 0
 
 
+def test_operations_defaults_and_overrides() -> None:
+    config = load_config({})
+    assert (config.http_port, config.log_format, config.log_level) == (8080, "json", "info")
+    config = load_config({"LOTSE_HTTP_PORT": "0", "LOTSE_LOG_FORMAT": "Text", "LOTSE_LOG_LEVEL": "DEBUG"})
+    assert (config.http_port, config.log_format, config.log_level) == (0, "text", "debug")
+
+
 def test_match_override_and_unknown_name() -> None:
     assert load_config({"LOTSE_MATCH_ANSWER_CONFIDENCE": "0.75"}).match.answer_confidence == 0.75
     with pytest.raises(ConfigError, match="unknown matching setting"):
@@ -94,7 +101,11 @@ def test_run_with_a_webhook_but_no_secret_says_which_variable(
     assert "KI_HOOK_SECRET" in out.getvalue()
 
 
-@pytest.mark.parametrize(("name", "value"), [("LOTSE_WEBHOOK_PORT", "8²"), ("LOTSE_ADMIN_IDS", "12,³")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LOTSE_WEBHOOK_PORT", "8²"), ("LOTSE_ADMIN_IDS", "12,³"), ("LOTSE_HTTP_PORT", "80800"),
+     ("LOTSE_LOG_FORMAT", "xml"), ("LOTSE_LOG_LEVEL", "loud")],
+)  # fmt: skip
 def test_digits_that_are_no_numbers_get_a_clear_message(name: str, value: str) -> None:
     # "²".isdigit() is true, but int("²") fails: these are refused with the variable's name, not a traceback
     with pytest.raises(ConfigError, match=name):
