@@ -301,6 +301,29 @@ def cmd_updates(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Ask the running bot's /healthz (the container's HEALTHCHECK): exit 0 when healthy, 1 otherwise, one line."""
+    import urllib.error
+    import urllib.request
+
+    if config.http_port == 0:
+        print("health: LOTSE_HTTP_PORT is 0, so the bot serves no /healthz", file=out)
+        return 1
+    url = f"http://{args.host}:{config.http_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            body = response.read(2000).decode("utf-8", "replace")
+            print(f"healthy: {body.strip()}", file=out)
+            return 0
+    except urllib.error.HTTPError as exc:
+        body = exc.read(2000).decode("utf-8", "replace")
+        print(f"unhealthy ({exc.code}): {body.strip()}", file=out)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"unhealthy: nothing answers at {url} ({reason})", file=out)
+    return 1
+
+
 def cmd_centres(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Validate the staff destinations file (LOTSE_CENTRES or the given file)."""
     from bot.core.centres import CentresError, load_centres
@@ -370,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     updates = sub.add_parser("updates", help="updates that could not be processed (id, kind, error; no content)")
     updates.add_argument("--limit", type=int, default=50, help="at most this many, newest first")
     updates.set_defaults(func=cmd_updates)
+
+    health = sub.add_parser("health", help="ask the running bot's /healthz (exit 0 healthy, 1 not); for HEALTHCHECK")
+    health.add_argument("--host", default="127.0.0.1", help="where the bot runs (default 127.0.0.1)")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer")
+    health.set_defaults(func=cmd_health)
 
     db = sub.add_parser("db", help="database schema (Alembic): upgrade, current, revision -m MESSAGE")
     db.add_argument("action", choices=["upgrade", "current", "revision"])
