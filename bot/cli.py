@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import gc
 import json
@@ -21,6 +20,7 @@ from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
 from bot.core.matcher import build_index
 from bot.core.selftest import check_triggers
 from bot.core.semantic import EmbeddingError
+from bot.operate import cmd_centres, cmd_db, cmd_health, cmd_updates
 
 
 def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
@@ -181,7 +181,15 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
 
     from bot.core.centres import CentresError, load_centres
     from bot.storage.engine import DatabaseStartError, open_database
-    from bot.telegram.app import TelegramSettings, TelegramStartError, quiet_library_logs, run_polling, run_webhook
+    from bot.telegram.app import (
+        HttpOptions,
+        HttpStartError,
+        TelegramSettings,
+        TelegramStartError,
+        quiet_library_logs,
+        run_polling,
+        run_webhook,
+    )
     from bot.wiring import assemble, setup_from
 
     dialogue = _dialogue(config)  # refuse to start on broken knowledge before touching Telegram
@@ -227,6 +235,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         log.warning("LOTSE_CENTRES is not set: 'talk to a person' shows the integration centre's contacts only")
     else:
         log.info("handoff to %d staff group(s)", len(centres.by_id))
+    http = HttpOptions(config.http_listen, config.http_port)
     try:
         if args.webhook:
             assert config.webhook_url is not None
@@ -236,11 +245,15 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
                 listen=config.webhook_listen,
                 port=config.webhook_port,
                 secret=config.webhook_secret,
+                http=http,
             )
         else:
-            run_polling(bot.application)
+            run_polling(bot.application, http)
     except TelegramStartError as exc:
         print(f"telegram error: {exc}", file=out)
+        return 2
+    except HttpStartError as exc:
+        print(f"error: {exc}", file=out)
         return 2
     return 0
 
@@ -258,88 +271,6 @@ def cmd_coverage(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         print(table, file=out)
     if args.fail_on_missing and cov.count("missing"):
         return 1
-    return 0
-
-
-def cmd_db(args: argparse.Namespace, config: Config, out: TextIO) -> int:
-    """Database schema: ``upgrade`` to the newest migration, ``revision`` to write a new one, ``current``."""
-    from alembic import command
-
-    from bot.storage.engine import alembic_config, make_engine, migrate
-
-    engine = make_engine(config.database_url)
-    url = engine.url.render_as_string(hide_password=True)
-    if args.action == "upgrade":
-        migrate(engine)
-        print(f"{url}: schema is up to date", file=out)
-    elif args.action == "current":
-        command.current(alembic_config(engine), verbose=False)
-    else:
-        if not args.message:
-            print("db revision: give a message with -m", file=sys.stderr)
-            return 2
-        command.revision(alembic_config(engine), message=args.message, autogenerate=True)
-        print("wrote a new migration to bot/storage/migrations/versions/; review it before committing", file=out)
-    return 0
-
-
-def cmd_updates(args: argparse.Namespace, config: Config, out: TextIO) -> int:
-    """The quarantined updates (could not be read, or failed again and again): id, kind, error; never content."""
-    from datetime import UTC, datetime
-
-    from bot.storage.engine import make_engine, migrate
-    from bot.storage.stores import SqlStores
-
-    engine = make_engine(config.database_url)
-    migrate(engine)
-    entries = asyncio.run(SqlStores(engine).quarantined(args.limit))
-    if not entries:
-        print("no quarantined updates", file=out)
-    for entry in entries:
-        at = datetime.fromtimestamp(entry.at, UTC).isoformat(timespec="seconds")
-        print(f"{at}  update {entry.update_id}  {entry.kinds}  {entry.error} (tries: {entry.tries})", file=out)
-    return 0
-
-
-def cmd_health(args: argparse.Namespace, config: Config, out: TextIO) -> int:
-    """Ask the running bot's /healthz (the container's HEALTHCHECK): exit 0 when healthy, 1 otherwise, one line."""
-    import urllib.error
-    import urllib.request
-
-    if config.http_port == 0:
-        print("health: LOTSE_HTTP_PORT is 0, so the bot serves no /healthz", file=out)
-        return 1
-    url = f"http://{args.host}:{config.http_port}/healthz"
-    try:
-        with urllib.request.urlopen(url, timeout=args.timeout) as response:
-            body = response.read(2000).decode("utf-8", "replace")
-            print(f"healthy: {body.strip()}", file=out)
-            return 0
-    except urllib.error.HTTPError as exc:
-        body = exc.read(2000).decode("utf-8", "replace")
-        print(f"unhealthy ({exc.code}): {body.strip()}", file=out)
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        print(f"unhealthy: nothing answers at {url} ({reason})", file=out)
-    return 1
-
-
-def cmd_centres(args: argparse.Namespace, config: Config, out: TextIO) -> int:
-    """Validate the staff destinations file (LOTSE_CENTRES or the given file)."""
-    from bot.core.centres import CentresError, load_centres
-
-    path = Path(args.file) if args.file else config.centres_path
-    if path is None:
-        print("centres check: give a file or set LOTSE_CENTRES (see centres.example.yaml)", file=sys.stderr)
-        return 2
-    knowledge = load_knowledge(config.knowledge_dir)
-    try:
-        centres = load_centres(path, set(knowledge.cities))
-    except CentresError as exc:
-        print(exc, file=out)
-        return 1
-    for centre in centres.by_id.values():
-        print(f"{centre.id}: {', '.join(centre.cities)} -> chat {centre.chat_id} ({centre.timezone})", file=out)
     return 0
 
 

@@ -111,6 +111,7 @@ def assemble(*, dialogue: Dialogue, engine: Engine, setup: Setup, telegram: Tele
         handoff=handoff,
         quarantine=stores,
         jobs=stores,
+        vitals=tickets,
     )
     if setup.clock is not None:
         services.clock = setup.clock

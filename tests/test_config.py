@@ -160,3 +160,26 @@ def test_make_run_without_a_token_explains_and_opens_the_chat(monkeypatch: pytes
     text = out.getvalue()
     assert "@BotFather" in text and "Starting the terminal chat now" in text
     assert "lotse [answer]>" in text  # the chat answered the question
+
+
+def test_a_health_port_in_use_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for name, value in {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",  # never reached: the port is refused first
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'lotse.db'}",
+            "LOTSE_HTTP_LISTEN": "127.0.0.1",
+            "LOTSE_HTTP_PORT": str(port),
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("LOTSE_CENTRES", raising=False)
+        out = io.StringIO()
+        assert main(["run"], out) == 2
+    (line,) = out.getvalue().splitlines()
+    assert line.startswith(f"error: cannot serve /healthz and /metrics on 127.0.0.1:{port}")
+    assert "LOTSE_HTTP_PORT" in line

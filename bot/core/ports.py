@@ -86,6 +86,22 @@ class Quarantined:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Vitals:
+    """What an operator watches (``/healthz``, ``/metrics``): counts only, nothing about a person."""
+
+    open_cases: int
+    outbox_pending: int  # deliveries not yet made
+    outbox_overdue: int  # of those, due for more than a minute (a stuck or slow worker)
+    outbox_failed: int  # given up, until retention removes them
+
+
+class VitalSigns(Protocol):
+    async def vitals(self, now: float) -> Vitals:
+        """The counts above, in one short read; raises :class:`StoreUnavailableError` when the database is away."""
+        ...
+
+
 class UpdateQuarantine(Protocol):
     """Updates that were skipped (unreadable, or failing again and again), kept until the retention period ends."""
 

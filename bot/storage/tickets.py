@@ -11,11 +11,11 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, Select, Table, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.handoff import ACTIVE, Delivery, NewTicket, Ticket, case_number
-from bot.core.ports import Deliveries, Expected, WipeDeliveries, case_figures, place_changes
+from bot.core.ports import Deliveries, Expected, Vitals, WipeDeliveries, case_figures, place_changes
 from bot.storage.engine import blocking, scrub
 from bot.storage.outbox import OUTBOX, SqlOutbox, storable
 from bot.storage.tables import TicketRow
@@ -275,6 +275,22 @@ class SqlTickets(SqlOutbox):
         def fn(conn: Connection) -> list[Ticket]:
             query = select(TICKETS).where(_T.chat_id == chat_id, _T.status.in_(ACTIVE)).order_by(_T.opened_at, _T.id)
             return [_ticket(row) for row in conn.execute(query)]
+
+        return await self._tx(fn)
+
+    async def vitals(self, now: float) -> Vitals:
+        def fn(conn: Connection) -> Vitals:
+            cases = conn.execute(select(func.count()).select_from(TICKETS).where(_T.status.in_(ACTIVE))).scalar_one()
+            pending, overdue, failed = conn.execute(
+                select(
+                    func.count().filter(_O.status == "pending"),
+                    func.count().filter(
+                        _O.status == "pending", _O.next_at < now - 60, _O.created_at < now - 60, _O.lease_until < now
+                    ),
+                    func.count().filter(_O.status == "failed"),
+                ).select_from(OUTBOX)
+            ).one()
+            return Vitals(int(cases), int(pending), int(overdue), int(failed))
 
         return await self._tx(fn)
 

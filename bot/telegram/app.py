@@ -25,10 +25,12 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
 
 from bot.core.ports import StoreUnavailableError
 from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
+from bot.telegram.observe import Watch, serve_http
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import AGAIN, poll, until_done
@@ -181,7 +183,10 @@ def build_application(
     if settings.rate_limit:
         # Everything for staff groups goes through the outbox, which keeps Telegram's 20 messages a minute per
         # group across processes; the limiter keeps the overall 30 per second, and a 429 delays only its request.
-        builder.rate_limiter(ChatRateLimiter(max_retries=settings.max_retries))
+        limiter = ChatRateLimiter(
+            max_retries=settings.max_retries, on_429=lambda: services.metrics.rate_limited("reply")
+        )
+        builder.rate_limiter(limiter)
     application = builder.build()
     application.bot_data[KEY] = services
     if services.handoff is not None:
@@ -189,7 +194,7 @@ def build_application(
         sender = Sender(
             application.bot, services.handoff, options.store, hooks=options.hooks, translator=options.translator
         )
-        worker = Worker(sender, options.settings, clock=services.clock)
+        worker = Worker(sender, options.settings, clock=services.clock, metrics=services.metrics)
         options.store.wakeup = worker.wake
         application.bot_data[WORKER] = worker
     private = filters.ChatType.PRIVATE
@@ -236,13 +241,41 @@ def build_application(
     return application
 
 
-def run_polling(application: LotseApplication) -> None:
+def run_polling(application: LotseApplication, http: HttpOptions | None = None) -> None:
     """Serve with long polling until SIGINT or SIGTERM; an update is confirmed only after it was processed."""
-    asyncio.run(serve(application))
+    asyncio.run(serve(application, http=http))
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """Where ``/healthz`` and ``/metrics`` are served (``LOTSE_HTTP_LISTEN``, ``LOTSE_HTTP_PORT``)."""
+
+    listen: str = "0.0.0.0"
+    port: int = 8080
+
+
+def _watch(application: LotseApplication, http: HttpOptions | None) -> HTTPServer | None:
+    if http is None or http.port == 0:
+        return None
+    svc: Services = application.bot_data[KEY]
+    watch = Watch(
+        svc.metrics, svc.vitals, len(svc.conversation.knowledge.topics), lambda: application.running, svc.clock
+    )
+    try:
+        return serve_http(watch, http.listen, http.port)
+    except OSError as exc:
+        raise HttpStartError(
+            f"cannot serve /healthz and /metrics on {http.listen}:{http.port} ({exc.strerror}); set LOTSE_HTTP_PORT"
+            " to a free port, or 0 to turn them off"
+        ) from None
 
 
 class TelegramStartError(Exception):
     """Telegram refused to start the bot (a wrong token): one line for the operator."""
+
+
+class HttpStartError(Exception):
+    """The health and metrics port cannot be opened (in use, not allowed): one line for the operator."""
 
 
 async def initialize(application: LotseApplication, stop: asyncio.Event, first_wait: float = 1.0) -> bool:
@@ -264,14 +297,26 @@ async def serve(
     application: LotseApplication,
     stop: asyncio.Event | None = None,
     webhook: WebhookOptions | None = None,
+    http: HttpOptions | None = None,
 ) -> None:
     """Start, poll (or serve the webhook) until ``stop`` or a signal, stop: the lifecycle PTB's ``run_polling`` has,
-    with our poller and our webhook endpoint."""
+    with our poller and our webhook endpoint. ``/healthz`` and ``/metrics`` answer from the start (unhealthy until
+    Telegram is served)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    watching = _watch(application, http)
+    try:
+        await _serve(application, stop, webhook)
+    finally:
+        if watching is not None:
+            watching.stop()
+            await watching.close_all_connections()
+
+
+async def _serve(application: LotseApplication, stop: asyncio.Event, webhook: WebhookOptions | None) -> None:
     if not await initialize(application, stop):
         return
     try:
@@ -317,8 +362,9 @@ def run_webhook(
     listen: str,
     port: int,
     secret: str | None,
+    http: HttpOptions | None = None,
 ) -> None:
     """Serve Lotse's webhook endpoint (:mod:`bot.telegram.webhook`) until SIGINT or SIGTERM."""
     token = application.bot.token
     options = WebhookOptions(url, listen, port, secret or webhook_secret(token))
-    asyncio.run(serve(application, webhook=options))
+    asyncio.run(serve(application, webhook=options, http=http))

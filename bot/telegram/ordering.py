@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.telegram.services import LotseApplication
+from bot.telegram.services import KEY, LotseApplication, Services
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -62,10 +63,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
-def dispatch(application: LotseApplication, update: Update) -> Awaitable[Any]:
-    """Process ``update`` through the application's update processor; urgent ones go ahead (see above)."""
+async def dispatch(application: LotseApplication, update: Update) -> None:
+    """Process ``update`` through the application's update processor; urgent ones go ahead (see above). Counted,
+    with the time from its arrival to the end of its processing (:mod:`bot.telegram.observe`)."""
+    started = time.perf_counter()
     processor = application.update_processor
     coroutine = application.process_update(update)
-    if isinstance(processor, PerChatUpdateProcessor) and processor.urgent(update):
-        return processor.process_urgent(update, coroutine)
-    return processor.process_update(update, coroutine)
+    try:
+        if isinstance(processor, PerChatUpdateProcessor) and processor.urgent(update):
+            await processor.process_urgent(update, coroutine)
+        else:
+            await processor.process_update(update, coroutine)
+    finally:
+        services: Services | None = application.bot_data.get(KEY)
+        if services is not None:
+            services.metrics.handled(update, time.perf_counter() - started)

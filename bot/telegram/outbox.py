@@ -23,6 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.core.handoff import OutboxItem, next_retry, weight
 from bot.core.ports import StoreUnavailableError
 from bot.telegram.destinations import is_setup_error
+from bot.telegram.observe import Metrics
 from bot.telegram.safelog import where
 from bot.telegram.sending import GoneError, Sender
 from bot.webapi import PermanentError, TemporaryError
@@ -53,8 +54,10 @@ class Worker:
         settings: OutboxSettings = OutboxSettings(),
         *,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sender = sender
+        self.metrics = metrics or Metrics()
         self.bot, self.handoff, self.outbox = sender.bot, sender.handoff, sender.outbox
         self.settings = settings
         self.clock = clock
@@ -112,6 +115,7 @@ class Worker:
             if len(sent) + cost > self.settings.group_limit:
                 free_at = sent[len(sent) + cost - self.settings.group_limit - 1] + window
                 await self.outbox.postpone(item.id, max(free_at, now + 0.05))
+                self.metrics.delivery("postponed")
                 return
         try:
             chat_id, message_id = await self.sender.deliver(item)
@@ -120,10 +124,13 @@ class Worker:
             seconds = wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait)
             await self.outbox.retry(item.id, self.clock() + seconds, "429")
             log.warning("outbox %s: rate limited for %.0f s", item.id, seconds)
+            self.metrics.delivery("rate_limited")
+            self.metrics.rate_limited("outbox")
         except Forbidden as exc:
             await self._forbidden(item, exc)
         except GoneError:
             await self.outbox.delivered(item.id, None, None, self.clock())
+            self.metrics.delivery("gone")
         except (BadRequest, PermanentError) as exc:
             if isinstance(exc, BadRequest) and (item.chat_id or 0) < 0 and is_setup_error(str(exc)):
                 # A staff group's setup (the id, membership, the bot's rights): kept until an administrator fixes it.
@@ -132,6 +139,7 @@ class Worker:
                 await self._until_fixed(item, "setup")
                 await self._tell_waiting(item)
                 return
+            self.metrics.delivery("refused")
             await self.outbox.give_up(item.id, str(exc), self.clock())
             log.error("outbox %s (%s): refused for good: %s", item.id, item.kind, _reason(exc))
         except (NetworkError, TemporaryError, TelegramError, OSError) as exc:
@@ -140,12 +148,14 @@ class Worker:
             log.error("outbox %s (%s) failed: %s", item.id, item.kind, where(exc))
             await self._again(item, type(exc).__name__)
         else:
+            self.metrics.delivery("sent")
             await self.outbox.delivered(item.id, chat_id, message_id, self.clock())
             await self._acknowledge(item)
             if item.kind == "announce" and item.attempts > 0 and item.ticket_id is not None:
                 await self.handoff.reached(item.ticket_id, self.clock())
 
     async def _again(self, item: OutboxItem, reason: str) -> None:
+        self.metrics.delivery("retry")
         if item.attempts + 1 >= self.settings.max_attempts:
             await self.outbox.give_up(item.id, reason, self.clock())
             log.error("outbox %s (%s): gave up after %d attempts", item.id, item.kind, item.attempts + 1)
@@ -155,6 +165,7 @@ class Worker:
     async def _forbidden(self, item: OutboxItem, exc: Forbidden) -> None:
         chat_id = item.chat_id
         if chat_id is not None and chat_id > 0:  # the person blocked the bot: no retries, the staff are told
+            self.metrics.delivery("blocked")
             await self.outbox.give_up(item.id, "blocked", self.clock())
             if item.ticket_id is not None:
                 await self.handoff.blocked(item.ticket_id, self.clock())
@@ -173,6 +184,7 @@ class Worker:
 
     async def _until_fixed(self, item: OutboxItem, reason: str) -> None:
         """Retry with backoff (at most every 5 minutes) and never give up: the fix is an administrator's."""
+        self.metrics.delivery("setup")
         await self.outbox.retry(item.id, self.clock() + next_retry(item.attempts + 1), reason)
 
     async def _acknowledge(self, item: OutboxItem) -> None:

@@ -30,9 +30,12 @@ NO_RETRY = -1  # rate_limit_args for "no retry inside the call" (the outbox retr
 class ChatRateLimiter(BaseRateLimiter[int]):
     """At most ``overall_max_rate`` requests a second; a 429 is waited out by its own request only."""
 
-    def __init__(self, overall_max_rate: float = 30, max_retries: int = 5) -> None:
+    def __init__(
+        self, overall_max_rate: float = 30, max_retries: int = 5, on_429: Callable[[], None] = lambda: None
+    ) -> None:
         self._limiter = AsyncLimiter(overall_max_rate, 1)
         self._max_retries = max_retries
+        self._on_429 = on_429  # counted in /metrics
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -60,6 +63,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 async with self._limiter:
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                self._on_429()
                 if attempt >= retries:
                     raise
                 attempt += 1

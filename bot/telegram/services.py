@@ -16,9 +16,10 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
 from bot.core.handoff import Handoff
-from bot.core.ports import FeedbackStore, FloodGate, JobTurns, ProfileStore, UpdateQuarantine
+from bot.core.ports import FeedbackStore, FloodGate, JobTurns, ProfileStore, UpdateQuarantine, VitalSigns
 from bot.core.replies import Outcome, Profile, Reply
 from bot.telegram.keyboards import markup
+from bot.telegram.observe import Metrics
 from bot.telegram.render import to_html
 
 log = logging.getLogger("lotse.telegram")
@@ -40,13 +41,16 @@ class Services:
     handoff: Handoff | None = None  # None without LOTSE_CENTRES: "talk to a person" shows contacts instead
     quarantine: UpdateQuarantine | None = None  # updates that could not be processed, without content
     jobs: JobTurns | None = None  # with several instances, one runs the periodic jobs per period
+    vitals: VitalSigns | None = None  # counts for /healthz and /metrics
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)
     desk: Desk = field(init=False)  # where every message of a person arrives (with a do-nothing handoff if none)
+    metrics: Metrics = field(init=False)
 
     def __post_init__(self) -> None:
         self.desk = Desk(self.conversation, self.handoff)
+        self.metrics = Metrics(self.conversation.knowledge.languages)
 
     def sent_urgently(self, update_id: int) -> None:
         self.urgent_sent[update_id] = None
@@ -150,6 +154,8 @@ async def apply(update: Update, context: LotseContext, outcome: Outcome, before:
     svc = services(context)
     if outcome.profile != before:
         await svc.profiles.save(outcome.profile, before)
+    if outcome.decision is not None:
+        svc.metrics.decided(outcome.decision.kind, outcome.decision.lang)
     if outcome.feedback is not None:
         topic, verdict = outcome.feedback
         await svc.feedback.record(topic, outcome.profile.lang or "en", verdict == "up")

@@ -69,6 +69,7 @@ class Bot:
             "LOTSE_CENTRES": str(centres),
             "LOTSE_GROUP_RATE": "1000/1",  # the per-group limit is tested elsewhere; here only crashes matter
             "LOTSE_OUTBOX_LEASE": "2",
+            "LOTSE_HTTP_PORT": "0",  # no /healthz: several test processes run at once
         }
         self.workdir = workdir
         self.server = server

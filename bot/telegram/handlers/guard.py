@@ -69,6 +69,7 @@ async def _emergency_first(update: Update, context: LotseContext, text: str) -> 
     outcome = svc.conversation.on_text(profile, text)
     await send(update, context, [r for r in outcome.replies if r.kind == "emergency"])
     svc.sent_urgently(update.update_id)
+    svc.metrics.emergency(profile.lang)
 
 
 async def _check_tap(update: Update) -> None:
