@@ -1,8 +1,9 @@
 """Interface translations: Babel catalogs in ``locales/<lang>/LC_MESSAGES/messages.po``.
 
-Catalogs are compiled in memory when first used (Babel's own ``write_mo``), so a running Lotse never serves a
-stale ``.mo`` file. Fuzzy entries are not used. A language without a catalog falls back to the source strings
-(English).
+A ``messages.mo`` beside the ``.po`` (``pybabel compile``, as the container build does) is used when it is not older
+than its ``.po``; otherwise the catalog is compiled in memory when first used (Babel's own ``write_mo``), so a
+running Lotse never serves a stale ``.mo`` file. Fuzzy entries are not used. A language without a catalog falls
+back to the source strings (English).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def translator(lang: str, locales_dir: Path = DEFAULT_LOCALES_DIR) -> Translator
     path = catalog_path(lang, locales_dir)
     if lang == "en" or not path.is_file():
         return gettext.NullTranslations()
+    compiled = path.with_suffix(".mo")
+    if compiled.is_file() and compiled.stat().st_mtime_ns >= path.stat().st_mtime_ns:
+        with compiled.open("rb") as fh:
+            return Translations(fp=fh, domain=DOMAIN)
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=lang, domain=DOMAIN)
     buffer = io.BytesIO()
