@@ -3,8 +3,8 @@
 Public names (a contract for deployments): ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL``, ``DATABASE_URL``,
 ``KNOWLEDGE_DIR``, ``LOTSE_ADMIN_IDS``, ``LOTSE_WEBHOOK_URL``, ``LOTSE_WEBHOOK_LISTEN``, ``LOTSE_WEBHOOK_PORT``,
 ``LOTSE_WEBHOOK_SECRET``, ``LOTSE_CENTRES``, ``LOTSE_REOPEN_HOURS``, ``LOTSE_RETENTION_DAYS``, ``LOTSE_TRANSLATE_URL``,
-``LOTSE_TRANSLATE_KEY``, ``LOTSE_CACHE_DIR``, ``LOTSE_EMBEDDINGS``, ``LOTSE_GROUP_RATE`` and
-``LOTSE_OUTBOX_LEASE`` (tests only), ``LOTSE_HTTP_PORT`` and ``LOTSE_HTTP_LISTEN`` (health and metrics),
+``LOTSE_TRANSLATE_KEY``, ``LOTSE_CACHE_DIR``, ``LOTSE_EMBEDDINGS``, ``LOTSE_GROUP_RATE``, ``LOTSE_OUTBOX_LEASE`` and
+``LOTSE_PERSON_LEASE`` (tests only), ``LOTSE_HTTP_PORT`` and ``LOTSE_HTTP_LISTEN`` (health and metrics),
 ``LOTSE_LOG_FORMAT`` (json or text) and ``LOTSE_LOG_LEVEL``, and the webhook secrets
 named in the centres file; a file ``.env`` beside the project is read too (the environment
 wins); matching thresholds may be overridden with ``LOTSE_MATCH_<FIELD>`` (e.g. ``LOTSE_MATCH_ANSWER_CONFIDENCE=0.6``).
@@ -72,6 +72,7 @@ class Config:
     translate_key: str | None = None
     group_rate: tuple[int, float] = (20, 60.0)
     outbox_lease: float = 30.0
+    person_lease: float = 30.0  # seconds an instance holds a person's turn at most (a crashed one's runs out)
     cache_dir: Path | None = None  # where the trained matcher is kept between starts (None: train at every start)
     embeddings: str | None = None  # the optional semantic layer, "<backend>:<model or path>"
     http_listen: str = "0.0.0.0"
@@ -164,6 +165,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if not found or int(found.group(1)) < 1 or float(found.group(2)) <= 0:
         raise ConfigError("LOTSE_GROUP_RATE: messages/seconds, e.g. 20/60 (Telegram's limit; change it only in tests)")
     lease = _number(env, "LOTSE_OUTBOX_LEASE", "30", "a number of seconds")
+    person_lease = _number(env, "LOTSE_PERSON_LEASE", "30", "a number of seconds")
     cache_text = (env.get("LOTSE_CACHE_DIR") or "").strip()
     if cache_text.lower() == "off":
         cache_dir = None
@@ -183,6 +185,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         cache_dir=cache_dir,
         embeddings=embeddings,
         outbox_lease=max(lease, 1.0),
+        person_lease=max(person_lease, 1.0),
         reopen_hours=reopen,
         retention_days=int(retention),
         translate_url=translate_url,

@@ -52,6 +52,7 @@ class Setup:
     hooks: dict[str, Hook] = field(default_factory=dict)
     translator: LibreTranslate | None = None
     admin_ids: frozenset[int] = frozenset()
+    person_lease: float = 30.0  # seconds an instance holds a person's turn at most
     clock: Callable[[], float] | None = None  # tests move time
 
 
@@ -83,6 +84,7 @@ def setup_from(config: Config, centres: Centres | None) -> Setup:
         hooks=hooks,
         translator=LibreTranslate(config.translate_url, config.translate_key) if config.translate_url else None,
         admin_ids=config.admin_ids,
+        person_lease=config.person_lease,
     )
 
 
@@ -112,6 +114,8 @@ def assemble(*, dialogue: Dialogue, engine: Engine, setup: Setup, telegram: Tele
         quarantine=stores,
         jobs=stores,
         vitals=tickets,
+        instances=stores,
+        person_lease=setup.person_lease,
     )
     if setup.clock is not None:
         services.clock = setup.clock

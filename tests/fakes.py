@@ -44,12 +44,14 @@ from bot.core.ports import (
     ProfileStore,
     Quarantined,
     TicketStore,
+    Turn,
     UpdateQuarantine,
     WipeDeliveries,
     case_figures,
     changed_fields,
     place_changes,
     spend,
+    turn_free,
 )
 from bot.core.replies import Clock, Profile
 
@@ -117,6 +119,8 @@ class _UserRow:
     tokens: float
     updated: float = 0.0
     warned: bool = False
+    busy_until: float = 0.0
+    busy_by: str | None = None
 
 
 class MemoryStores:
@@ -131,6 +135,7 @@ class MemoryStores:
         self.feedback: dict[tuple[str, str], tuple[int, int]] = {}
         self.quarantine_rows: dict[int, Quarantined] = {}
         self.jobs: dict[str, float] = {}  # job -> when it last ran
+        self.instances: dict[str, float] = {}  # instance -> when it was last seen
 
     # -- ProfileStore ---------------------------------------------------------------------------------------------
 
@@ -161,16 +166,38 @@ class MemoryStores:
 
     # -- FloodGate ------------------------------------------------------------------------------------------------
 
-    async def admit(self, user_id: int, now: float) -> tuple[Admission, Profile | None]:
+    async def admit(self, user_id: int, now: float, turn: Turn | None = None) -> tuple[Admission, Profile | None]:
         row = self.users.get(user_id)
         if row is None:
-            self.users[user_id] = _UserRow(Profile(user_id), self.burst - 1.0, now)
+            row = self.users[user_id] = _UserRow(Profile(user_id), self.burst - 1.0, now)
+            if turn is not None:
+                row.busy_by, row.busy_until = turn.holder, now + turn.lease
             return "ok", None
+        if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
+            return "busy", None
         verdict, tokens, warned = spend(
             row.tokens, row.updated, row.warned, now, burst=self.burst, per_second=self.per_second
         )
         row.tokens, row.updated, row.warned = tokens, now, warned
+        if verdict == "ok" and turn is not None:
+            row.busy_by, row.busy_until = turn.holder, now + turn.lease
         return verdict, row.profile
+
+    async def release(self, user_id: int, holder: str) -> None:
+        row = self.users.get(user_id)
+        if row is not None and row.busy_by == holder:
+            row.busy_by, row.busy_until = None, 0.0
+
+    # -- Instances --------------------------------------------------------------------------------------------------
+
+    async def heartbeat(self, instance: str, now: float, stale: float) -> int:
+        self.instances[instance] = now
+        for name in [n for n, seen in self.instances.items() if seen < now - stale]:
+            del self.instances[name]
+        return len(self.instances)
+
+    async def leave(self, instance: str) -> None:
+        self.instances.pop(instance, None)
 
     # -- FeedbackStore --------------------------------------------------------------------------------------------
 

@@ -35,7 +35,21 @@ class StoreUnavailableError(Exception):
     """The database cannot be reached right now (down, restarting, network): the work can be done again later."""
 
 
-Admission = Literal["ok", "warn", "drop"]
+Admission = Literal["ok", "warn", "drop", "busy"]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A person's turn: of several instances, one at a time processes a person's updates. ``holder`` names the
+    instance and the update; a holder that died loses the turn after ``lease`` seconds."""
+
+    holder: str
+    lease: float
+
+
+def turn_free(busy_until: float, busy_by: str | None, now: float, turn: Turn) -> bool:
+    """Whether ``turn`` may be taken: nobody holds the person's turn, it expired, or it is the same holder's."""
+    return busy_by is None or busy_by == turn.holder or busy_until <= now
 
 
 def spend(
@@ -53,10 +67,15 @@ def spend(
 class FloodGate(Protocol):
     """Per-person message budget (a token bucket in the database): "ok", once "warn" when it runs out, then "drop".
 
-    ``admit`` also returns the stored profile, so that one database round trip serves both.
+    ``admit`` also returns the stored profile, so that one database round trip serves both. With a ``turn`` it also
+    takes the person's turn (:class:`Turn`): "busy", with nothing spent, while another holder's turn lasts.
     """
 
-    async def admit(self, user_id: int, now: float) -> tuple[Admission, Profile | None]: ...
+    async def admit(self, user_id: int, now: float, turn: Turn | None = None) -> tuple[Admission, Profile | None]: ...
+
+    async def release(self, user_id: int, holder: str) -> None:
+        """End ``holder``'s turn (nothing happens when another holds it now)."""
+        ...
 
 
 class JobTurns(Protocol):
@@ -65,6 +84,16 @@ class JobTurns(Protocol):
     async def take_turn(self, job: str, now: float, every: float) -> bool:
         """True for the one caller that finds ``job`` last run ``every`` seconds ago or longer (and records now)."""
         ...
+
+
+class Instances(Protocol):
+    """The running bot processes: they share Telegram's overall rate between them."""
+
+    async def heartbeat(self, instance: str, now: float, stale: float) -> int:
+        """Record that ``instance`` runs; forget those not seen for ``stale`` seconds; how many run now."""
+        ...
+
+    async def leave(self, instance: str) -> None: ...
 
 
 class FeedbackStore(Protocol):

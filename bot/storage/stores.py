@@ -8,19 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Table, delete, insert, update
+from sqlalchemy import CursorResult, Engine, Table, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.ports import Admission, Quarantined, changed_fields, spend
+from bot.core.ports import Admission, Quarantined, Turn, changed_fields, spend, turn_free
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
-from bot.storage.tables import FeedbackRow, JobRow, QuarantineRow, UserRow, utc_now
+from bot.storage.tables import FeedbackRow, InstanceRow, JobRow, QuarantineRow, UserRow, utc_now
 
 T = TypeVar("T")
 JOBS: Table = JobRow.__table__  # type: ignore[attr-defined]
+USERS: Table = UserRow.__table__  # type: ignore[attr-defined]
+INSTANCES: Table = InstanceRow.__table__  # type: ignore[attr-defined]
 
 
 def _profile(row: Any) -> Profile:
@@ -95,9 +97,10 @@ class SqlStores:
 
     # -- FloodGate ------------------------------------------------------------------------------------------
 
-    async def admit(self, user_id: int, now: float) -> tuple[Admission, Profile | None]:
-        users: Table = UserRow.__table__  # type: ignore[attr-defined]
-        c = users.c
+    async def admit(self, user_id: int, now: float, turn: Turn | None = None) -> tuple[Admission, Profile | None]:
+        c = USERS.c
+        users = USERS
+        held: dict[str, object] = {} if turn is None else {"busy_by": turn.holder, "busy_until": now + turn.lease}
 
         def work() -> tuple[Admission, Profile | None]:
             try:
@@ -109,16 +112,19 @@ class SqlStores:
             # Runs once per message: plain SQL statements, no ORM objects.
             with engine.begin() as conn:
                 query = sa_select(
-                    c.user_id, c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step, c.recent
-                )
+                    c.user_id, c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step, c.recent,
+                    c.busy_until, c.busy_by,
+                )  # fmt: skip
                 row = conn.execute(query.where(c.user_id == user_id).with_for_update()).first()
                 if row is None:
-                    values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False}
+                    values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False, **held}
                     statement = insert(users).values(
                         user_id=user_id, step="language", created_at=utc_now(), updated_at=utc_now(), **values
                     )
                     conn.execute(statement)
                     return "ok", None
+                if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
+                    return "busy", None  # another instance is processing this person's update: nothing spent
                 verdict, tokens, warned = spend(
                     row.rate_tokens,
                     row.rate_updated,
@@ -127,11 +133,43 @@ class SqlStores:
                     burst=self.burst,
                     per_second=self.per_second,
                 )
-                changes = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
+                changes: dict[str, object] = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
+                if verdict == "ok":
+                    changes.update(held)
                 conn.execute(update(users).where(c.user_id == user_id).values(**changes))
                 return verdict, _profile(row)
 
         return await blocking(self._inline, work)
+
+    async def release(self, user_id: int, holder: str) -> None:
+        c = USERS.c
+        statement = update(USERS).where(c.user_id == user_id, c.busy_by == holder).values(busy_by=None, busy_until=0.0)
+
+        def fn(engine: Engine) -> None:
+            with engine.begin() as conn:
+                conn.execute(statement)
+
+        await blocking(self._inline, lambda: fn(self.engine))
+
+    # -- Instances ------------------------------------------------------------------------------------------
+
+    async def heartbeat(self, instance: str, now: float, stale: float) -> int:
+        def fn(engine: Engine) -> int:
+            with engine.begin() as conn:
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                upsert = dialect.insert(INSTANCES).values(id=instance, seen_at=now)
+                conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_={"seen_at": now}))
+                conn.execute(delete(INSTANCES).where(INSTANCES.c.seen_at < now - stale))
+                return int(conn.execute(sa_select(func.count()).select_from(INSTANCES)).scalar_one())
+
+        return await blocking(self._inline, lambda: fn(self.engine))
+
+    async def leave(self, instance: str) -> None:
+        def fn(engine: Engine) -> None:
+            with engine.begin() as conn:
+                conn.execute(delete(INSTANCES).where(INSTANCES.c.id == instance))
+
+        await blocking(self._inline, lambda: fn(self.engine))
 
     # -- FeedbackStore --------------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ class UserRow(SQLModel, table=True):
     rate_tokens: float = Field(default=0.0)
     rate_updated: float = Field(default=0.0)
     rate_warned: bool = Field(default=False)
+    busy_until: float = Field(default=0.0)  # whose turn it is: one instance at a time processes a person's updates
+    busy_by: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
@@ -136,6 +138,15 @@ class QuarantineRow(SQLModel, table=True):
     error: str = Field(default="", max_length=100)
     tries: int = Field(default=0)
     at: float = Field(default=0.0)
+
+
+class InstanceRow(SQLModel, table=True):
+    """A running bot process and when it last said so: the instances share Telegram's overall rate between them."""
+
+    __tablename__ = "instances"
+
+    id: str = Field(primary_key=True, max_length=40)
+    seen_at: float = Field(default=0.0)
 
 
 class JobRow(SQLModel, table=True):

@@ -44,6 +44,7 @@ from bot.webapi import Hook, LibreTranslate
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"
 RETENTION_EVERY = 3600.0  # seconds between retention runs (one instance runs it per period)
+HEARTBEAT_EVERY = 10.0  # seconds between an instance's "still running" (a silent one is gone after 3.5 periods)
 
 
 @dataclass(slots=True)
@@ -111,10 +112,27 @@ async def started(application: LotseApplication) -> None:
     await set_commands(application)
     if application.job_queue is not None:
         application.job_queue.run_repeating(retention, interval=RETENTION_EVERY, first=1, name="lotse-retention")
+        application.job_queue.run_repeating(heartbeat, interval=HEARTBEAT_EVERY, first=0, name="lotse-heartbeat")
     if WORKER in application.bot_data:
         application.bot_data[WORKER].start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(staff_groups, interval=3600, first=0, name="lotse-staff-groups")
+
+
+async def heartbeat(context: LotseContext) -> None:
+    """Every few seconds: this instance runs; with n running, it keeps 1/n of Telegram's 30 messages a second."""
+    svc: Services = context.application.bot_data[KEY]
+    if svc.instances is None:
+        return
+    try:
+        running = await svc.instances.heartbeat(svc.instance, svc.clock(), 3.5 * HEARTBEAT_EVERY)
+    except Exception as exc:  # the database is away: keep the share as it is
+        log.warning("heartbeat: %s", type(exc).__name__)
+        return
+    svc.metrics.instances.set(running)
+    limiter = context.bot.rate_limiter
+    if isinstance(limiter, ChatRateLimiter):
+        limiter.share(running)
 
 
 async def staff_groups(context: LotseContext) -> None:
@@ -134,10 +152,14 @@ async def set_commands(application: LotseApplication) -> None:
 
 
 async def stop_worker(application: LotseApplication) -> None:
-    """Let the outbox worker finish the item in hand."""
+    """Let the outbox worker finish the item in hand; this instance no longer takes a share of the rate."""
     worker: Worker | None = application.bot_data.get(WORKER)
     if worker is not None:
         await worker.stop()
+    svc: Services | None = application.bot_data.get(KEY)
+    if svc is not None and svc.instances is not None:
+        with contextlib.suppress(Exception):  # a database that is away forgets the instance after 35 s anyway
+            await svc.instances.leave(svc.instance)
 
 
 async def retention(context: LotseContext) -> None:

@@ -82,6 +82,9 @@ class Metrics:
         )
         self.failed = Gauge("lotse_outbox_failed", "Deliveries given up, kept until retention", registry=registry)
         self.database_up = Gauge("lotse_database_up", "1 when the last read of the database worked", registry=registry)
+        self.instances = Gauge(
+            "lotse_instances", "Instances sharing the database (and Telegram's overall rate)", registry=registry
+        )
         self.topics = Gauge("lotse_knowledge_topics", "Topics in the knowledge this process serves", registry=registry)
         for kind in UPDATE_KINDS:  # the series exist from the start: a rate over them works on a fresh process
             self.updates.labels(kind, "private")

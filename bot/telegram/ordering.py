@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +12,8 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.telegram.services import KEY, LotseApplication, Services
+
+log = logging.getLogger("lotse.telegram")
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -78,3 +81,11 @@ async def dispatch(application: LotseApplication, update: Update) -> None:
         services: Services | None = application.bot_data.get(KEY)
         if services is not None:
             services.metrics.handled(update, time.perf_counter() - started)
+            await _finish(services, update)
+
+
+async def _finish(services: Services, update: Update) -> None:
+    try:
+        await services.finish(update.update_id)
+    except Exception as exc:  # the database is away: the turn runs out by its lease
+        log.warning("update %s: the person's turn not released (%s)", update.update_id, type(exc).__name__)

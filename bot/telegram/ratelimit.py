@@ -33,9 +33,22 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     def __init__(
         self, overall_max_rate: float = 30, max_retries: int = 5, on_429: Callable[[], None] = lambda: None
     ) -> None:
+        self._overall = overall_max_rate
         self._limiter = AsyncLimiter(overall_max_rate, 1)
         self._max_retries = max_retries
         self._on_429 = on_429  # counted in /metrics
+
+    @property
+    def rate(self) -> float:
+        """Requests a second this process may send now."""
+        return float(self._limiter.max_rate)
+
+    def share(self, instances: int) -> None:
+        """``instances`` processes serve the bot: each keeps its share of Telegram's overall limit."""
+        rate = self._overall / max(1, instances)
+        if rate != self._limiter.max_rate:  # requests already waiting finish on the old limiter
+            self._limiter = AsyncLimiter(rate, 1)
+            log.info("%d instance(s) running: this one sends at most %.1f messages a second", instances, rate)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,7 +18,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
 from bot.core.handoff import Handoff
-from bot.core.ports import FeedbackStore, FloodGate, JobTurns, ProfileStore, UpdateQuarantine, VitalSigns
+from bot.core.ports import FeedbackStore, FloodGate, Instances, JobTurns, ProfileStore, UpdateQuarantine, VitalSigns
 from bot.core.replies import Outcome, Profile, Reply
 from bot.telegram.keyboards import markup
 from bot.telegram.observe import Metrics
@@ -42,6 +44,11 @@ class Services:
     quarantine: UpdateQuarantine | None = None  # updates that could not be processed, without content
     jobs: JobTurns | None = None  # with several instances, one runs the periodic jobs per period
     vitals: VitalSigns | None = None  # counts for /healthz and /metrics
+    instances: Instances | None = None  # the running instances share Telegram's overall rate
+    person_lease: float = 30.0  # seconds an instance holds a person's turn at most (LOTSE_PERSON_LEASE)
+    instance: str = field(default_factory=lambda: f"{socket.gethostname()[:20]}-{secrets.token_hex(4)}")
+    # The person's turn each update in hand holds (by update id; ended with the update, see ``finish``).
+    turns: dict[int, tuple[int, str]] = field(default_factory=dict)
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)
@@ -51,6 +58,12 @@ class Services:
     def __post_init__(self) -> None:
         self.desk = Desk(self.conversation, self.handoff)
         self.metrics = Metrics(self.conversation.knowledge.languages)
+
+    async def finish(self, update_id: int) -> None:
+        """After an update's processing (its replies sent): end the person's turn."""
+        held = self.turns.pop(update_id, None)
+        if held is not None:
+            await self.gate.release(*held)
 
     def sent_urgently(self, update_id: int) -> None:
         self.urgent_sent[update_id] = None

@@ -6,10 +6,11 @@ import asyncio
 
 from sqlalchemy import Engine, inspect
 
-from bot.core.ports import Quarantined
+from bot.core.ports import Quarantined, Turn
 from bot.core.replies import Profile
 from bot.storage.engine import migrate
 from bot.storage.stores import SqlStores
+from tests.fakes import MemoryStores
 
 
 def test_migrations_create_the_schema_and_are_idempotent(engine: Engine) -> None:
@@ -126,3 +127,49 @@ async def test_of_several_instances_one_runs_a_periodic_job_per_period(engine: E
     assert await first.take_turn("retention", 1000.0 + 3541.0, 3540.0) is False
     turns = await asyncio.gather(*(SqlStores(engine).take_turn("race", 5000.0, 60.0) for _ in range(4)))
     assert sorted(turns) == [False, False, False, True]
+
+
+async def _turns(stores: SqlStores | MemoryStores) -> None:
+    a, b = Turn("instance-a:17", 30.0), Turn("instance-b:18", 30.0)
+    assert await stores.admit(9, 100.0, a) == ("ok", None)  # a new person: the turn is taken at once
+    assert (await stores.admit(9, 101.0, b))[0] == "busy"  # another instance waits ...
+    assert (await stores.admit(9, 101.0, a))[0] == "ok"  # ... the holder itself does not (an update again)
+    await stores.release(9, b.holder)  # not b's turn: nothing happens
+    assert (await stores.admit(9, 101.5, b))[0] == "busy"
+    await stores.save(Profile(9, lang="ar", step="ready"), Profile(9))  # an answer's write keeps the turn ...
+    assert (await stores.admit(9, 101.8, b))[0] == "busy"
+    await stores.release(9, a.holder)  # ... until its replies are sent
+    assert (await stores.admit(9, 102.0, b))[0] == "ok"
+    assert (await stores.admit(9, 102.5, a))[0] == "busy"
+    assert (await stores.admit(9, 102.0 + 30.0, a))[0] == "ok"  # b died holding it: the lease ran out
+    await stores.release(9, a.holder)
+    assert (await stores.admit(9, 133.0, b))[0] == "ok"
+    assert await stores.get(9) == Profile(9, lang="ar", step="ready")
+    for _ in range(20):  # "busy" spends nothing from the message budget
+        assert (await stores.admit(9, 133.0, a))[0] == "busy"
+
+
+async def test_one_instance_at_a_time_takes_a_persons_turn(engine: Engine) -> None:
+    await _turns(SqlStores(engine))
+
+
+async def test_the_in_memory_fake_takes_turns_alike() -> None:
+    await _turns(MemoryStores())
+
+
+async def _instances(stores: SqlStores | MemoryStores) -> None:
+    assert await stores.heartbeat("a", 100.0, 30.0) == 1
+    assert await stores.heartbeat("b", 105.0, 30.0) == 2
+    assert await stores.heartbeat("a", 120.0, 30.0) == 2
+    assert await stores.heartbeat("a", 140.0, 30.0) == 1  # b was last seen at 105: gone (killed)
+    await stores.heartbeat("c", 141.0, 30.0)
+    await stores.leave("c")  # stopped
+    assert await stores.heartbeat("a", 142.0, 30.0) == 1
+
+
+async def test_instances_count_themselves_and_forget_the_dead(engine: Engine) -> None:
+    await _instances(SqlStores(engine))
+
+
+async def test_the_in_memory_fake_counts_instances_alike() -> None:
+    await _instances(MemoryStores())

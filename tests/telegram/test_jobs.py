@@ -1,11 +1,13 @@
-"""The hourly retention job runs on one instance per hour, however many serve the bot."""
+"""Periodic jobs with several instances: retention runs on one per hour; all share Telegram's overall rate."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import cast
 
-from bot.telegram.app import retention
+from bot.telegram.app import HEARTBEAT_EVERY, heartbeat, retention
+from bot.telegram.observe import Metrics
+from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.services import KEY, LotseContext
 from tests.fakes import MemoryStores
 
@@ -30,3 +32,24 @@ async def test_two_instances_sharing_one_database_run_retention_once_an_hour() -
     for context in contexts:  # both instances' hourly jobs fire at about the same time
         await retention(context)
     assert [h.runs for h in handoffs] == [1, 0]
+
+
+async def test_instances_share_telegrams_overall_rate_and_a_dead_ones_share_returns() -> None:
+    shared = MemoryStores()
+    clock = {"now": 1000.0}
+    limiters = [ChatRateLimiter(30), ChatRateLimiter(30)]
+
+    def context(name: str, limiter: ChatRateLimiter) -> LotseContext:
+        svc = SimpleNamespace(instances=shared, instance=name, clock=lambda: clock["now"], metrics=Metrics())
+        app = SimpleNamespace(bot_data={KEY: svc})
+        return cast(LotseContext, SimpleNamespace(application=app, bot=SimpleNamespace(rate_limiter=limiter)))
+
+    first, second = context("a", limiters[0]), context("b", limiters[1])
+    await heartbeat(first)
+    assert limiters[0].rate == 30  # alone
+    await heartbeat(second)
+    await heartbeat(first)
+    assert [limiter.rate for limiter in limiters] == [15, 15]  # together never more than Telegram's 30 a second
+    clock["now"] += 3.5 * HEARTBEAT_EVERY + 1  # b was killed: it never said goodbye
+    await heartbeat(first)
+    assert limiters[0].rate == 30

@@ -9,9 +9,9 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.core.ports import StoreUnavailableError
+from bot.core.ports import Admission, StoreUnavailableError, Turn
 from bot.core.replies import Outcome, Profile
-from bot.telegram.services import LotseContext, answer_tap, load_profile, send, services
+from bot.telegram.services import LotseContext, Services, answer_tap, load_profile, send, services
 
 log = logging.getLogger("lotse.telegram")
 PROFILE_WAIT = 1.0  # seconds the emergency answer waits for the person's profile (language, city) at most
@@ -40,7 +40,7 @@ async def guard(update: Update, context: LotseContext) -> None:
         return
     if _deletion(update):  # a person can always erase their data, however fast they typed before
         return
-    verdict, stored = await svc.gate.admit(user.id, svc.clock())
+    verdict, stored = await _admit(update, svc, user.id)
     if verdict == "ok":
         context.profile_read, context.stored_profile = True, stored
         return
@@ -50,6 +50,22 @@ async def guard(update: Update, context: LotseContext) -> None:
         outcome: Outcome = svc.conversation.slow_down(profile)
         await send(update, context, outcome.replies)
     raise ApplicationHandlerStop
+
+
+async def _admit(update: Update, svc: Services, user_id: int) -> tuple[Admission, Profile | None]:
+    """The flood gate, and the person's turn: while another instance processes an update of the same person, wait
+    (polling the database, 20 ms doubling to 0.5 s) until it is done or its lease ran out."""
+    turn = Turn(f"{svc.instance}:{update.update_id}", svc.person_lease)
+    wait = 0.02
+    while True:
+        verdict, stored = await svc.gate.admit(user_id, svc.clock(), turn)
+        if verdict != "busy":
+            break
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, 0.5)
+    if verdict == "ok":
+        svc.turns[update.update_id] = (user_id, turn.holder)
+    return verdict, stored
 
 
 async def _emergency_first(update: Update, context: LotseContext, text: str) -> None:
