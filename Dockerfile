@@ -26,8 +26,8 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     KNOWLEDGE_DIR=/app/knowledge DATABASE_URL=sqlite:////data/lotse.db LOTSE_CACHE_DIR=/var/cache/lotse
 # /data: the SQLite file (a volume); /var/cache/lotse: the trained matcher, writable so that a knowledge folder
 # mounted over /app/knowledge is trained once per container (mount a volume there to keep it across containers).
-RUN groupadd --system --gid 10001 lotse \
-    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin lotse \
+RUN groupadd --gid 10001 lotse \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin lotse \
     && install -d -o 10001 -g 10001 /data /var/cache/lotse
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app

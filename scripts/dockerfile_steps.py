@@ -206,8 +206,12 @@ class Machine:
         return self.work / "root"
 
     def path(self, image_path: str) -> Path:
-        absolute = image_path if image_path.startswith("/") else f"{self.workdir.rstrip('/')}/{image_path}"
-        return Path(map_paths(os.path.normpath(absolute), self.root))
+        absolute = os.path.normpath(image_path if image_path.startswith("/") else f"{self.workdir}/{image_path}")
+        if absolute == "/":
+            return self.root
+        if not any(absolute == p or absolute.startswith(p + "/") for p in MAPPED):
+            raise StepError(f"{absolute}: an image directory missing from MAPPED")
+        return self.root / absolute.lstrip("/")
 
     def begin(self, stage: Stage, previous: Stage | None) -> None:
         if previous is not None and stage.base == previous.name:
@@ -279,21 +283,26 @@ class Machine:
 
     def do_copy(self, step: Instruction) -> None:
         options, rest = flags(step.text)
+        if set(options) - {"from"}:
+            raise StepError(f"line {step.line}: COPY {', '.join(sorted(options))}: only --from is mapped")
         *sources, dest = shlex.split(rest)
+        if "from" in options and options["from"] not in self.done:
+            raise StepError(f"line {step.line}: no earlier stage {options['from']}")
         origin = self.done[options["from"]] if "from" in options else self.context
         patterns = [] if "from" in options else read_ignore(self.context)
         into_dir = len(sources) > 1 or dest.endswith("/")
         target = self.path(dest)
         for source in sources:
             src = origin / source.lstrip("/")
+            relative = src.relative_to(origin).as_posix()
+            if not (src.exists() or src.is_symlink()) or (patterns and ignored(relative, patterns)):
+                raise StepError(f"line {step.line}: COPY {source}: not found in the build context")
             if src.is_dir():
-                _copy_tree(src, target, src.relative_to(origin).as_posix(), patterns)
+                _copy_tree(src, target, relative, patterns)
             else:
                 goal = target / src.name if into_dir or target.is_dir() else target
                 goal.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, goal, follow_symlinks=False)
-        if "chown" in options:
-            raise StepError(f"line {step.line}: COPY --chown is not mapped yet")
 
     def do_run(self, step: Instruction) -> None:
         _, command = flags(step.text)

@@ -287,3 +287,32 @@ def test_a_mo_older_than_its_po_is_not_used(tmp_path: Path, stale: bool) -> None
     translator.cache_clear()
     assert translator("de", tmp_path).gettext(str(message.id)) == (fresh_text if stale else "ALTE ÜBERSETZUNG")
     translator.cache_clear()
+
+
+def test_the_steps_script_runs_stages_and_copies_between_them(tmp_path: Path) -> None:
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "note.txt").write_text("hello\n", encoding="utf-8")
+    (context / "secret.env").write_text("TOKEN=x\n", encoding="utf-8")
+    (context / ".dockerignore").write_text("*.env\n", encoding="utf-8")
+    (context / "Dockerfile").write_text(
+        "FROM python:3.11-slim AS first\nWORKDIR /app\nCOPY note.txt ./\n"
+        "RUN tr a-z A-Z < note.txt > /app/loud.txt && mkdir /data && touch /data/first-only\n"
+        "FROM python:3.11-slim\nENV KNOWLEDGE_DIR=/app/k\nCOPY --from=first /app /app\n"
+        'RUN test "$(cat /app/loud.txt)" = HELLO && test "$KNOWLEDGE_DIR" = "$PWD/app/k"\n',
+        encoding="utf-8",
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    machine = STEPS.Machine(work, context, sys.executable)
+    for stage, previous in STEPS.stages_of(context / "Dockerfile"):
+        machine.begin(stage, previous)
+        for step in stage.steps:
+            machine.execute(step)
+    assert (machine.root / "app" / "loud.txt").read_text(encoding="utf-8") == "HELLO\n"
+    refused = STEPS.Instruction("COPY", "secret.env /app/", 1)
+    with pytest.raises(STEPS.StepError, match="not found in the build context"):
+        machine.execute(refused)
+    with pytest.raises(STEPS.StepError, match="RUN failed"):
+        machine.execute(STEPS.Instruction("RUN", "test -e /data/first-only", 2))  # not copied to the second stage
+    machine.execute(STEPS.Instruction("RUN", "test -f /app/note.txt", 3))  # the whole of /app was copied
