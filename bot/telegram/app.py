@@ -44,6 +44,7 @@ from bot.webapi import Hook, LibreTranslate
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"
 RETENTION_EVERY = 3600.0  # seconds between retention runs (one instance runs it per period)
+HTTP_POOL = 32  # connections to the Bot API (long polling has its own)
 HEARTBEAT_EVERY = 10.0  # seconds between an instance's "still running" (a silent one is gone after 3.5 periods)
 
 
@@ -198,6 +199,10 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
+        # A bounded pool: python-telegram-bot's default of 256 connections costs pool bookkeeping on every request;
+        # replies and the outbox never need more at once than this, and a request waits for a free one (10 s).
+        .connection_pool_size(HTTP_POOL)
+        .pool_timeout(10.0)
         .post_init(started)
         .post_stop(stop_worker)
         .concurrent_updates(PerChatUpdateProcessor(urgent=lambda update: _is_emergency(services, update)))

@@ -1,6 +1,10 @@
-"""Core buttons as Telegram keyboards."""
+"""Core buttons as Telegram keyboards: objects for python-telegram-bot's methods, and prebuilt JSON for the plain
+``sendMessage`` of every reply (built once per distinct keyboard)."""
 
 from __future__ import annotations
+
+import functools
+import json
 
 from telegram import (
     InlineKeyboardButton,
@@ -10,7 +14,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.core.replies import Reply
+from bot.core.replies import Button, Reply
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -30,3 +34,16 @@ def markup(reply: Reply) -> Markup:
     if reply.remove_keyboard:
         return ReplyKeyboardRemove()
     return None
+
+
+def markup_json(reply: Reply) -> str | None:
+    """The reply's keyboard as the JSON text Telegram reads in ``reply_markup`` (cached: menus repeat)."""
+    return _markup_json(reply.buttons, reply.keyboard, reply.remove_keyboard)
+
+
+@functools.lru_cache(maxsize=4096)
+def _markup_json(
+    buttons: tuple[tuple[Button, ...], ...], keyboard: tuple[tuple[Button, ...], ...], remove: bool
+) -> str | None:
+    found = markup(Reply("", buttons=buttons, keyboard=keyboard, remove_keyboard=remove))
+    return None if found is None else json.dumps(found.to_dict(), ensure_ascii=False, separators=(",", ":"))

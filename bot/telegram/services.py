@@ -6,25 +6,29 @@ import logging
 import secrets
 import socket
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from telegram import ReplyParameters, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
+from telegram.warnings import PTBUserWarning
 
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
 from bot.core.handoff import Handoff
 from bot.core.ports import FeedbackStore, FloodGate, Instances, JobTurns, ProfileStore, UpdateQuarantine, VitalSigns
 from bot.core.replies import Outcome, Profile, Reply
-from bot.telegram.keyboards import markup
+from bot.telegram.keyboards import markup_json
 from bot.telegram.observe import Metrics
 from bot.telegram.render import to_html
 
 log = logging.getLogger("lotse.telegram")
+# ``_send`` uses do_api_request for sendMessage on purpose (no Message object built); python-telegram-bot warns.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 KEY = "lotse"
 URGENT_KEPT = 512
 
@@ -126,23 +130,42 @@ async def send(update: Update, context: LotseContext, replies: Sequence[Reply]) 
         for reply in replies:
             messages = to_html(reply)
             # every part quotes, so the part with the buttons does too
-            quote = ReplyParameters(asked, allow_sending_without_reply=True) if reply.quote and asked else None
+            quote: dict[str, object] | None = None
+            if reply.quote and asked:
+                quote = {"message_id": asked, "allow_sending_without_reply": True}
             for index, html in enumerate(messages):
                 last = index == len(messages) - 1
-                keyboard = markup(reply) if last else None
                 if last and reply.buttons and reply.keyboard:
-                    await context.bot.send_message(
-                        chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=quote
+                    await _send(context.bot, chat.id, html, markup_json(reply), quote)  # the inline buttons
+                    label = reply.keyboard[0][0].label  # plain text, with the location keyboard
+                    await _send(
+                        context.bot, chat.id, label, markup_json(Reply(label, keyboard=reply.keyboard)), html=False
                     )
-                    label = reply.keyboard[0][0].label
-                    keyboard_only = Reply(label, keyboard=reply.keyboard)
-                    await context.bot.send_message(chat.id, label, reply_markup=markup(keyboard_only))
                     continue
-                await context.bot.send_message(
-                    chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=quote
-                )
+                await _send(context.bot, chat.id, html, markup_json(reply) if last else None, quote)
     except Forbidden:
         log.info("delivery refused: the user blocked the bot")
+
+
+async def _send(
+    bot: ExtBot[None],
+    chat_id: int,
+    text: str,
+    keyboard: str | None,
+    quote: dict[str, object] | None = None,
+    *,
+    html: bool = True,
+) -> None:
+    """``sendMessage`` without building the ``Message`` Telegram answers with (nothing reads it): the same request
+    through the same rate limiter, errors raised alike."""
+    kwargs: dict[str, object] = {"chat_id": chat_id, "text": text}
+    if html:
+        kwargs["parse_mode"] = ParseMode.HTML
+    if keyboard is not None:
+        kwargs["reply_markup"] = keyboard
+    if quote is not None:
+        kwargs["reply_parameters"] = quote
+    await bot.do_api_request("sendMessage", api_kwargs=kwargs)
 
 
 async def show(update: Update, context: LotseContext, build: Callable[[Conversation, Profile], Reply]) -> None:

@@ -98,3 +98,19 @@ def test_an_address_in_right_to_left_text_is_linked_with_its_isolates() -> None:
     assert html.endswith(
         '<a href="https://www.openstreetmap.org/search?query=Olpe%201">\u2066Olpe 1, 44135 Dortmund\u2069</a>'
     )
+
+
+def test_keyboards_as_json_are_what_telegram_reads_and_built_once() -> None:
+    import json
+
+    from bot.telegram.keyboards import _markup_json, markup_json
+
+    reply = Reply("x", buttons=((Button("A", "a"), Button("🇸🇾 عربي", "lang:ar")),))
+    found = markup_json(reply)
+    assert found is not None
+    assert json.loads(found) == markup(reply).to_dict()  # type: ignore[union-attr]
+    assert "عربي" in found  # not \\u-escaped: shorter requests
+    before = _markup_json.cache_info().hits
+    assert markup_json(Reply("another text, the same buttons", buttons=reply.buttons)) is found
+    assert _markup_json.cache_info().hits == before + 1
+    assert markup_json(Reply("x")) is None
