@@ -316,3 +316,15 @@ def test_the_steps_script_runs_stages_and_copies_between_them(tmp_path: Path) ->
     with pytest.raises(STEPS.StepError, match="RUN failed"):
         machine.execute(STEPS.Instruction("RUN", "test -e /data/first-only", 2))  # not copied to the second stage
     machine.execute(STEPS.Instruction("RUN", "test -f /app/note.txt", 3))  # the whole of /app was copied
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed (apt-get install caddy)")
+def test_caddy_reads_the_caddyfile() -> None:
+    env = {**os.environ, "DOMAIN": "lotse.example.org", "WEBHOOK_PATH": "telegram"}
+    adapted = subprocess.run(
+        ["caddy", "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    text = adapted.stdout
+    assert '"host":["lotse.example.org"]' in text and '"path":["/telegram"]' in text
+    assert '"source":"a"' in text and '"policy":"round_robin"' in text and '"passive":{' in text
