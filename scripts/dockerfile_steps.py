@@ -186,7 +186,7 @@ def base_python(base: str) -> str:
 
 
 def _world_usable(path: Path) -> bool:
-    return all(p.stat().st_mode & 0o001 for p in path.parents) and bool(path.stat().st_mode & 0o005)
+    return all(p.stat().st_mode & 0o001 for p in path.parents) and bool(path.stat().st_mode & 0o001)
 
 
 @dataclass
@@ -384,6 +384,9 @@ def use(machine: Machine, stage: Stage) -> None:
         process = subprocess.Popen(machine.command(cmd), cwd=cwd, env=env, stdout=log, stderr=log, text=True)
         try:
             status = _wait_for_health(port, process, deadline=time.monotonic() + 60)
+            running = subprocess.run(
+                machine.command(health), cwd=cwd, env=env, capture_output=True, text=True, check=False
+            )
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -398,6 +401,9 @@ def use(machine: Machine, stage: Stage) -> None:
         raise StepError("the container start trained the matcher: the build did not warm the cache\n" + output)
     if status is None or not database.is_file():
         raise StepError("CMD did not come up (no /healthz answer or no database on the volume):\n" + output[-3000:])
+    print(f"HEALTHCHECK while CMD runs: exit {running.returncode}: {running.stdout.strip()[:200]}", flush=True)
+    if not running.stdout.startswith(("healthy", f"unhealthy ({status})")):
+        raise StepError("HEALTHCHECK did not reach the running bot's /healthz")
 
 
 def _wait_for_health(port: int, process: subprocess.Popen[str], deadline: float) -> int | None:
