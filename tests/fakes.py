@@ -34,7 +34,7 @@ from bot.core.handoff import (
     weight,
 )
 from bot.core.ports import (
-    Admission,
+    Admitted,
     Deliveries,
     Expected,
     FeedbackStore,
@@ -166,22 +166,26 @@ class MemoryStores:
 
     # -- FloodGate ------------------------------------------------------------------------------------------------
 
-    async def admit(self, user_id: int, now: float, turn: Turn | None = None) -> tuple[Admission, Profile | None]:
+    async def admit(
+        self, user_id: int, now: float, turn: Turn | None = None, cases_since: float | None = None
+    ) -> Admitted:
+        """As ``SqlStores.admit``; whether the person has a case is not known here (tickets live in MemoryTickets):
+        ``case`` is None, so the handoff looks it up."""
         row = self.users.get(user_id)
         if row is None:
             row = self.users[user_id] = _UserRow(Profile(user_id), self.burst - 1.0, now)
             if turn is not None:
                 row.busy_by, row.busy_until = turn.holder, now + turn.lease
-            return "ok", None
+            return Admitted("ok", None)
         if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
-            return "busy", None
+            return Admitted("busy", None)
         verdict, tokens, warned = spend(
             row.tokens, row.updated, row.warned, now, burst=self.burst, per_second=self.per_second
         )
         row.tokens, row.updated, row.warned = tokens, now, warned
         if verdict == "ok" and turn is not None:
             row.busy_by, row.busy_until = turn.holder, now + turn.lease
-        return verdict, row.profile
+        return Admitted(verdict, row.profile)
 
     async def release(self, user_id: int, holder: str) -> None:
         row = self.users.get(user_id)

@@ -27,12 +27,27 @@ class PersonHandoff(Protocol):
     async def end(self, profile: Profile, now: float) -> Outcome: ...
 
     async def on_text(
-        self, profile: Profile, text: str, message_id: int, first_name: str | None, now: float
+        self,
+        profile: Profile,
+        text: str,
+        message_id: int,
+        first_name: str | None,
+        now: float,
+        has_case: bool | None = None,
     ) -> Outcome | None: ...
 
     async def on_media(
-        self, profile: Profile, media: str, file_id: str | None, caption: str | None, message_id: int, now: float
+        self,
+        profile: Profile,
+        media: str,
+        file_id: str | None,
+        caption: str | None,
+        message_id: int,
+        now: float,
+        has_case: bool | None = None,
     ) -> Outcome | None: ...
+
+    def cases_since(self, now: float) -> float | None: ...
 
     async def on_edit(self, profile: Profile, text: str, message_id: int, edit_date: float) -> bool: ...
 
@@ -63,14 +78,30 @@ class NoHandoff:
         return self.conversation.on_human(profile)
 
     async def on_text(
-        self, profile: Profile, text: str, message_id: int, first_name: str | None, now: float
+        self,
+        profile: Profile,
+        text: str,
+        message_id: int,
+        first_name: str | None,
+        now: float,
+        has_case: bool | None = None,
     ) -> Outcome | None:
         return None
 
     async def on_media(
-        self, profile: Profile, media: str, file_id: str | None, caption: str | None, message_id: int, now: float
+        self,
+        profile: Profile,
+        media: str,
+        file_id: str | None,
+        caption: str | None,
+        message_id: int,
+        now: float,
+        has_case: bool | None = None,
     ) -> Outcome | None:
         return None
+
+    def cases_since(self, now: float) -> float | None:
+        return None  # no cases: the flood gate need not look
 
     async def on_edit(self, profile: Profile, text: str, message_id: int, edit_date: float) -> bool:
         return False
@@ -98,12 +129,14 @@ class Desk:
         first_name: str | None,
         now: float,
         edited_at: float | None = None,
+        has_case: bool | None = None,
     ) -> Outcome:
         """A text: an edit of a relayed message is relayed; text in an open case (or the question for a request)
-        goes to the handoff; anything else is a question for the conversation, which may ask for a person."""
+        goes to the handoff; anything else is a question for the conversation, which may ask for a person.
+        ``has_case`` False (the flood gate found no case, see :meth:`cases_since`) spares the case lookup."""
         if edited_at is not None and await self.handoff.on_edit(profile, text, message_id, edited_at):
             return Outcome(profile, ())
-        relayed = await self.handoff.on_text(profile, text, message_id, first_name, now)
+        relayed = await self.handoff.on_text(profile, text, message_id, first_name, now, has_case)
         if relayed is not None:
             return relayed
         return await self._or_person(self.conversation.on_text(profile, text))
@@ -119,11 +152,12 @@ class Desk:
         message_id: int,
         now: float,
         edited: bool = False,
+        has_case: bool | None = None,
     ) -> Outcome:
         """A photo, document or voice message goes to an open case; anything else gets a word on what Lotse does."""
         if not edited:
             media = "voice" if voice else kind
-            relayed = await self.handoff.on_media(profile, media, file_id, caption, message_id, now)
+            relayed = await self.handoff.on_media(profile, media, file_id, caption, message_id, now, has_case)
             if relayed is not None:
                 return relayed
         return self.conversation.on_media(profile, kind)
@@ -147,6 +181,11 @@ class Desk:
     async def on_end(self, profile: Profile, now: float) -> Outcome:
         """/end: the open case is closed."""
         return await self.handoff.end(profile, now)
+
+    def cases_since(self, now: float) -> float | None:
+        """For the flood gate: the cases a message may belong to are open or draft ones and those staff closed since
+        this time (they reopen); None without a handoff (no cases at all)."""
+        return self.handoff.cases_since(now)
 
     async def forget(self, user_id: int, now: float) -> None:
         """/delete confirmed: the person's cases are erased (the caller deletes the profile)."""

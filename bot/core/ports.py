@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from bot.core.handoff.model import Delivery, NewTicket, OutboxItem, Status, Ticket
 from bot.core.replies import Profile
@@ -64,6 +64,15 @@ def spend(
     return ("drop" if warned else "warn"), tokens, True
 
 
+class Admitted(NamedTuple):
+    """What the flood gate found: its verdict, the stored profile, and whether the person may have a case (an open
+    or draft one, or one staff closed since ``cases_since``); None when not asked or not known."""
+
+    verdict: Admission
+    profile: Profile | None
+    case: bool | None = None
+
+
 class FloodGate(Protocol):
     """Per-person message budget (a token bucket in the database): "ok", once "warn" when it runs out, then "drop".
 
@@ -71,7 +80,9 @@ class FloodGate(Protocol):
     takes the person's turn (:class:`Turn`): "busy", with nothing spent, while another holder's turn lasts.
     """
 
-    async def admit(self, user_id: int, now: float, turn: Turn | None = None) -> tuple[Admission, Profile | None]: ...
+    async def admit(
+        self, user_id: int, now: float, turn: Turn | None = None, cases_since: float | None = None
+    ) -> Admitted: ...
 
     async def release(self, user_id: int, holder: str) -> None:
         """End ``holder``'s turn (nothing happens when another holds it now)."""

@@ -8,21 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Table, delete, func, insert, update
+from sqlalchemy import CursorResult, Engine, Table, delete, exists, func, insert, literal, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.ports import Admission, Quarantined, Turn, changed_fields, spend, turn_free
+from bot.core.ports import Admitted, Quarantined, Turn, changed_fields, spend, turn_free
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
-from bot.storage.tables import FeedbackRow, InstanceRow, JobRow, QuarantineRow, UserRow, utc_now
+from bot.storage.tables import FeedbackRow, InstanceRow, JobRow, QuarantineRow, TicketRow, UserRow, utc_now
 
 T = TypeVar("T")
 JOBS: Table = JobRow.__table__  # type: ignore[attr-defined]
 USERS: Table = UserRow.__table__  # type: ignore[attr-defined]
 INSTANCES: Table = InstanceRow.__table__  # type: ignore[attr-defined]
+TICKETS: Table = TicketRow.__table__  # type: ignore[attr-defined]
 
 
 def _profile(row: Any) -> Profile:
@@ -97,34 +98,47 @@ class SqlStores:
 
     # -- FloodGate ------------------------------------------------------------------------------------------
 
-    async def admit(self, user_id: int, now: float, turn: Turn | None = None) -> tuple[Admission, Profile | None]:
+    async def admit(
+        self, user_id: int, now: float, turn: Turn | None = None, cases_since: float | None = None
+    ) -> Admitted:
         c = USERS.c
         users = USERS
         held: dict[str, object] = {} if turn is None else {"busy_by": turn.holder, "busy_until": now + turn.lease}
+        case = None
+        if cases_since is not None:  # a case the person's message may belong to (see PersonHandoff.on_text)
+            t = TICKETS.c
+            relevant = t.status.in_(("open", "taken", "draft")) | (
+                (t.status == "closed") & (t.closed_by == "staff") & (t.closed_at >= cases_since)
+            )
+            case = exists().where(t.user_id == user_id, relevant)
 
-        def work() -> tuple[Admission, Profile | None]:
-            try:
-                return admit(self.engine)
-            except IntegrityError:  # the row was created concurrently by another process: let this one through
-                return "ok", None
+        def work() -> Admitted:
+            for attempt in range(2):
+                try:
+                    return admit(self.engine)
+                except IntegrityError:  # the row was created concurrently by another process: read it again
+                    if attempt:
+                        raise
+            raise AssertionError("unreachable")
 
-        def admit(engine: Engine) -> tuple[Admission, Profile | None]:
-            # Runs once per message: plain SQL statements, no ORM objects.
+        def admit(engine: Engine) -> Admitted:
+            # Runs once per message: plain SQL statements, no ORM objects, one transaction.
             with engine.begin() as conn:
                 query = sa_select(
                     c.user_id, c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step, c.recent,
-                    c.busy_until, c.busy_by,
+                    c.busy_until, c.busy_by, (case if case is not None else literal(None)).label("has_case"),
                 )  # fmt: skip
-                row = conn.execute(query.where(c.user_id == user_id).with_for_update()).first()
+                row = conn.execute(query.where(c.user_id == user_id).with_for_update(of=users)).first()
                 if row is None:
                     values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False, **held}
                     statement = insert(users).values(
                         user_id=user_id, step="language", created_at=utc_now(), updated_at=utc_now(), **values
                     )
                     conn.execute(statement)
-                    return "ok", None
+                    has_case = None if case is None else bool(conn.execute(sa_select(case)).scalar())
+                    return Admitted("ok", None, has_case)
                 if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
-                    return "busy", None  # another instance is processing this person's update: nothing spent
+                    return Admitted("busy", None)  # another instance processes this person's update: nothing spent
                 verdict, tokens, warned = spend(
                     row.rate_tokens,
                     row.rate_updated,
@@ -137,7 +151,7 @@ class SqlStores:
                 if verdict == "ok":
                     changes.update(held)
                 conn.execute(update(users).where(c.user_id == user_id).values(**changes))
-                return verdict, _profile(row)
+                return Admitted(verdict, _profile(row), None if row.has_case is None else bool(row.has_case))
 
         return await blocking(self._inline, work)
 

@@ -28,6 +28,7 @@ from telegram.ext import (
 from tornado.httpserver import HTTPServer
 
 from bot.core.ports import StoreUnavailableError
+from bot.telegram import ratelimit
 from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.observe import Watch, serve_http
@@ -132,7 +133,7 @@ async def heartbeat(context: LotseContext) -> None:
         return
     svc.metrics.instances.set(running)
     limiter = context.bot.rate_limiter
-    if isinstance(limiter, ChatRateLimiter):
+    if isinstance(limiter, ratelimit.ChatRateLimiter):  # the class itself (tests replace the name with a factory)
         limiter.share(running)
 
 

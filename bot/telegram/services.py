@@ -83,6 +83,7 @@ class LotseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.profile_read = False  # the guard read the stored profile (``stored_profile``, None: nobody yet)
         self.stored_profile: Profile | None = None
+        self.has_case: bool | None = None  # the guard found whether the person may have a case (None: not known)
 
     @property
     def services(self) -> Services:

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from telegram import Update
 
 from bot.core.dialogue import Dialogue
-from bot.core.ports import Turn
+from bot.core.ports import Admitted, Turn
 from bot.core.replies import Profile
 from bot.storage.engine import make_engine, migrate
 from bot.telegram.app import TelegramSettings
@@ -95,9 +95,9 @@ async def test_a_persons_next_update_waits_for_the_other_instance(
     verdicts: list[str] = []
     real_admit = b.stores.admit
 
-    async def admit(user_id: int, now: float, turn: Turn | None = None) -> tuple[str, Profile | None]:
-        found = await real_admit(user_id, now, turn)
-        verdicts.append(found[0])
+    async def admit(user_id: int, now: float, turn: Turn | None = None, cases_since: float | None = None) -> Admitted:
+        found = await real_admit(user_id, now, turn, cases_since)
+        verdicts.append(found.verdict)
         return found
 
     monkeypatch.setattr(b.stores, "admit", admit)

@@ -6,10 +6,12 @@ import asyncio
 
 from sqlalchemy import Engine, inspect
 
-from bot.core.ports import Quarantined, Turn
+from bot.core.handoff import NewTicket
+from bot.core.ports import Admitted, Quarantined, Turn
 from bot.core.replies import Profile
 from bot.storage.engine import migrate
 from bot.storage.stores import SqlStores
+from bot.storage.tickets import SqlTickets
 from tests.fakes import MemoryStores
 
 
@@ -68,9 +70,9 @@ async def test_flood_gate_budget_refills_per_person(engine: Engine) -> None:
 async def test_flood_gate_does_not_clobber_the_profile(engine: Engine) -> None:
     stores = SqlStores(engine)
     await stores.save(Profile(7, lang="uk", city="dortmund", step="ready"))
-    assert await stores.admit(7, 50.0) == ("ok", Profile(7, lang="uk", city="dortmund", step="ready"))
+    assert await stores.admit(7, 50.0) == Admitted("ok", Profile(7, lang="uk", city="dortmund", step="ready"))
     assert await stores.get(7) == Profile(7, lang="uk", city="dortmund", step="ready")
-    assert await stores.admit(8, 50.0) == ("ok", None)  # a new person: no profile yet
+    assert await stores.admit(8, 50.0) == Admitted("ok", None)  # a new person: no profile yet
 
 
 async def test_feedback_counts(engine: Engine) -> None:
@@ -131,7 +133,7 @@ async def test_of_several_instances_one_runs_a_periodic_job_per_period(engine: E
 
 async def _turns(stores: SqlStores | MemoryStores) -> None:
     a, b = Turn("instance-a:17", 30.0), Turn("instance-b:18", 30.0)
-    assert await stores.admit(9, 100.0, a) == ("ok", None)  # a new person: the turn is taken at once
+    assert await stores.admit(9, 100.0, a) == Admitted("ok", None)  # a new person: the turn is taken at once
     assert (await stores.admit(9, 101.0, b))[0] == "busy"  # another instance waits ...
     assert (await stores.admit(9, 101.0, a))[0] == "ok"  # ... the holder itself does not (an update again)
     await stores.release(9, b.holder)  # not b's turn: nothing happens
@@ -173,3 +175,21 @@ async def test_instances_count_themselves_and_forget_the_dead(engine: Engine) ->
 
 async def test_the_in_memory_fake_counts_instances_alike() -> None:
     await _instances(MemoryStores())
+
+
+async def test_the_flood_gate_says_whether_a_person_may_have_a_case(engine: Engine) -> None:
+    # Read in the gate's transaction, so that the many people without a case cost no second query.
+    stores, tickets = SqlStores(engine), SqlTickets(engine)
+    assert (await stores.admit(21, 1000.0, cases_since=0.0)).case is False  # new, nothing
+    assert (await stores.admit(21, 1000.0)).case is None  # not asked (no handoff configured)
+    new = NewTicket(user_id=21, centre_id="ki", chat_id=-100, lang="de", city=None, question="q", candidates=(),
+                    shared_topics=(), source=5)  # fmt: skip
+    draft = await tickets.draft(new, 1000.0)
+    assert (await stores.admit(21, 1001.0, cases_since=0.0)).case is True  # a request awaiting consent
+    await tickets.change(draft.id, ("draft",), {"status": "open", "opened_at": 1001.0}, lambda t: (), 1001.0)
+    assert (await stores.admit(21, 1002.0, cases_since=0.0)).case is True
+    closed = {"status": "closed", "closed_at": 2000.0, "closed_by": "staff"}
+    await tickets.change(draft.id, None, closed, lambda t: (), 2000.0)
+    assert (await stores.admit(21, 2001.0, cases_since=1500.0)).case is True  # closed lately: a message reopens it
+    assert (await stores.admit(21, 2002.0, cases_since=2000.5)).case is False  # closed too long ago
+    assert (await stores.admit(22, 2003.0, cases_since=0.0)).case is False  # another person

@@ -45,13 +45,26 @@ class PersonSide(HandoffBase):
         )
         return Outcome(replace(profile, step="ready"), (reply,))
 
+    def cases_since(self, now: float) -> float:
+        """Closed cases a new message reopens: those staff closed since this time (see :meth:`on_text`)."""
+        return now - self.settings.reopen_hours * 3600
+
     async def on_text(
-        self, profile: Profile, text: str, message_id: int, first_name: str | None, now: float
+        self,
+        profile: Profile,
+        text: str,
+        message_id: int,
+        first_name: str | None,
+        now: float,
+        has_case: bool | None = None,
     ) -> Outcome | None:
-        """Text from the person: the question for a request, a follow-up in an open case, or None (not ours)."""
+        """Text from the person: the question for a request, a follow-up in an open case, or None (not ours).
+        ``has_case`` False: the flood gate found no case of the person (see :meth:`cases_since`), none is looked up."""
         is_emergency = self.conversation.is_emergency  # only where the text is ours: the common path skips it
-        since = now - self.settings.reopen_hours * 3600
-        active, reopenable, draft = await self.store.situation(profile.user_id, message_id, since)
+        since = self.cases_since(now)
+        active = reopenable = draft = None
+        if has_case is not False:
+            active, reopenable, draft = await self.store.situation(profile.user_id, message_id, since)
         if active is not None:
             if active.source == message_id:  # the question itself, processed again after a crash
                 return Outcome(profile, ())
@@ -70,9 +83,18 @@ class PersonSide(HandoffBase):
         return None
 
     async def on_media(
-        self, profile: Profile, media: str, file_id: str | None, caption: str | None, message_id: int, now: float
+        self,
+        profile: Profile,
+        media: str,
+        file_id: str | None,
+        caption: str | None,
+        message_id: int,
+        now: float,
+        has_case: bool | None = None,
     ) -> Outcome | None:
         """A photo, document or voice message in an open case is relayed; other media there get a short note."""
+        if has_case is False:
+            return None
         active = await self.store.active(profile.user_id)
         if active is None:
             return None

@@ -25,6 +25,7 @@ async def text(update: Update, context: LotseContext) -> None:
         first_name=user.first_name if user is not None else None,
         now=svc.clock(),
         edited_at=edited,
+        has_case=context.has_case,
     )
     await apply(update, context, outcome, before=profile)
 

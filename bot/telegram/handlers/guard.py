@@ -9,7 +9,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.core.ports import Admission, StoreUnavailableError, Turn
+from bot.core.ports import Admitted, StoreUnavailableError, Turn
 from bot.core.replies import Outcome, Profile
 from bot.telegram.services import LotseContext, Services, answer_tap, load_profile, send, services
 
@@ -40,9 +40,9 @@ async def guard(update: Update, context: LotseContext) -> None:
         return
     if _deletion(update):  # a person can always erase their data, however fast they typed before
         return
-    verdict, stored = await _admit(update, svc, user.id)
+    verdict, stored, has_case = await _admit(update, svc, user.id)
     if verdict == "ok":
-        context.profile_read, context.stored_profile = True, stored
+        context.profile_read, context.stored_profile, context.has_case = True, stored, has_case
         return
     await _answer(update)  # a tap beyond the budget is still answered, or the person's button keeps spinning
     if verdict == "warn":
@@ -52,20 +52,22 @@ async def guard(update: Update, context: LotseContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def _admit(update: Update, svc: Services, user_id: int) -> tuple[Admission, Profile | None]:
-    """The flood gate, and the person's turn: while another instance processes an update of the same person, wait
-    (polling the database, 20 ms doubling to 0.5 s) until it is done or its lease ran out."""
+async def _admit(update: Update, svc: Services, user_id: int) -> Admitted:
+    """The flood gate, the profile, whether the person may have a case, and the person's turn, in one transaction:
+    while another instance processes an update of the same person, wait (polling the database, 20 ms doubling to
+    0.5 s) until it is done or its lease ran out."""
     turn = Turn(f"{svc.instance}:{update.update_id}", svc.person_lease)
     wait = 0.02
     while True:
-        verdict, stored = await svc.gate.admit(user_id, svc.clock(), turn)
-        if verdict != "busy":
+        now = svc.clock()
+        admitted = await svc.gate.admit(user_id, now, turn, svc.desk.cases_since(now))
+        if admitted.verdict != "busy":
             break
         await asyncio.sleep(wait)
         wait = min(wait * 2, 0.5)
-    if verdict == "ok":
+    if admitted.verdict == "ok":
         svc.turns[update.update_id] = (user_id, turn.holder)
-    return verdict, stored
+    return admitted
 
 
 async def _emergency_first(update: Update, context: LotseContext, text: str) -> None:

@@ -53,5 +53,6 @@ async def media(update: Update, context: LotseContext) -> None:
         message_id=message.message_id,
         now=svc.clock(),
         edited=update.edited_message is not None,
+        has_case=context.has_case,
     )
     await apply(update, context, outcome)  # stored even when unchanged: a first message may be a sticker
