@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
 
 from bot.core.classifier import Classifier, ClassifierState, intents, training_texts
 from bot.core.match_model import HANDOFF, MatchResult, MatchSettings
@@ -109,6 +108,8 @@ class Combiner:
         """Learn from candidate rows labelled 1 (the right target) or 0; the default when there is too little."""
         if sum(labels) < MIN_CV_EXAMPLES or len(set(labels)) < 2:
             return cls.default(names)
+        from sklearn.linear_model import LogisticRegression  # training only (0.5 s of imports a start need not pay)
+
         model = LogisticRegression(C=1.0, max_iter=2000)
         model.fit(np.asarray(rows, dtype=np.float64), np.asarray(labels))
         return cls(names, model.coef_[0].tolist(), float(model.intercept_[0]), learned=True)
