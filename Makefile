@@ -22,9 +22,10 @@ chat: $(STAMP)         ## talk to Lotse in the terminal, no Telegram token neede
 
 test: $(STAMP)         ## set up and run all checks and tests (the slow fault scenarios: make test-slow)
 	$(BIN)/python -m bot check knowledge --errors-only
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench scripts
+	$(BIN)/ruff format --check bot tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/mypy scripts
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)    ## the fault scenarios on a real timeline (SIGKILL crashes, 429 storms, outages); CI runs them
@@ -34,15 +35,16 @@ check: $(STAMP)        ## validate the knowledge files (volunteers: run this aft
 	$(BIN)/python -m bot check knowledge
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench scripts
+	$(BIN)/ruff format --check bot tests bench scripts
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix bot tests bench
-	$(BIN)/ruff format bot tests bench
+	$(BIN)/ruff check --fix bot tests bench scripts
+	$(BIN)/ruff format bot tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy scripts
 
 eval: $(STAMP)         ## figures on the shared development set
 	$(BIN)/python -m bot eval ../shared/eval/dev.yaml --quiet
