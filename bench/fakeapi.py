@@ -90,6 +90,10 @@ class Control:
                 for s in self.server.sent[since:]]  # fmt: skip
         return web.json_response({"total": len(self.server.sent), "sent": rows})
 
+    async def service(self, _: web.Request) -> web.Response:
+        """Forum topics created: [group, time] each (a service message in the group)."""
+        return web.json_response({"service": self.server.service_messages})
+
     async def handoff(self, request: web.Request) -> web.Response:
         """People ask for a person at once ([user id, language] each); answers when every one has consented."""
         body = await request.json()
@@ -109,6 +113,7 @@ async def serve() -> None:
     app.router.add_get("/state", control.state)
     app.router.add_get("/sent", control.sent)
     app.router.add_post("/handoff", control.handoff)
+    app.router.add_get("/service", control.service)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

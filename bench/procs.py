@@ -26,7 +26,8 @@ from bot.storage.engine import make_engine, migrate  # noqa: E402
 from bot.storage.stores import SqlStores  # noqa: E402
 
 TOKEN = "123456789:AAEhBP0av28xjVQCyYb0Ffq_Kd8aX1JQnOo"
-PG_ADMIN = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# where the benchmark creates (and drops) its PostgreSQL databases: the tests' server by default
+PG_ADMIN = os.environ.get("LOTSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ALL_DAY = "{" + ", ".join(f"{d}: '00:00-24:00'" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")) + "}"
 
 
