@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from bot.core import index_cache
 from bot.core.classifier import Classifier, ClassifierState, intents, training_texts
 from bot.core.match_model import HANDOFF, MatchResult, MatchSettings
 from bot.core.matcher import Index
@@ -363,7 +364,10 @@ def load_or_train(
     settings = settings or MatchSettings()
     if cache_dir is None:
         return train(knowledge, settings, embedder)
-    path = cache_dir / f"model-{cache_key(knowledge, settings, embedder)}.npz"
+    key = cache_key(knowledge, settings, embedder)
+    path = cache_dir / f"model-{key}.npz"
+    where_index = index_cache.index_path(cache_dir, key)
+    index = index_cache.load(where_index, knowledge, settings)  # the search index, unless it must be built
     if path.is_file():
         try:
             state, combiner = _load(path)
@@ -371,12 +375,24 @@ def load_or_train(
             log.warning("matcher cache %s unreadable (%s); training again", path.name, type(exc).__name__)
         else:
             semantic = SemanticIndex.build(knowledge, embedder) if embedder is not None else None
-            return Hybrid(Index(knowledge, settings), Classifier(state), combiner, semantic)
+            hybrid = Hybrid(index or Index(knowledge, settings), Classifier(state), combiner, semantic)
+            if index is None:
+                _keep_index(where_index, hybrid.index)
+            return hybrid
     if on_train is not None:
         on_train()
-    hybrid = train(knowledge, settings, embedder)
+    hybrid = train(knowledge, settings, embedder, index=index)
     try:
         _save(path, hybrid)
     except OSError as exc:
         log.warning("matcher cache not written to %s (%s); the next start trains again", cache_dir, exc.strerror)
+    if index is None:
+        _keep_index(where_index, hybrid.index)
     return hybrid
+
+
+def _keep_index(path: Path, index: Index) -> None:
+    try:
+        index_cache.save(path, index)
+    except OSError as exc:
+        log.warning("search index not cached in %s (%s); the next start builds it again", path.parent, exc.strerror)

@@ -103,9 +103,10 @@ class Index:
             tok: tuple((t, p.weight * self.idf[tok], p.langs, p.keyword) for t, p in postings.items())
             for tok, postings in self._postings.items()
         }
+        del self._postings, self._curated  # only for building: the flat lists hold what searching needs
         self._delete_map: dict[str, list[str]] = defaultdict(list)
         self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for tok in self._postings:
+        for tok in self._flat:
             if len(tok) >= self.settings.fuzzy_min_length:
                 for key in _deletes(tok):
                     self._delete_map[key].append(tok)
@@ -241,7 +242,7 @@ class Index:
             # Typos are forgiven in words the knowledge does not know, and in trigger words themselves ("breath" must
             # reach "breathe" of "cant breathe"), but a known word is what it says: French "prendre" (take) and
             # "perdre" (lose) are not a misspelt "pendre" (hang).
-            known = tok in self._postings and tok not in tr.vocab
+            known = tok in self._flat and tok not in tr.vocab
             if len(tok) >= self.settings.trigger_fuzzy_min_length and not known:
                 for key in (tok, *_deletes(tok)):
                     if key in tr.vocab and len(key) >= self.settings.trigger_fuzzy_min_length - 1:
@@ -265,11 +266,11 @@ class Index:
 
     def _match_token(self, tok: str) -> list[_TokenMatch]:
         s = self.settings
-        if tok in self._postings:
+        if tok in self._flat:
             return [_TokenMatch(tok, 1.0)]
         matches: dict[str, float] = {}
         stem = proclitic_stem(tok)
-        if stem is not None and stem in self._postings:
+        if stem is not None and stem in self._flat:
             matches[stem] = s.proclitic_weight
         if len(tok) >= s.fuzzy_min_length:
             # one edit costs more in a short word than in a long one
@@ -288,13 +289,13 @@ class Index:
             # Compounds and suffixes: the longest known prefix and suffix of at least 4 letters.
             for cut in range(len(tok) - 1, 3, -1):
                 part = tok[:cut]
-                if part in self._postings:
+                if part in self._flat:
                     share = cut / len(tok)
                     matches.setdefault(part, s.affix_weight * (0.5 + 0.5 * share))
                     break
             for start in range(1, len(tok) - 3):
                 part = tok[start:]
-                if part in self._postings:
+                if part in self._flat:
                     share = len(part) / len(tok)
                     matches.setdefault(part, s.affix_weight * (0.4 + 0.6 * share))
                     break
@@ -392,7 +393,7 @@ class Index:
         for tok in query:
             found = sorted(self._match_token(tok), key=lambda m: -m.similarity * self.idf[m.vocab])
             parts = [
-                f"{m.vocab}~{m.similarity:.2f} idf={self.idf[m.vocab]:.2f} -> {','.join(sorted(self._postings[m.vocab]))}"  # noqa: E501
+                f"{m.vocab}~{m.similarity:.2f} idf={self.idf[m.vocab]:.2f} -> {','.join(sorted(p[0] for p in self._flat[m.vocab]))}"  # noqa: E501
                 for m in found[:4]
             ]
             lines.append(f"{tok}: " + ("; ".join(parts) if parts else "(unknown)"))
@@ -409,10 +410,10 @@ class Index:
 
     def knows(self, token: str) -> bool:
         """Whether a normalised word occurs in the knowledge (titles, keywords, examples) or is a function word."""
-        return token in self._postings or any(token in stop for stop in self._stopwords.values())
+        return token in self._flat or any(token in stop for stop in self._stopwords.values())
 
     def vocabulary_size(self) -> int:
-        return len(self._postings)
+        return len(self._flat)
 
 
 def build_index(knowledge: Knowledge, settings: MatchSettings | None = None) -> Index:
