@@ -13,7 +13,9 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,10 +52,76 @@ async def _ask_for_person(server: FakeTelegram, user: FakeUser, question: str) -
     return time.time()
 
 
+def _chat_of(update: dict[str, Any]) -> int:
+    for kind in ("message", "edited_message"):
+        if kind in update:
+            return int(update[kind]["chat"]["id"])
+    return int(update.get("callback_query", {}).get("from", {}).get("id", 0))
+
+
+class Delivery:
+    """Webhook delivery as Telegram does it, round-robin over the bot instances' endpoints (the load balancer in
+    front of them): up to ``connections`` requests at once, one at a time per chat (the next update of a chat only
+    after the previous one was answered 200), an update answered otherwise is sent again."""
+
+    def __init__(self, server: FakeTelegram, targets: list[str], secret: str, connections: int) -> None:
+        self.server, self.targets, self.secret = server, targets, secret
+        self.slots = asyncio.Semaphore(connections)
+        self.queues: dict[int, list[dict[str, Any]]] = {}
+        self.busy: set[int] = set()
+        self.turn = 0
+        self.outstanding = 0
+        self.sending: set[asyncio.Task[None]] = set()
+        self.http = aiohttp.ClientSession()
+        self.task = asyncio.create_task(self.run())
+
+    async def run(self) -> None:
+        while True:
+            await self.server._new_update.wait()
+            self.server._new_update.clear()
+            taken, self.server.updates = self.server.updates, []
+            for update in taken:
+                self.queues.setdefault(_chat_of(update), []).append(update)
+                self.outstanding += 1
+            self.kick()
+
+    def kick(self) -> None:
+        for chat, queue in self.queues.items():
+            if queue and chat not in self.busy:
+                self.busy.add(chat)
+                task = asyncio.create_task(self.send(chat, queue.pop(0)))
+                self.sending.add(task)
+                task.add_done_callback(self.sending.discard)
+
+    async def send(self, chat: int, update: dict[str, Any]) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret}
+        async with self.slots:
+            while True:
+                target = self.targets[self.turn % len(self.targets)]
+                self.turn += 1
+                try:
+                    async with self.http.post(target, json=update, headers=headers) as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        self.outstanding -= 1
+        self.busy.discard(chat)
+        self.kick()
+
+
 class Control:
     def __init__(self, server: FakeTelegram) -> None:
         self.server = server
         self.users: dict[int, FakeUser] = {}
+        self.delivery: Delivery | None = None
+
+    async def deliver(self, request: web.Request) -> web.Response:
+        """Deliver updates to these webhook endpoints from now on (instead of getUpdates)."""
+        body = await request.json()
+        self.delivery = Delivery(self.server, list(body["targets"]), str(body["secret"]), int(body["connections"]))
+        return web.json_response({"ok": True})
 
     def user(self, user_id: int, lang: str) -> FakeUser:
         if user_id not in self.users:
@@ -79,7 +147,10 @@ class Control:
         for method, _params in self.server.calls:
             calls[method] = calls.get(method, 0) + 1
         server = self.server
-        state = {"confirmed": server.confirmed, "pushed": server.pushed, "in_flight": server.in_flight,
+        confirmed = server.confirmed
+        if self.delivery is not None:  # webhook mode: every update answered 200 is confirmed
+            confirmed = server.pushed + 1 if self.delivery.outstanding == 0 and not server.updates else 0
+        state = {"confirmed": confirmed, "pushed": server.pushed, "in_flight": server.in_flight,
                  "sent": len(server.sent), "calls": calls, "errors": len(server.errors),
                  "webhook": server.webhook is not None}  # fmt: skip
         return web.json_response(state)
@@ -114,6 +185,7 @@ async def serve() -> None:
     app.router.add_get("/sent", control.sent)
     app.router.add_post("/handoff", control.handoff)
     app.router.add_get("/service", control.service)
+    app.router.add_post("/deliver", control.deliver)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -23,6 +23,7 @@ import asyncio
 import os
 import platform
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -33,8 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import CITY, Workload, calibrate, calibration_people, measure, workload  # noqa: E402
-from bench.procs import Api, Instance, big_knowledge, bot_env, centres_file, database, onboard  # noqa: E402
+from bench.procs import TOKEN, Api, Instance, big_knowledge, bot_env, centres_file, database, onboard  # noqa: E402
 from bench.profiling import report as report_profile  # noqa: E402
+from bot.telegram.app import webhook_secret  # noqa: E402
 
 GROUP = -1001000000077
 Row = dict[str, Any]
@@ -68,42 +70,74 @@ async def echo_row(load: Workload, work: Path) -> Row:
         await api.close()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 async def lotse_row(
-    load: Workload, work: Path, cache: Path, kind: str, replies: Replies, *options: str
+    load: Workload, work: Path, cache: Path, kind: str, replies: Replies, *options: str, instances: int = 0
 ) -> tuple[Row, Replies]:
-    """One Lotse instance (polling) with handoff to one staff group, on a fresh database of ``kind``."""
+    """Lotse with handoff to one staff group, on a fresh database of ``kind``: one instance polling
+    (``instances`` 0), or ``instances`` instances serving webhooks, the fake Bot API delivering round-robin."""
     texts = load.texts()
     api = Api()
+    bots: list[Instance] = []
     try:
         await api.post("/setup", {"forums": [GROUP]})
         with database(kind, work) as url:
             await onboard(url, [(uid, lang, CITY) for uid, lang in load.people] + calibration_people(texts))
             centres = str(centres_file(work, {GROUP: ["*"]}))
             env = bot_env(api, url, work, LOTSE_CENTRES=centres, LOTSE_CACHE_DIR=str(cache))
-            bot = Instance("lotse", env, work, *options)
-            await _started(api, bot)
+            if instances == 0:
+                bots.append(Instance("lotse", env, work, *options))
+                await _started(api, bots[0])
+                mode = "1 instance"
+            else:
+                hooks = [f"http://127.0.0.1:{free_port()}/hook" for _ in range(instances)]
+                for hook in hooks:
+                    port = hook.split(":")[2].split("/")[0]
+                    bots.append(Instance("lotse", env, work, "--webhook-port", port, "--webhook-url", hook, *options))
+
+                def registered(state: dict[str, Any]) -> bool:
+                    for bot in bots:
+                        bot.check()
+                    return bool(state["calls"].get("setWebhook", 0) >= instances)
+
+                await api.until(registered, 120, "the webhooks were not registered")
+                await api.post("/deliver", {"targets": hooks, "secret": webhook_secret(TOKEN), "connections": 40})
+                mode = f"{instances} instance{'s' * (instances > 1)}, webhook"
             counted = await calibrate(api, texts)  # also the warm-up
             if replies and counted != replies:
                 print(f"note: {kind}: messages per question differ from the first calibration", file=sys.stderr)
-            rss = bot.status("VmRSS")
-            if "--profile" in options:
+            rss = max(bot.status("VmRSS") for bot in bots)
+            for bot in bots if "--profile" in options else ():
                 bot.proc.send_signal(signal.SIGUSR1)  # the profile covers the measured load only
             figures = await measure(api, load, replies or counted)
-            row = {"row": f"Lotse, {kind_name(kind)} + handoff, 1 instance", **figures, "rss_warm": rss,
-                   "rss_after": bot.status("VmRSS")}  # fmt: skip
-            bot.stop()
+            row = {"row": f"Lotse, {kind_name(kind)} + handoff, {mode}", **figures, "rss_warm": rss,
+                   "rss_after": max(bot.status("VmRSS") for bot in bots)}  # fmt: skip
             return row, replies or counted
     finally:
+        for bot in bots:
+            bot.stop()
         await api.close()
 
 
 async def throughput(args: argparse.Namespace, work: Path) -> list[Row]:
     load = workload(args.dev, args.people, args.per, 10_000)
+    cache = args.cache or work / "cache"
+    await train(cache)  # every Lotse instance below reads the trained matcher, as after a deployment
     rows = [await echo_row(load, work)]
     replies: Replies = None
     for kind in args.kinds:
-        row, replies = await lotse_row(load, work, args.cache or work / "cache", kind, replies)
+        row, replies = await lotse_row(load, work, cache, kind, replies)
         rows.append(row)
+    if "postgresql" in args.kinds and args.webhook:
+        for instances in (1, 2):
+            row, replies = await lotse_row(load, work, cache, "postgresql", replies, instances=instances)
+            rows.append(row)
     return rows
 
 
@@ -120,6 +154,15 @@ async def profile(args: argparse.Namespace, work: Path) -> list[Row]:
 
 
 CALIBRATION_ECHO = 999_999
+
+
+async def train(cache: Path) -> None:
+    """The matcher for the knowledge folder trained into ``cache`` (nothing to do when it is there)."""
+    code = "from bot.config import load_config; from bot.wiring import load_dialogue; load_dialogue(load_config())"
+    env = {k: v for k, v in os.environ.items() if k != "KNOWLEDGE_DIR"} | {"LOTSE_CACHE_DIR": str(cache)}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, cwd=ROOT, env=env)
+    if await proc.wait() != 0:
+        raise RuntimeError("training the matcher failed")
 
 
 def kind_name(kind: str) -> str:
@@ -162,8 +205,9 @@ async def startup(args: argparse.Namespace, work: Path) -> list[Row]:
         with database("sqlite", work) as url:
             await onboard(url, [(500 + i, "de", CITY) for i in range(8)])
             centres = str(centres_file(work, {GROUP: ["*"]}))
-            for label, knowledge, cache in (("1x", ROOT / "knowledge", work / "cache-1x"),
-                                            (f"{args.times}x", big, work / f"cache-{args.times}x")):  # fmt: skip
+            keep = args.startup_cache or work
+            for label, knowledge, cache in (("1x", ROOT / "knowledge", keep / "cache-1x"),
+                                            (f"{args.times}x", big, keep / f"cache-{args.times}x")):  # fmt: skip
                 env = bot_env(api, url, work, LOTSE_CENTRES=centres, KNOWLEDGE_DIR=str(knowledge),
                               LOTSE_CACHE_DIR=str(cache))  # fmt: skip
                 for start in ("first start", "restart"):
@@ -242,7 +286,7 @@ def report(found: dict[str, list[Row]]) -> str:
     if "throughput" in found:
         rows = found["throughput"]
         echo = rows[0]["updates_per_s"]
-        one = next((r["updates_per_s"] for r in rows if "PostgreSQL" in r["row"] and "1 instance" in r["row"]), None)
+        one = next((r["updates_per_s"] for r in rows if r["row"].endswith("1 instance, webhook")), None)
         for row in rows:
             row["vs_echo"] = row["updates_per_s"] / echo
             if one and "2 instances" in row["row"]:
@@ -294,6 +338,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cards", type=int, help="handoff cards per staff group (default 30, quick 12)")
     parser.add_argument("--group-rate", type=rate, help="LOTSE_GROUP_RATE (default 20/60, quick 5/5)")
     parser.add_argument("--kinds", default="sqlite,postgresql", help="databases of the throughput rows")
+    parser.add_argument("--no-webhook", dest="webhook", action="store_false", help="skip the webhook rows")
+    parser.add_argument("--startup-cache", type=Path, help="keep the start-up part's matcher caches here")
     parser.add_argument("--cache", type=Path, help="a matcher cache to share (default: a fresh one per run)")
     parser.add_argument("--start-timeout", type=float, default=1800, help="seconds a start may take (training)")
     parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.yaml")
