@@ -70,6 +70,7 @@ async def dispatch(application: LotseApplication, update: Update) -> None:
     """Process ``update`` through the application's update processor; urgent ones go ahead (see above). Counted,
     with the time from its arrival to the end of its processing (:mod:`bot.telegram.observe`)."""
     started = time.perf_counter()
+    log.debug("update %s: start", update.update_id, extra={"chat_kind": getattr(update.effective_chat, "type", None)})
     processor = application.update_processor
     coroutine = application.process_update(update)
     try:
