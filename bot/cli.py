@@ -180,13 +180,13 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     import logging
 
     from bot.core.centres import CentresError, load_centres
+    from bot.logs import configure
     from bot.storage.engine import DatabaseStartError, open_database
     from bot.telegram.app import (
         HttpOptions,
         HttpStartError,
         TelegramSettings,
         TelegramStartError,
-        quiet_library_logs,
         run_polling,
         run_webhook,
     )
@@ -215,8 +215,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     except OSError as exc:
         print(f"LOTSE_CENTRES: cannot read {config.centres_path} ({exc.strerror})", file=out)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet_library_logs()
+    configure(config)  # LOTSE_LOG_FORMAT, LOTSE_LOG_LEVEL; the libraries kept quiet
     try:
         engine = open_database(config.database_url)
     except DatabaseStartError as exc:
@@ -372,4 +371,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug or an unforeseen failure: one line (its message may carry what someone wrote)
+        import traceback
+
+        from bot.logs import origin
+
+        if config.log_level == "debug":
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"error: {origin(exc)}; set LOTSE_LOG_LEVEL=debug for the traceback", file=sys.stderr)
+        return 2
     return code
