@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import CITY, Workload, calibrate, calibration_people, measure, workload  # noqa: E402
-from bench.procs import TOKEN, Api, Instance, big_knowledge, bot_env, centres_file, database, onboard  # noqa: E402
+from bench.procs import TOKEN, Api, Instance, big_knowledge, bot_env, centres_file, cpu_seconds, database, onboard  # noqa: E402
 from bench.profiling import report as report_profile  # noqa: E402
 from bot.telegram.app import webhook_secret  # noqa: E402
 
@@ -62,7 +62,10 @@ async def echo_row(load: Workload, work: Path) -> Row:
         await api.post("/texts", {"items": [[CALIBRATION_ECHO, "de", "warm-up"]]})
         await api.idle()
         rss = echo.status("VmRSS")
+        cpu = cpu_seconds(echo.proc.pid), cpu_seconds(api.proc.pid)
         figures = await measure(api, load, None)
+        figures["cpu_ms"] = (cpu_seconds(echo.proc.pid) - cpu[0]) / load.updates * 1000
+        figures["api_cpu_ms"] = (cpu_seconds(api.proc.pid) - cpu[1]) / load.updates * 1000
         row = {"row": "echo bot", **figures, "rss_warm": rss, "rss_after": echo.status("VmRSS")}
         echo.stop()
         return row
@@ -115,7 +118,10 @@ async def lotse_row(
             rss = max(bot.status("VmRSS") for bot in bots)
             for bot in bots if "--profile" in options else ():
                 bot.proc.send_signal(signal.SIGUSR1)  # the profile covers the measured load only
+            cpu = sum(cpu_seconds(b.proc.pid) for b in bots), cpu_seconds(api.proc.pid)
             figures = await measure(api, load, replies or counted)
+            figures["cpu_ms"] = (sum(cpu_seconds(b.proc.pid) for b in bots) - cpu[0]) / load.updates * 1000
+            figures["api_cpu_ms"] = (cpu_seconds(api.proc.pid) - cpu[1]) / load.updates * 1000
             row = {"row": f"Lotse, {kind_name(kind)} + handoff, {mode}", **figures, "rss_warm": rss,
                    "rss_after": max(bot.status("VmRSS") for bot in bots)}  # fmt: skip
             return row, replies or counted
@@ -294,7 +300,9 @@ def report(found: dict[str, list[Row]]) -> str:
         parts.append(table("Throughput (rate limiter off)", rows, [
             ("row", "bot", ""), ("updates", "updates", "d"), ("updates_per_s", "updates/s", ".1f"),
             ("vs_echo", "x echo", ".2f"), ("vs_one", "x 1 instance", ".2f"), ("p50_ms", "p50 ms", ".0f"),
-            ("p99_ms", "p99 ms", ".0f"), ("rss_warm", "RSS warm MB", ".0f"), ("rss_after", "RSS after MB", ".0f"),
+            ("p99_ms", "p99 ms", ".0f"), ("cpu_ms", "bot CPU ms/update", ".1f"),
+            ("api_cpu_ms", "fake API CPU ms/update", ".1f"),
+            ("rss_warm", "RSS warm MB", ".0f"), ("rss_after", "RSS after MB", ".0f"),
             ("odd_people", "odd", "d")]))  # fmt: skip
     if "startup" in found:
         parts.append(table("Start-up: process start to first answer", found["startup"], [

@@ -76,6 +76,12 @@ class Api:
         await self.until(lambda s: s["confirmed"] > s["pushed"] and s["in_flight"] == 0, timeout, "not idle")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bot_env(api: Api, db_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSE_", "TELEGRAM_", "KNOWLEDGE_"))}
     env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base, "DATABASE_URL": db_url,
