@@ -352,11 +352,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point; returns the exit code."""
+    from bot.logs import origin
+
     args = build_parser().parse_args(argv)
     try:
         config = load_config()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug in reading it: LOTSE_LOG_LEVEL is unknown, so no traceback
+        print(f"error: {origin(exc)} while reading the configuration", file=sys.stderr)
         return 2
     try:
         code: int = args.func(args, config, out or sys.stdout)
@@ -373,8 +378,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 130
     except Exception as exc:  # a bug or an unforeseen failure: one line (its message may carry what someone wrote)
         import traceback
-
-        from bot.logs import origin
 
         if config.log_level == "debug":
             traceback.print_exception(exc, file=sys.stderr)

@@ -185,3 +185,12 @@ def test_origin_names_the_type_and_place() -> None:
     except RuntimeError as exc:
         assert re.fullmatch(r"RuntimeError at \S*tests/test_logs\.py:\d+", origin(exc))
     assert origin(ValueError("never raised")) == "ValueError at ?"
+
+
+def test_a_bug_in_reading_the_configuration_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "load_config", _boom)
+    assert cli.main(["ask", "hello"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r"error: RuntimeError at \S*tests/test_logs\.py:\d+ while reading the configuration", line)
