@@ -28,6 +28,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.e2e.webhook_delivery import WebhookDelivery
+
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler",
                 "blockquote", "span", "tg-emoji"}  # fmt: skip
 _TAG = re.compile(r"<(/?)([a-z-]+)([^<>]*)>")
@@ -144,6 +146,9 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # who made each call in ``calls`` (same index): "" or the name of a bot process whose TELEGRAM_API_BASE_URL is
+    # ``via(name)``, so that tests with several instances know which one called
+    callers: list[str] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     throttle: int = 0  # the next N send calls answer 429
     answered: set[str] = field(default_factory=set)  # callback query ids the bot answered
@@ -158,7 +163,13 @@ class FakeTelegram:
     retry_after: int = 1
     throttled: int = 0
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    webhook: tuple[str, str | None] | None = None
+    webhook: tuple[str, str | None] | None = None  # (url, secret) registered by setWebhook
+    # Webhook delivery (tests/e2e/webhook_delivery.py): while a webhook is set, pushed updates are POSTed to this
+    # plain-HTTP address on 127.0.0.1 (standing for the registered https:// URL, e.g. a proxy), up to
+    # ``max_connections`` at once; None: nothing is delivered (a test posts to the bot itself).
+    deliver_to: str | None = None
+    max_connections: int = 40
+    posts: list[tuple[int, int]] = field(default_factory=list)  # webhook POSTs: (update id, status; 0: no answer)
     forums: set[int] = field(default_factory=set)  # supergroups with forum topics
     user_texts: dict[tuple[int, int], str] = field(default_factory=dict)  # (chat, message id) -> text a user sent
     groups: set[int] = field(default_factory=set)  # supergroups without topics (other group ids: chat not found)
@@ -176,6 +187,8 @@ class FakeTelegram:
     _activity: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) on every change
     _confirmations: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)  # until_confirmed
     _closing: bool = False
+    _acked: set[int] = field(default_factory=set)  # webhook mode: update ids answered 200 (confirmed one by one)
+    _delivery: WebhookDelivery | None = None
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -192,6 +205,10 @@ class FakeTelegram:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
+    def via(self, caller: str) -> str:
+        """A TELEGRAM_API_BASE_URL for the bot process ``caller``: its calls are recorded with that name (callers)."""
+        return f"http://127.0.0.1:{self.port}/via/{caller}"
+
     @property
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
@@ -199,6 +216,7 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/via/{caller}/bot{token}/{method}", self._handle)
         app.router.add_post("/_control/push", self._control_push)
         app.router.add_get("/_control/sent", self._control_sent)
         self._runner = web.AppRunner(app, access_log=None)
@@ -208,6 +226,7 @@ class FakeTelegram:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        await self._stop_delivery()
         self._release.set()  # calls held by ``stall`` end with the server
         self._closing = True  # a long poll in progress answers now (the runner waits for running handlers)
         self._new_update.set()
@@ -234,6 +253,7 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append((method, params))
+        self.callers.append(request.match_info.get("caller", ""))
         if method == "getUpdates":
             return await self._answer(method, params)
         self.in_flight += 1
@@ -318,23 +338,48 @@ class FakeTelegram:
 
     async def api_deleteWebhook(self, _: dict[str, Any]) -> bool:  # noqa: N802
         self.webhook = None
+        await self._stop_delivery()  # what was not confirmed stays in ``updates``, for getUpdates
         return True
 
     async def api_setWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
         secret = params.get("secret_token")
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if self.webhook != (str(params["url"]), secret):
+            await self._stop_delivery()
         self.webhook = (str(params["url"]), secret)
+        if self.deliver_to is not None and self._delivery is None:
+            connections = min(int(params.get("max_connections") or 40), self.max_connections)
+            self._delivery = WebhookDelivery(self, self.deliver_to, secret, connections=connections)
         return True
 
+    async def _stop_delivery(self) -> None:
+        delivery, self._delivery = self._delivery, None
+        if delivery is not None:
+            await delivery.stop()
+
+    def acknowledge(self, update_id: int) -> None:
+        """Webhook mode: the bot answered 200 for this update; it is confirmed and not sent again."""
+        self._acked.add(update_id)
+        self.updates = [u for u in self.updates if u["update_id"] != update_id]
+        self.confirmed = min((u["update_id"] for u in self.updates), default=self.pushed + 1)
+        self._resolve_confirmations()
+        self.changed()
+
+    def _resolve_confirmations(self) -> None:
+        for update_id, future in self._confirmations:
+            if (update_id < self.confirmed or update_id in self._acked) and not future.done():
+                future.set_result(None)
+
     async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
+        if self._delivery is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                                "to delete the webhook first")  # fmt: skip
         offset = int(params.get("offset") or 0)
         if offset > self.confirmed:
             self.confirmed = offset
             self.changed()
-            for update_id, future in self._confirmations:
-                if update_id < offset and not future.done():
-                    future.set_result(None)
+            self._resolve_confirmations()
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates and not self._closing:
             self._new_update.clear()
@@ -595,6 +640,8 @@ class FakeTelegram:
         self.updates.append({"update_id": update_id, **update})
         self.pushed = max(self.pushed, update_id)
         self._new_update.set()
+        if self._delivery is not None:
+            self._delivery.wake.set()
         self.changed()
         return update_id
 
@@ -619,8 +666,9 @@ class FakeTelegram:
     async def settle(self, timeout: float = 10.0) -> None:
         """Return when the bot is idle: every pushed update processed (confirmed), no Bot API call in flight and no
         busy check busy. After it the bot does nothing more until something new happens (or a delivery scheduled for
-        later falls due). Webhook mode pushes nothing here: updates posted to the bot are done when the POST is
-        answered, so only calls in flight and the busy checks count."""
+        later falls due). With webhook delivery (``deliver_to``) an update is confirmed when the bot answered its
+        POST with 200; a test that posts to the bot itself pushes nothing, so only calls in flight and the busy
+        checks count."""
         deadline = time.monotonic() + timeout
         while True:
             activity = self._activity  # any change from here on sets it
@@ -635,7 +683,7 @@ class FakeTelegram:
 
     async def until_confirmed(self, update_id: int, timeout: float = 10.0) -> bool:
         """Wait until the bot confirmed ``update_id`` (processed it completely); whether it did within ``timeout``."""
-        if self.confirmed > update_id:
+        if self.confirmed > update_id or update_id in self._acked:
             return True
         entry = (update_id, asyncio.get_running_loop().create_future())
         self._confirmations.append(entry)
