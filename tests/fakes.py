@@ -50,6 +50,7 @@ from bot.core.ports import (
     case_figures,
     changed_fields,
     place_changes,
+    processed,
     spend,
     turn_free,
 )
@@ -121,6 +122,7 @@ class _UserRow:
     warned: bool = False
     busy_until: float = 0.0
     busy_by: str | None = None
+    done_update: int | None = None
 
 
 class MemoryStores:
@@ -177,6 +179,8 @@ class MemoryStores:
             if turn is not None:
                 row.busy_by, row.busy_until = turn.holder, now + turn.lease
             return Admitted("ok", None)
+        if turn is not None and processed(turn, row.done_update):
+            return Admitted("done", row.profile)
         if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
             return Admitted("busy", None)
         verdict, tokens, warned = spend(
@@ -187,10 +191,12 @@ class MemoryStores:
             row.busy_by, row.busy_until = turn.holder, now + turn.lease
         return Admitted(verdict, row.profile)
 
-    async def release(self, user_id: int, holder: str) -> None:
+    async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
         row = self.users.get(user_id)
         if row is not None and row.busy_by == holder:
             row.busy_by, row.busy_until = None, 0.0
+            if done is not None:
+                row.done_update = done
 
     # -- Instances --------------------------------------------------------------------------------------------------
 

@@ -35,16 +35,23 @@ class StoreUnavailableError(Exception):
     """The database cannot be reached right now (down, restarting, network): the work can be done again later."""
 
 
-Admission = Literal["ok", "warn", "drop", "busy"]
+Admission = Literal["ok", "warn", "drop", "busy", "done"]
 
 
 @dataclass(frozen=True, slots=True)
 class Turn:
     """A person's turn: of several instances, one at a time processes a person's updates. ``holder`` names the
-    instance and the update; a holder that died loses the turn after ``lease`` seconds."""
+    instance and the update; a holder that died loses the turn after ``lease`` seconds. ``update_id``: "done" when
+    that update of the person was processed to the end before (Telegram sent it again)."""
 
     holder: str
     lease: float
+    update_id: int | None = None
+
+
+def processed(turn: Turn, done_update: int | None) -> bool:
+    """Whether the turn's update was processed to the end before (Telegram's update ids only grow)."""
+    return turn.update_id is not None and done_update is not None and turn.update_id <= done_update
 
 
 def turn_free(busy_until: float, busy_by: str | None, now: float, turn: Turn) -> bool:
@@ -77,15 +84,17 @@ class FloodGate(Protocol):
     """Per-person message budget (a token bucket in the database): "ok", once "warn" when it runs out, then "drop".
 
     ``admit`` also returns the stored profile, so that one database round trip serves both. With a ``turn`` it also
-    takes the person's turn (:class:`Turn`): "busy", with nothing spent, while another holder's turn lasts.
+    takes the person's turn (:class:`Turn`): "busy", with nothing spent, while another holder's turn lasts, and
+    "done" for an update :meth:`release` recorded as processed.
     """
 
     async def admit(
         self, user_id: int, now: float, turn: Turn | None = None, cases_since: float | None = None
     ) -> Admitted: ...
 
-    async def release(self, user_id: int, holder: str) -> None:
-        """End ``holder``'s turn (nothing happens when another holds it now)."""
+    async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
+        """End ``holder``'s turn (nothing happens when another holds it now), recording update ``done`` as
+        processed."""
         ...
 
 

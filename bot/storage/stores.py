@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.ports import Admitted, Quarantined, Turn, changed_fields, spend, turn_free
+from bot.core.ports import Admitted, Quarantined, Turn, changed_fields, processed, spend, turn_free
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
 from bot.storage.tables import FeedbackRow, InstanceRow, JobRow, QuarantineRow, TicketRow, UserRow, utc_now
@@ -135,7 +135,8 @@ class SqlStores:
                 _no_wait_for_disk(conn)
                 query = sa_select(
                     c.user_id, c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step, c.recent,
-                    c.busy_until, c.busy_by, (case if case is not None else literal(None)).label("has_case"),
+                    c.busy_until, c.busy_by, c.done_update,
+                    (case if case is not None else literal(None)).label("has_case"),
                 )  # fmt: skip
                 row = conn.execute(query.where(c.user_id == user_id).with_for_update(of=users)).first()
                 if row is None:
@@ -146,6 +147,8 @@ class SqlStores:
                     conn.execute(statement)
                     has_case = None if case is None else bool(conn.execute(sa_select(case)).scalar())
                     return Admitted("ok", None, has_case)
+                if turn is not None and processed(turn, row.done_update):
+                    return Admitted("done", _profile(row))  # Telegram sent it again: it was processed to the end
                 if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
                     return Admitted("busy", None)  # another instance processes this person's update: nothing spent
                 verdict, tokens, warned = spend(
@@ -164,9 +167,12 @@ class SqlStores:
 
         return await blocking(self._inline, work)
 
-    async def release(self, user_id: int, holder: str) -> None:
+    async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
         c = USERS.c
-        statement = update(USERS).where(c.user_id == user_id, c.busy_by == holder).values(busy_by=None, busy_until=0.0)
+        values: dict[str, object] = {"busy_by": None, "busy_until": 0.0}
+        if done is not None:
+            values["done_update"] = done
+        statement = update(USERS).where(c.user_id == user_id, c.busy_by == holder).values(**values)
 
         def fn(engine: Engine) -> None:
             with engine.begin() as conn:

@@ -27,6 +27,8 @@ class UserRow(SQLModel, table=True):
     rate_warned: bool = Field(default=False)
     busy_until: float = Field(default=0.0)  # whose turn it is: one instance at a time processes a person's updates
     busy_by: str | None = Field(default=None, max_length=40)
+    # The newest of the person's updates processed to the end: one Telegram sends again is not processed twice.
+    done_update: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 

@@ -34,11 +34,11 @@ from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboa
 from bot.telegram.observe import Watch, serve_http
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
-from bot.telegram.polling import AGAIN, poll, until_done
+from bot.telegram.polling import poll, until_done
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.safelog import where
 from bot.telegram.sending import Sender
-from bot.telegram.services import CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
+from bot.telegram.services import AGAIN, CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
 from bot.telegram.webhook import serve_webhook
 from bot.webapi import Hook, LibreTranslate
 

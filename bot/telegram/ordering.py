@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.telegram.services import KEY, LotseApplication, Services
+from bot.telegram.services import AGAIN, KEY, LotseApplication, Services
 
 log = logging.getLogger("lotse.telegram")
 
@@ -82,11 +82,11 @@ async def dispatch(application: LotseApplication, update: Update) -> None:
         services: Services | None = application.bot_data.get(KEY)
         if services is not None:
             services.metrics.handled(update, time.perf_counter() - started)
-            await _finish(services, update)
+            await _finish(services, update, application.bot_data.get(AGAIN, set()))
 
 
-async def _finish(services: Services, update: Update) -> None:
-    try:
-        await services.finish(update.update_id)
+async def _finish(services: Services, update: Update, again: set[int]) -> None:
+    try:  # processed to the end unless it failed for a passing reason (then it comes again and is processed)
+        await services.finish(update.update_id, done=update.update_id not in again)
     except Exception as exc:  # the database is away: the turn runs out by its lease
         log.warning("update %s: the person's turn not released (%s)", update.update_id, type(exc).__name__)

@@ -23,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.core.ports import Quarantined
 from bot.telegram.ordering import dispatch
-from bot.telegram.services import KEY, LotseApplication
+from bot.telegram.services import AGAIN, KEY, LotseApplication
 
 log = logging.getLogger("lotse.telegram")
 
@@ -31,7 +31,6 @@ log = logging.getLogger("lotse.telegram")
 # cannot be read it logs the whole batch -- names, texts, phone numbers -- at CRITICAL and loses the others).
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 MAX_BACKOFF = 30.0
-AGAIN = "lotse-again"  # bot_data: ids of updates whose processing failed for a passing reason (the error handler)
 MAX_TRIES = 8  # an update that keeps failing is given up after this many tries (logged by id)
 CONFLICT_WAIT = 15.0  # another process polls the same bot: Telegram answers 409 until it stops
 

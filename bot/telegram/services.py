@@ -30,6 +30,7 @@ log = logging.getLogger("lotse.telegram")
 # ``_send`` uses do_api_request for sendMessage on purpose (no Message object built); python-telegram-bot warns.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 KEY = "lotse"
+AGAIN = "lotse-again"  # bot_data: ids of updates whose processing failed for a passing reason (the error handler)
 URGENT_KEPT = 512
 
 
@@ -63,11 +64,12 @@ class Services:
         self.desk = Desk(self.conversation, self.handoff)
         self.metrics = Metrics(self.conversation.knowledge.languages)
 
-    async def finish(self, update_id: int) -> None:
-        """After an update's processing (its replies sent): end the person's turn."""
+    async def finish(self, update_id: int, *, done: bool) -> None:
+        """After an update's processing (its replies sent): end the person's turn; ``done``: record the update as
+        processed to the end, so that Telegram sending it again changes nothing."""
         held = self.turns.pop(update_id, None)
         if held is not None:
-            await self.gate.release(*held)
+            await self.gate.release(*held, done=update_id if done else None)
 
     def sent_urgently(self, update_id: int) -> None:
         self.urgent_sent[update_id] = None

@@ -21,8 +21,8 @@ from tornado.web import Application as TornadoApp
 from tornado.web import RequestHandler, stream_request_body
 
 from bot.telegram.ordering import dispatch
-from bot.telegram.polling import AGAIN, keep, read_updates
-from bot.telegram.services import LotseApplication
+from bot.telegram.polling import keep, read_updates
+from bot.telegram.services import AGAIN, LotseApplication
 
 log = logging.getLogger("lotse.telegram")
 MAX_BODY = 1 << 20  # an update is a few kilobytes (files are never in it); more is not Telegram

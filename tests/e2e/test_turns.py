@@ -124,3 +124,17 @@ async def test_a_turn_held_by_a_dead_instance_runs_out(two: tuple[FakeTelegram, 
     await asyncio.wait_for(dispatch(b.application, _update(b.application, 2, "where is a pharmacy")), 10)
     assert 1.5 < time.monotonic() - started < 6.0  # waited for the lease (2 s), no longer
     assert len(server.to(PERSON)) >= 1
+
+
+async def test_an_update_sent_again_after_it_was_processed_changes_nothing(
+    two: tuple[FakeTelegram, list[Assembled]],
+) -> None:
+    server, (a, b) = two
+    await dispatch(a.application, _update(a.application, 7, "where is a pharmacy"))
+    answered = len(server.to(PERSON))
+    assert answered >= 1
+    # a answered but died before confirming it: Telegram sends it again, to b
+    await dispatch(b.application, _update(b.application, 7, "where is a pharmacy"))
+    assert len(server.to(PERSON)) == answered
+    await dispatch(b.application, _update(b.application, 8, "where is a pharmacy"))  # the next one is answered
+    assert len(server.to(PERSON)) > answered

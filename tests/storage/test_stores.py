@@ -149,6 +149,13 @@ async def _turns(stores: SqlStores | MemoryStores) -> None:
     assert await stores.get(9) == Profile(9, lang="ar", step="ready")
     for _ in range(20):  # "busy" spends nothing from the message budget
         assert (await stores.admit(9, 133.0, a))[0] == "busy"
+    await stores.release(9, b.holder, done=18)  # update 18 processed to the end
+    again = await stores.admit(9, 134.0, Turn("instance-a:18", 30.0, 18))  # Telegram sends it again
+    assert again == Admitted("done", Profile(9, lang="ar", step="ready"))
+    assert (await stores.admit(9, 134.0, Turn("instance-a:17", 30.0, 17)))[0] == "done"  # an older one too
+    assert (await stores.admit(9, 134.0, Turn("instance-a:19", 30.0, 19)))[0] == "ok"  # the next one is new
+    await stores.release(9, "instance-a:19")  # failed for a passing reason: not recorded, processed when it comes
+    assert (await stores.admit(9, 135.0, Turn("instance-b:19", 30.0, 19)))[0] == "ok"
 
 
 async def test_one_instance_at_a_time_takes_a_persons_turn(engine: Engine) -> None:

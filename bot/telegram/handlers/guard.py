@@ -45,6 +45,8 @@ async def guard(update: Update, context: LotseContext) -> None:
         context.profile_read, context.stored_profile, context.has_case = True, stored, has_case
         return
     await _answer(update)  # a tap beyond the budget is still answered, or the person's button keeps spinning
+    if verdict == "done":
+        raise ApplicationHandlerStop
     if verdict == "warn":
         profile = await load_profile(update, context)
         outcome: Outcome = svc.conversation.slow_down(profile)
@@ -56,7 +58,7 @@ async def _admit(update: Update, svc: Services, user_id: int) -> Admitted:
     """The flood gate, the profile, whether the person may have a case, and the person's turn, in one transaction:
     while another instance processes an update of the same person, wait (polling the database, 20 ms doubling to
     0.5 s) until it is done or its lease ran out."""
-    turn = Turn(f"{svc.instance}:{update.update_id}", svc.person_lease)
+    turn = Turn(f"{svc.instance}:{update.update_id}", svc.person_lease, update.update_id)
     wait = 0.02
     while True:
         now = svc.clock()
@@ -67,6 +69,8 @@ async def _admit(update: Update, svc: Services, user_id: int) -> Admitted:
         wait = min(wait * 2, 0.5)
     if admitted.verdict == "ok":
         svc.turns[update.update_id] = (user_id, turn.holder)
+    elif admitted.verdict == "done":
+        log.info("update %s: processed before (sent again); skipped", update.update_id)
     return admitted
 
 
