@@ -45,6 +45,7 @@ from bot.core.ports import (
     Quarantined,
     TicketStore,
     Turn,
+    TurnEnd,
     UpdateQuarantine,
     WipeDeliveries,
     case_figures,
@@ -145,7 +146,7 @@ class MemoryStores:
         row = self.users.get(user_id)
         return None if row is None else row.profile
 
-    async def save(self, profile: Profile, before: Profile | None = None) -> None:
+    async def save(self, profile: Profile, before: Profile | None = None, end: TurnEnd | None = None) -> None:
         row = self.users.get(profile.user_id)
         changes = changed_fields(profile, before if row is not None else None)
         if row is None:
@@ -153,6 +154,8 @@ class MemoryStores:
         if "recent" in changes:  # stored as text: the topics are joined with commas and read back without empty ones
             changes["recent"] = _split(",".join(profile.recent))
         row.profile = replace(row.profile, **changes)  # type: ignore[arg-type]
+        if end is not None:
+            await self.release(profile.user_id, end.holder, end.done)
 
     async def delete(self, user_id: int) -> None:
         self.users.pop(user_id, None)

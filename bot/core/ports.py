@@ -16,10 +16,11 @@ class ProfileStore(Protocol):
 
     async def get(self, user_id: int) -> Profile | None: ...
 
-    async def save(self, profile: Profile, before: Profile | None = None) -> None:
+    async def save(self, profile: Profile, before: Profile | None = None, end: TurnEnd | None = None) -> None:
         """Store ``profile``. With ``before`` (the profile as it was read), only the fields that differ from it are
         written, so that two updates of one person handled at once (two instances, or a tap racing a question)
-        never undo each other's change."""
+        never undo each other's change. With ``end``, the same transaction ends that turn (see
+        :meth:`FloodGate.release`): a message's answer costs one write, after its replies went out."""
         ...
 
     async def delete(self, user_id: int) -> None: ...
@@ -47,6 +48,14 @@ class Turn:
     holder: str
     lease: float
     update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnd:
+    """The end of a person's turn: its holder, and the update processed to the end (None: it comes again)."""
+
+    holder: str
+    done: int | None = None
 
 
 def processed(turn: Turn, done_update: int | None) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.ports import Admitted, Quarantined, Turn, changed_fields, processed, spend, turn_free
+from bot.core.ports import Admitted, Quarantined, Turn, TurnEnd, changed_fields, processed, spend, turn_free
 from bot.core.replies import STEPS, Profile, Step
 from bot.storage.engine import blocking, scrub
 from bot.storage.tables import FeedbackRow, InstanceRow, JobRow, QuarantineRow, TicketRow, UserRow, utc_now
@@ -73,7 +73,7 @@ class SqlStores:
 
         return await self._run(fn)
 
-    async def save(self, profile: Profile, before: Profile | None = None) -> None:
+    async def save(self, profile: Profile, before: Profile | None = None, end: TurnEnd | None = None) -> None:
         def fn(session: Session) -> None:
             for attempt in range(2):
                 row = session.get(UserRow, profile.user_id, with_for_update=True)
@@ -82,6 +82,10 @@ class SqlStores:
                     row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
                 for name, value in changes.items():  # only what this update changed: a parallel one keeps its own
                     setattr(row, name, ",".join(value) if name == "recent" else value)  # type: ignore[arg-type]
+                if end is not None and row.busy_by == end.holder:
+                    row.busy_by, row.busy_until = None, 0.0
+                    if end.done is not None:
+                        row.done_update = max(row.done_update or 0, end.done)
                 row.updated_at = utc_now()
                 session.add(row)
                 try:

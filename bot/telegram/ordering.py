@@ -11,9 +11,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.core.ports import StoreUnavailableError
 from bot.telegram.services import AGAIN, KEY, LotseApplication, Services
 
 log = logging.getLogger("lotse.telegram")
+FINISH_PATIENCE = 30.0  # seconds an update's end waits for the database before the update is processed again
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -82,11 +84,29 @@ async def dispatch(application: LotseApplication, update: Update) -> None:
         services: Services | None = application.bot_data.get(KEY)
         if services is not None:
             services.metrics.handled(update, time.perf_counter() - started)
-            await _finish(services, update, application.bot_data.get(AGAIN, set()))
+            await _finish(services, update, application.bot_data.setdefault(AGAIN, set()))
 
 
 async def _finish(services: Services, update: Update, again: set[int]) -> None:
-    try:  # processed to the end unless it failed for a passing reason (then it comes again and is processed)
-        await services.finish(update.update_id, done=update.update_id not in again)
-    except Exception as exc:  # the database is away: the turn runs out by its lease
-        log.warning("update %s: the person's turn not released (%s)", update.update_id, type(exc).__name__)
+    """Write the update's end (its profile change, the end of the person's turn, "processed"). The replies went out
+    already, so a database that is away is waited for (0.2 s doubling to 5 s, FINISH_PATIENCE in all) rather than
+    the update processed again, which would send them twice; only after that is it processed again."""
+    uid = update.update_id
+    wait, deadline = 0.2, time.monotonic() + FINISH_PATIENCE
+    while True:
+        try:  # processed to the end unless it failed for a passing reason (then it comes again and is processed)
+            await services.finish(uid, done=uid not in again)
+            return
+        except StoreUnavailableError as exc:
+            if time.monotonic() + wait > deadline:
+                problem = type(exc).__name__
+                break
+            log.warning("update %s: its end not written (%s); trying again", uid, type(exc).__name__)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 5.0)
+        except Exception as exc:  # a bug: processed again (and quarantined if it keeps failing)
+            problem = type(exc).__name__
+            break
+    log.warning("update %s: its end not written (%s); it will be processed again", uid, problem)
+    services.forget(uid)
+    again.add(uid)

@@ -20,7 +20,16 @@ from telegram.warnings import PTBUserWarning
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
 from bot.core.handoff import Handoff
-from bot.core.ports import FeedbackStore, FloodGate, Instances, JobTurns, ProfileStore, UpdateQuarantine, VitalSigns
+from bot.core.ports import (
+    FeedbackStore,
+    FloodGate,
+    Instances,
+    JobTurns,
+    ProfileStore,
+    TurnEnd,
+    UpdateQuarantine,
+    VitalSigns,
+)
 from bot.core.replies import Outcome, Profile, Reply
 from bot.telegram.keyboards import markup_json
 from bot.telegram.observe import Metrics
@@ -52,8 +61,10 @@ class Services:
     instances: Instances | None = None  # the running instances share Telegram's overall rate
     person_lease: float = 30.0  # seconds an instance holds a person's turn at most (LOTSE_PERSON_LEASE)
     instance: str = field(default_factory=lambda: f"{socket.gethostname()[:20]}-{secrets.token_hex(4)}")
-    # The person's turn each update in hand holds (by update id; ended with the update, see ``finish``).
+    # The person's turn each update in hand holds (by update id; ended with the update, see ``finish``), and the
+    # profile change of a message's answer, written in the same transaction (profile, as it was read).
     turns: dict[int, tuple[int, str]] = field(default_factory=dict)
+    deferred: dict[int, tuple[Profile, Profile | None]] = field(default_factory=dict)
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)
@@ -67,9 +78,20 @@ class Services:
     async def finish(self, update_id: int, *, done: bool) -> None:
         """After an update's processing (its replies sent): end the person's turn; ``done``: record the update as
         processed to the end, so that Telegram sending it again changes nothing."""
-        held = self.turns.pop(update_id, None)
-        if held is not None:
-            await self.gate.release(*held, done=update_id if done else None)
+        held = self.turns.get(update_id)
+        pending = self.deferred.get(update_id)
+        finished = update_id if done else None
+        if pending is not None:
+            profile, before = pending
+            await self.profiles.save(profile, before, TurnEnd(held[1], finished) if held is not None else None)
+        elif held is not None:
+            await self.gate.release(*held, done=finished)
+        self.forget(update_id)
+
+    def forget(self, update_id: int) -> None:
+        """Drop what an update held in hand (its turn, its profile change), written or given up."""
+        self.turns.pop(update_id, None)
+        self.deferred.pop(update_id, None)
 
     def sent_urgently(self, update_id: int) -> None:
         self.urgent_sent[update_id] = None
@@ -189,10 +211,17 @@ async def apply(update: Update, context: LotseContext, outcome: Outcome, before:
     """Store the outcome's profile (when it changed), record feedback, answer the tap, send its replies.
 
     A tap is answered only after the database write: until then the person's button keeps its spinner, and when the
-    write fails (or the process dies) the update is processed again and the tap is answered then."""
+    write fails (or the process dies) the update is processed again and the tap is answered then. A message's
+    profile change is written after its replies, with the end of the person's turn (one transaction, see
+    ``Services.finish``); a crash before it means Telegram sends the message again."""
     svc = services(context)
     if outcome.profile != before:
-        await svc.profiles.save(outcome.profile, before)
+        uid = update.update_id
+        if update.callback_query is None and uid in svc.turns:
+            first = svc.deferred.get(uid)  # a second change in the same update: both, from what was read
+            svc.deferred[uid] = (outcome.profile, first[1] if first is not None else before)
+        else:
+            await svc.profiles.save(outcome.profile, before)
     if outcome.decision is not None:
         svc.metrics.decided(outcome.decision.kind, outcome.decision.lang)
     if outcome.feedback is not None:
