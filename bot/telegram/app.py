@@ -36,6 +36,7 @@ from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import poll, until_done
 from bot.telegram.ratelimit import ChatRateLimiter
+from bot.telegram.request import JsonRequest
 from bot.telegram.safelog import where
 from bot.telegram.sending import Sender
 from bot.telegram.services import AGAIN, CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
@@ -45,7 +46,7 @@ from bot.webapi import Hook, LibreTranslate
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"
 RETENTION_EVERY = 3600.0  # seconds between retention runs (one instance runs it per period)
-HTTP_POOL = 32  # connections to the Bot API (long polling has its own)
+HTTP_POOL = 8  # connections to the Bot API (long polling has its own)
 HEARTBEAT_EVERY = 10.0  # seconds between an instance's "still running" (a silent one is gone after 3.5 periods)
 
 
@@ -202,10 +203,10 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        # A bounded pool: python-telegram-bot's default of 256 connections costs pool bookkeeping on every request;
-        # replies and the outbox never need more at once than this, and a request waits for a free one (10 s).
-        .connection_pool_size(HTTP_POOL)
-        .pool_timeout(10.0)
+        # JSON bodies (bot/telegram/request.py) and a small pool: httpcore checks every pooled connection on each
+        # request. 8 connections carry Telegram's 30 messages a second even at 250 ms a call; a request waits for a
+        # free one up to 10 s.
+        .request(JsonRequest(connection_pool_size=HTTP_POOL, pool_timeout=10.0))
         .post_init(started)
         .post_stop(stop_worker)
         .concurrent_updates(PerChatUpdateProcessor(urgent=lambda update: _is_emergency(services, update)))
