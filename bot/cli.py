@@ -175,6 +175,11 @@ def cmd_chat(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return run_chat(_dialogue(config), args.lang, args.city, sys.stdin, out)
 
 
+def _one_line(text: str) -> str:
+    """A problem and its hint (``file:line: error: ...`` and an indented ``hint:`` line) as one line."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Serve Telegram users (needs TELEGRAM_BOT_TOKEN): long polling, or ``--webhook``."""
     import logging
@@ -210,7 +215,9 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         print(exc, file=out)
         return 2
     except CentresError as exc:
-        print(f"LOTSE_CENTRES has errors:\n{exc}", file=out)
+        first, more = _one_line(exc.problems[0].format()), len(exc.problems) - 1
+        also = f" (and {more} more; 'python -m bot centres check' lists them all)" if more else ""
+        print(f"LOTSE_CENTRES error: {first}{also}", file=out)
         return 2
     except OSError as exc:
         print(f"LOTSE_CENTRES: cannot read {config.centres_path} ({exc.strerror})", file=out)
@@ -366,7 +373,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         code: int = args.func(args, config, out or sys.stdout)
     except KnowledgeError as exc:
-        print(f"The knowledge base has errors; run 'python -m bot check' to see all.\n{exc}", file=sys.stderr)
+        print(f"knowledge error: {_one_line(str(exc))}; 'python -m bot check' lists them all", file=sys.stderr)
         return 2
     except EmbeddingError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

@@ -82,6 +82,7 @@ def test_run_with_a_broken_centres_file_names_file_and_line(
     assert main(["run"], out) == 2
     text = out.getvalue()
     assert f"{path}:5: error: chat_id" in text and "negative" in text and "centres.example.yaml" in text
+    assert len(text.splitlines()) == 1  # one line for the operator, as every start-up failure
 
 
 def test_run_with_a_webhook_but_no_secret_says_which_variable(
@@ -183,3 +184,21 @@ def test_a_health_port_in_use_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
     (line,) = out.getvalue().splitlines()
     assert line.startswith(f"error: cannot serve /healthz and /metrics on 127.0.0.1:{port}")
     assert "LOTSE_HTTP_PORT" in line
+
+
+def test_run_with_broken_knowledge_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from tests.conftest import KNOWLEDGE_DIR
+
+    broken = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, broken)
+    topic = broken / "topics" / "pharmacy.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("id: pharmacy", "id: [pharmacy", 1), encoding="utf-8")
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(broken))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert main(["run"], io.StringIO()) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("knowledge error: 1 error(s) in the knowledge base; first: ") and "pharmacy.yaml:" in line
