@@ -44,6 +44,7 @@ class Hop:
     at: float
     refused: tuple[int, ...] = ()  # backends skipped because they refused the connection
     answered: bool = True  # False: the backend took the request and gave no answer (the 502 is the proxy's)
+    started: float = 0.0  # when the request was passed on to the backend that answered it (time.monotonic)
 
 
 @dataclass
@@ -88,17 +89,19 @@ class RoundRobinProxy:
             index = self._turn % len(self.backends)
             self._turn += 1
             target = self.backends[index].rstrip("/") + request.rel_url.raw_path_qs
+            started = time.monotonic()
             try:
                 async with self._http.request(request.method, target, data=body, headers=headers) as answer:
                     content = await answer.read()
-                    hop = Hop(index, answer.status, request.path, body, time.monotonic(), tuple(refused))
+                    hop = Hop(index, answer.status, request.path, body, time.monotonic(), tuple(refused), True, started)
                     self._record(hop)
                     kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
                     return web.Response(status=answer.status, body=content, headers=kept)
             except aiohttp.ClientConnectorError:  # nothing listens there: try the next backend
                 refused.append(index)
             except (aiohttp.ClientError, TimeoutError):  # it took the request and did not answer: maybe it acted
-                self._record(Hop(index, 502, request.path, body, time.monotonic(), tuple(refused), answered=False))
+                hop = Hop(index, 502, request.path, body, time.monotonic(), tuple(refused), False, started)
+                self._record(hop)
                 return web.Response(status=502, text="bad gateway: the backend did not answer")
         self._record(Hop(-1, 502, request.path, body, time.monotonic(), tuple(refused), answered=False))
         return web.Response(status=502, text="bad gateway: no backend accepted the connection")
