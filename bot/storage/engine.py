@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -101,10 +102,17 @@ MIGRATION_LOCK = 0x4C6F747365  # "Lotse": the PostgreSQL advisory lock every sta
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent). On PostgreSQL the instances of a deployment that start
-    at the same moment take turns (an advisory lock): the first migrates, the others find the schema current."""
+    """Bring the schema to the newest revision (idempotent). Instances that start at the same moment take turns (on
+    PostgreSQL an advisory lock, on a SQLite file a lock on ``<file>.migrate-lock`` beside it): the first migrates,
+    the others find the schema current."""
     if engine.dialect.name != "postgresql":
-        command.upgrade(alembic_config(engine), "head")
+        database = engine.url.database
+        if not database or database == ":memory:":
+            command.upgrade(alembic_config(engine), "head")
+            return
+        with open(f"{database}.migrate-lock", "a") as lock:  # noqa: PTH123 - fcntl takes the file object
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed (or the process dies)
+            command.upgrade(alembic_config(engine), "head")
         return
     with engine.connect() as lock:
         lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})

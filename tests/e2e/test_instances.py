@@ -253,11 +253,6 @@ async def test_an_update_cut_off_mid_way_is_answered_again_from_the_start(kind: 
         assert len(texts) == 3, "a reply came twice"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: two instances starting at once on a new SQLite file migrate it at the same time (bot/storage/"
-    "engine.py migrate() takes a lock only on PostgreSQL) and one exits: 'table users already exists'",
-)
 def test_two_instances_can_migrate_one_new_sqlite_file_at_once(tmp_path: Path) -> None:
     """What ``python -m bot run`` does first (open_database), by two processes at the same moment: each imports
     Lotse, says it is ready and waits for the go (a file) before it opens the database."""
