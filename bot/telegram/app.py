@@ -46,7 +46,7 @@ from bot.webapi import Hook, LibreTranslate
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"
 RETENTION_EVERY = 3600.0  # seconds between retention runs (one instance runs it per period)
-HTTP_POOL = 8  # connections to the Bot API (long polling has its own)
+HTTP_POOL = 32  # connections to the Bot API (long polling has its own)
 HEARTBEAT_EVERY = 10.0  # seconds between an instance's "still running" (a silent one is gone after 3.5 periods)
 
 
@@ -203,9 +203,8 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        # JSON bodies (bot/telegram/request.py) and a small pool: httpcore checks every pooled connection on each
-        # request. 8 connections carry Telegram's 30 messages a second even at 250 ms a call; a request waits for a
-        # free one up to 10 s.
+        # JSON bodies (bot/telegram/request.py) and a bounded pool (python-telegram-bot's default is 256): 32 measured
+        # no worse than 8, 16 or 64 in bench/limits.py (within its noise); a request waits for a free one up to 10 s.
         .request(JsonRequest(connection_pool_size=HTTP_POOL, pool_timeout=10.0))
         .post_init(started)
         .post_stop(stop_worker)
