@@ -36,7 +36,6 @@ from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import poll, until_done
 from bot.telegram.ratelimit import ChatRateLimiter
-from bot.telegram.request import JsonRequest
 from bot.telegram.safelog import where
 from bot.telegram.sending import Sender
 from bot.telegram.services import AGAIN, CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
@@ -203,9 +202,10 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        # JSON bodies (bot/telegram/request.py) and a bounded pool (python-telegram-bot's default is 256): 32 measured
-        # no worse than 8, 16 or 64 in bench/limits.py (within its noise); a request waits for a free one up to 10 s.
-        .request(JsonRequest(connection_pool_size=HTTP_POOL, pool_timeout=10.0))
+        # A bounded pool (python-telegram-bot's default is 256): 32 measured no worse than 8, 16 or 64 in
+        # bench/limits.py (within its noise); a request waits for a free one up to 10 s.
+        .connection_pool_size(HTTP_POOL)
+        .pool_timeout(10.0)
         .post_init(started)
         .post_stop(stop_worker)
         .concurrent_updates(PerChatUpdateProcessor(urgent=lambda update: _is_emergency(services, update)))
