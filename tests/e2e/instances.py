@@ -154,8 +154,7 @@ async def cluster(
 ) -> AsyncIterator[Cluster]:
     """``count`` instances on ``db_url`` behind the proxy, serving ``server`` (a new FakeTelegram by default; not
     started yet); yields once every one has registered the webhook. They start at the same moment, as replicas do,
-    or with ``one_by_one`` each after the previous one registered (two processes migrating one new SQLite file at
-    once collide: see test_instances.py)."""
+    or with ``one_by_one`` each after the previous one registered."""
     centres = workdir / "centres.yaml"
     centres.write_text(
         "centres:\n  - id: ki-test\n    name: Kommunales Integrationszentrum Test\n    cities: ['*']\n"

@@ -110,7 +110,7 @@ async def whole_way(c: Cluster, dialogue: Dialogue, user: FakeUser) -> None:
 async def test_two_instances_alternate_and_a_sigkill_loses_and_doubles_nothing(
     kind: str, tmp_path: Path, dialogue: Dialogue
 ) -> None:
-    async with database(kind, tmp_path) as url, cluster(url, tmp_path, one_by_one=kind == "sqlite") as c:
+    async with database(kind, tmp_path) as url, cluster(url, tmp_path) as c:
         server, proxy = c.server, c.proxy
         # 1. The whole way of one person, each update answered before the next: the instances take turns.
         await whole_way(c, dialogue, c.user(81001))
@@ -237,8 +237,7 @@ async def test_an_update_cut_off_mid_way_is_answered_again_from_the_start(kind: 
     instance. Expected: the person sees each reply once (the second and third may come from the other instance)."""
     person = 82001
     server = HoldSecondReply(chat=person)
-    one_by_one = kind == "sqlite"
-    async with database(kind, tmp_path) as url, cluster(url, tmp_path, server=server, one_by_one=one_by_one) as c:
+    async with database(kind, tmp_path) as url, cluster(url, tmp_path, server=server) as c:
         user = c.user(person)
         start = user.push_text("/start")
         await until(lambda: bool(server.stalled), 20, "the second reply asked for")
