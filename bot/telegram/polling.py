@@ -32,6 +32,7 @@ log = logging.getLogger("lotse.telegram")
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 MAX_BACKOFF = 30.0
 MAX_TRIES = 8  # an update that keeps failing is given up after this many tries (logged by id)
+LOOK_EVERY = 0.5  # seconds between looks for new updates while others are processed (an emergency among them)
 CONFLICT_WAIT = 15.0  # another process polls the same bot: Telegram answers 409 until it stops
 
 
@@ -118,6 +119,7 @@ async def poll(
         # While updates are being processed or wait for a retry, Telegram sends them again at once: look for new
         # ones (an emergency) at most twice a second instead of waiting the long-poll timeout.
         busy = bool(running or retry_at)
+        fetched_at = loop.time()
         fetch = asyncio.ensure_future(_fetch(application, offset, 0 if busy else timeout, allowed))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -167,8 +169,9 @@ async def poll(
             retry_at.pop(uid, None)
             running[uid] = asyncio.ensure_future(dispatch(application, update))
             held[uid] = update
-        if running:  # until one finishes, or half a second for new updates
-            await asyncio.wait(set(running.values()), timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+        if running:  # until all are done, or half a second after the last look for new updates (not sooner: each
+            # look reads the updates in hand again, and a look per finished update cost more than the updates did)
+            await asyncio.wait(set(running.values()), timeout=max(0.0, fetched_at + LOOK_EVERY - loop.time()))
         elif retry_at:
             await pause(stop, 0.5)
         for entry in _settle(application, running, held, done, retry_at, tries, loop.time()):
