@@ -98,13 +98,19 @@ class Bot:
             await self.process.wait()
 
     async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), 20)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        await stop_process(self.process)
+
+
+async def stop_process(process: asyncio.subprocess.Process | None, patience: float = 20) -> None:
+    """SIGTERM (the bot finishes what it has in hand), then SIGKILL after ``patience`` seconds."""
+    if process is None or process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), patience)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 def newest(server: FakeTelegram, chat: int, prefix: str) -> Sent | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from bot.storage.outbox import OUTBOX
+from tests.e2e.crash import stop_process
 from tests.e2e.fake_telegram import FakeStaff, FakeTelegram, FakeUser
 from tests.e2e.rrproxy import RoundRobinProxy
 from tests.storage.conftest import POSTGRES_URL
@@ -95,14 +96,7 @@ class Instance:
         os.kill(self.process.pid, signal.SIGKILL)
 
     async def stop(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.process.wait(), 20)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+        await stop_process(self.process)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from bot.telegram.ordering import dispatch
 from bot.telegram.services import LotseApplication
 from bot.wiring import Assembled, Setup, assemble
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.test_webhook import text_update
 from tests.storage.conftest import POSTGRES_URL
 
 PERSON = 6060
@@ -66,17 +67,7 @@ async def two(db_url: str, dialogue: Dialogue) -> AsyncIterator[tuple[FakeTelegr
 
 
 def _update(app: LotseApplication, update_id: int, words: str) -> Update:
-    data = {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": {"id": PERSON, "type": "private", "first_name": "A"},
-            "from": {"id": PERSON, "is_bot": False, "first_name": "A", "language_code": "en"},
-            "text": words,
-        },
-    }
-    found = Update.de_json(data, app.bot)
+    found = Update.de_json(text_update(update_id, PERSON, words), app.bot)
     assert found is not None
     return found
 

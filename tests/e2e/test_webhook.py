@@ -31,7 +31,7 @@ def _free_port() -> int:
         return port
 
 
-def _update(update_id: int, user_id: int, text: str) -> dict[str, object]:
+def text_update(update_id: int, user_id: int, text: str) -> dict[str, object]:
     return {
         "update_id": update_id,
         "message": {
@@ -79,7 +79,7 @@ async def hooked(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Hooked]:
 async def test_webhook_checks_the_secret_and_answers(hooked: Hooked, dialogue: Dialogue) -> None:
     assert hooked.server.webhook == ("https://lotse.example.org/telegram/hook", SECRET)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
-        update = _update(1, 77, "apotheke nachts")
+        update = text_update(1, 77, "apotheke nachts")
         async with http.post(hooked.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as resp:
             assert resp.status == 403
         assert not hooked.server.to(77)
@@ -113,7 +113,7 @@ async def test_webhook_refuses_huge_and_malformed_bodies_before_reading_them(hoo
         poison = {"update_id": 9, "message": {"message_id": 1, "date": 1, "chat": "x", "text": "x"}}
         async with http.post(hooked.url, json=poison, headers=headers) as resp:
             assert resp.status == 200
-        async with http.post(hooked.url, json=_update(10, 78, "apotheke"), headers=headers) as resp:
+        async with http.post(hooked.url, json=text_update(10, 78, "apotheke"), headers=headers) as resp:
             assert resp.status == 200
     assert hooked.server.to(78)
 
@@ -123,7 +123,7 @@ async def test_webhook_asks_telegram_to_send_again_when_the_database_is_down(
 ) -> None:
     down = database_down(hooked.stores, monkeypatch)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    update = _update(20, 79, "wo ist eine apotheke")
+    update = text_update(20, 79, "wo ist eine apotheke")
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
         async with http.post(hooked.url, json=update, headers=headers) as resp:
             assert resp.status == 503  # Telegram keeps it and sends it again
