@@ -43,6 +43,12 @@ AGAIN = "lotse-again"  # bot_data: ids of updates whose processing failed for a 
 URGENT_KEPT = 512
 
 
+def instance_name() -> str:
+    """Names this process in the database (a person's turn, the running instances): at most 21 characters, so that
+    with ":<update id>" it fits users.busy_by (40)."""
+    return f"{socket.gethostname()[:12]}-{secrets.token_hex(4)}"
+
+
 @dataclass(slots=True)
 class Services:
     """The conversation and the stores; no per-user state is kept here."""
@@ -60,7 +66,7 @@ class Services:
     vitals: VitalSigns | None = None  # counts for /healthz and /metrics
     instances: Instances | None = None  # the running instances share Telegram's overall rate
     person_lease: float = 30.0  # seconds an instance holds a person's turn at most (LOTSE_PERSON_LEASE)
-    instance: str = field(default_factory=lambda: f"{socket.gethostname()[:20]}-{secrets.token_hex(4)}")
+    instance: str = field(default_factory=instance_name)
     # The person's turn each update in hand holds (by update id; ended with the update, see ``finish``), and the
     # profile change of a message's answer, written in the same transaction (profile, as it was read).
     turns: dict[int, tuple[int, str]] = field(default_factory=dict)

@@ -200,3 +200,11 @@ async def test_the_flood_gate_says_whether_a_person_may_have_a_case(engine: Engi
     assert (await stores.admit(21, 2001.0, cases_since=1500.0)).case is True  # closed lately: a message reopens it
     assert (await stores.admit(21, 2002.0, cases_since=2000.5)).case is False  # closed too long ago
     assert (await stores.admit(22, 2003.0, cases_since=0.0)).case is False  # another person
+
+
+async def test_a_turn_holder_of_a_real_instance_fits_the_column(engine: Engine) -> None:
+    from bot.telegram.services import instance_name
+
+    holder = f"{instance_name()}:{2**63 - 1}"  # the largest update id the column of update ids holds
+    assert len(holder) <= 40
+    assert (await SqlStores(engine).admit(31, 1.0, Turn(holder, 30.0, 2**63 - 1)))[0] == "ok"
