@@ -74,7 +74,7 @@ async def dispatch(application: LotseApplication, update: Update) -> None:
     started = time.perf_counter()
     log.debug("update %s: start", update.update_id, extra={"chat_kind": getattr(update.effective_chat, "type", None)})
     processor = application.update_processor
-    coroutine = application.process_update(update)
+    coroutine = _process(application, update)
     try:
         if isinstance(processor, PerChatUpdateProcessor) and processor.urgent(update):
             await processor.process_urgent(update, coroutine)
@@ -84,6 +84,16 @@ async def dispatch(application: LotseApplication, update: Update) -> None:
         services: Services | None = application.bot_data.get(KEY)
         if services is not None:
             services.metrics.handled(update, time.perf_counter() - started)
+
+
+async def _process(application: LotseApplication, update: Update) -> None:
+    """The handlers, then the update's end, both before the chat's next update starts (which would otherwise find
+    the person's turn still held and wait for it)."""
+    try:
+        await application.process_update(update)
+    finally:
+        services: Services | None = application.bot_data.get(KEY)
+        if services is not None:
             await _finish(services, update, application.bot_data.setdefault(AGAIN, set()))
 
 
