@@ -79,9 +79,14 @@ FIRST_ID = 880_000
 SLOW_DOWN = "Please wait a moment before sending more messages."
 
 # Bugs the corpus found and that are not fixed yet: each is tolerated only as exactly this API error, and reported
-# as a warning on every run; remove the entry when the bug is fixed and the test holds it to 0. (None now: the card
-# edit that repeated a late announce is gone since the card's version is stored.)
-KNOWN_API_ERRORS: dict[tuple[str, int, str], str] = {}
+# as a warning on every run; remove the entry when the bug is fixed and the test holds it to 0. (The card edit that
+# repeated a late announce is gone since the card's version is stored.)
+KNOWN_API_ERRORS: dict[tuple[str, int, str], str] = {
+    ("editMessageText", 400, "Bad Request: message is not modified"): (
+        "under CPU contention (about 1 run in 6 with two runs at once, on 7dca9d1 as well) an edit of a card or of "
+        "a relayed message repeats what the message already shows; the bot ignores the answer, the call is wasted"
+    ),
+}
 
 
 @dataclass
