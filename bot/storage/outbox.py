@@ -81,6 +81,9 @@ class SqlOutbox:
                 .where(_O.id.in_(heads), _O.next_at <= now, _O.lease_until <= now)
                 .order_by(_O.priority, _O.id)
                 .limit(limit)
+                # PostgreSQL: rows another worker is claiming right now are passed over, not waited for (its lease
+                # makes them its own); SQLite has one writer at a time and no row locks.
+                .with_for_update(skip_locked=True)
             )
             items = []
             for row in conn.execute(query).all():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
@@ -233,3 +234,18 @@ async def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(stor
     await store.delivered(announce.id, GROUP, 70, 3.0)
     (relay,) = await store.claim(now=4.0, lease=30.0, limit=10)
     assert relay.payload["text"] == "x\x00y\ufffdz"  # NUL survives in JSON as an escape
+
+
+async def test_a_worker_passes_over_what_another_is_claiming_instead_of_waiting(engine: Engine) -> None:
+    store = SqlTickets(engine)
+    await store.enqueue([Delivery("a1", tg(11), "message", {}), Delivery("b1", tg(12), "message", {})])
+    table = OutboxRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as other:  # another worker, in the middle of its claim of a1 (PostgreSQL: a row lock)
+        transaction = other.begin()
+        assert other.execute(select(table).where(table.c.key == "a1").with_for_update()).first() is not None
+        items = await asyncio.wait_for(store.claim(now=10.0, lease=30.0, limit=10), 5)
+        transaction.rollback()
+    # PostgreSQL passes over the locked row (it would have waited for the other worker before); SQLite has no row
+    # locks, one writer at a time, and takes both.
+    expected = ["b1"] if engine.dialect.name == "postgresql" else ["a1", "b1"]
+    assert sorted(item.key for item in items) == expected
