@@ -8,11 +8,12 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
@@ -79,6 +80,21 @@ async def blocking(serial: bool, work: Callable[[], T]) -> T:
     if serial:
         return await asyncio.get_running_loop().run_in_executor(_SQLITE, guarded)
     return await asyncio.to_thread(guarded)
+
+
+async def in_transaction(engine: Engine, fn: Callable[[Connection], T]) -> T:
+    """``fn`` in one transaction on ``engine`` (committed when it returns), off the event loop (:func:`blocking`)."""
+
+    def work() -> T:
+        with engine.begin() as conn:
+            return fn(conn)
+
+    return await blocking(engine.dialect.name == "sqlite", work)
+
+
+def upsert(conn: Connection, table: Table) -> Any:
+    """The dialect's ``INSERT`` for ``table`` (PostgreSQL's or SQLite's, both with ``ON CONFLICT``)."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def scrub(engine: Engine) -> None:

@@ -11,10 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.handoff import Delivery, OutboxItem, priority, weight
-from bot.storage.engine import blocking
+from bot.storage.engine import in_transaction, upsert
 from bot.storage.tables import OutboxRow
 
 T = TypeVar("T")
@@ -38,11 +37,7 @@ class SqlOutbox:
         self.wakeup: Callable[[], None] = lambda: None  # set by the worker: new deliveries were stored
 
     async def _tx(self, fn: Callable[[Connection], T]) -> T:
-        def work() -> T:
-            with self.engine.begin() as conn:
-                return fn(conn)
-
-        return await blocking(self._inline, work)
+        return await in_transaction(self.engine, fn)
 
     def _insert(self, conn: Connection, deliveries: Sequence[Delivery], now: float) -> int:
         if not deliveries:
@@ -64,8 +59,7 @@ class SqlOutbox:
             }
             for d in deliveries
         ]
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]).returning(_O.id)
+        statement = upsert(conn, OUTBOX).on_conflict_do_nothing(index_elements=["key"]).returning(_O.id)
         return sum(conn.execute(statement, row).first() is not None for row in rows)
 
     # -- Outbox -----------------------------------------------------------------------------------------------

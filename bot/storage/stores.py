@@ -10,13 +10,13 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, CursorResult, Engine, Table, delete, exists, func, insert, literal, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.core.handoff import ACTIVE
 from bot.core.ports import Admitted, Quarantined, Turn, TurnEnd, changed_fields, processed, spend, turn_free
 from bot.core.replies import STEPS, Profile, Step
-from bot.storage.engine import blocking, scrub
+from bot.storage.engine import blocking, in_transaction, scrub, upsert
 from bot.storage.tables import FeedbackRow, InstanceRow, JobRow, QuarantineRow, TicketRow, UserRow, utc_now
 
 T = TypeVar("T")
@@ -45,6 +45,14 @@ def _no_wait_for_disk(conn: Connection) -> None:
     turn runs out by its lease anyway), never corrupts anything, and saves a disk flush per message."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
+def _end_turn(user_id: int, end: TurnEnd) -> Any:
+    """End ``end.holder``'s turn of the person and record ``end.done`` as processed; nothing when another holds it."""
+    values: dict[str, object] = {"busy_by": None, "busy_until": 0.0}
+    if end.done is not None:
+        values["done_update"] = end.done
+    return update(USERS).where(USERS.c.user_id == user_id, USERS.c.busy_by == end.holder).values(**values)
 
 
 class SqlStores:
@@ -82,13 +90,12 @@ class SqlStores:
                     row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
                 for name, value in changes.items():  # only what this update changed: a parallel one keeps its own
                     setattr(row, name, ",".join(value) if name == "recent" else value)  # type: ignore[arg-type]
-                if end is not None and row.busy_by == end.holder:
-                    row.busy_by, row.busy_until = None, 0.0
-                    if end.done is not None:
-                        row.done_update = max(row.done_update or 0, end.done)
                 row.updated_at = utc_now()
                 session.add(row)
                 try:
+                    if end is not None:  # in the same transaction as the profile's change
+                        session.flush()
+                        session.execute(_end_turn(profile.user_id, end))
                     session.commit()
                     return
                 except IntegrityError:  # another process created the row first
@@ -119,91 +126,73 @@ class SqlStores:
         case = None
         if cases_since is not None:  # a case the person's message may belong to (see PersonHandoff.on_text)
             t = TICKETS.c
-            relevant = t.status.in_(("open", "taken", "draft")) | (
+            relevant = t.status.in_((*ACTIVE, "draft")) | (
                 (t.status == "closed") & (t.closed_by == "staff") & (t.closed_at >= cases_since)
             )
             case = exists().where(t.user_id == user_id, relevant)
 
-        def work() -> Admitted:
-            for attempt in range(2):
-                try:
-                    return admit(self.engine)
-                except IntegrityError:  # the row was created concurrently by another process: read it again
-                    if attempt:
-                        raise
-            raise AssertionError("unreachable")
-
-        def admit(engine: Engine) -> Admitted:
+        def admit(conn: Connection) -> Admitted:
             # Runs once per message: plain SQL statements, no ORM objects, one transaction.
-            with engine.begin() as conn:
-                _no_wait_for_disk(conn)
-                query = sa_select(
-                    c.user_id, c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step, c.recent,
-                    c.busy_until, c.busy_by, c.done_update,
-                    (case if case is not None else literal(None)).label("has_case"),
-                )  # fmt: skip
-                row = conn.execute(query.where(c.user_id == user_id).with_for_update(of=users)).first()
-                if row is None:
-                    values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False, **held}
-                    statement = insert(users).values(
-                        user_id=user_id, step="language", created_at=utc_now(), updated_at=utc_now(), **values
-                    )
-                    conn.execute(statement)
-                    has_case = None if case is None else bool(conn.execute(sa_select(case)).scalar())
-                    return Admitted("ok", None, has_case)
-                if turn is not None and processed(turn, row.done_update):
-                    return Admitted("done", _profile(row))  # Telegram sent it again: it was processed to the end
-                if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
-                    return Admitted("busy", None)  # another instance processes this person's update: nothing spent
-                verdict, tokens, warned = spend(
-                    row.rate_tokens,
-                    row.rate_updated,
-                    row.rate_warned,
-                    now,
-                    burst=self.burst,
-                    per_second=self.per_second,
+            _no_wait_for_disk(conn)
+            query = sa_select(
+                c.user_id, c.rate_tokens, c.rate_updated, c.rate_warned, c.lang, c.city, c.step, c.recent,
+                c.busy_until, c.busy_by, c.done_update,
+                (case if case is not None else literal(None)).label("has_case"),
+            )  # fmt: skip
+            row = conn.execute(query.where(c.user_id == user_id).with_for_update(of=users)).first()
+            if row is None:
+                values = {"rate_tokens": self.burst - 1.0, "rate_updated": now, "rate_warned": False, **held}
+                statement = insert(users).values(
+                    user_id=user_id, step="language", created_at=utc_now(), updated_at=utc_now(), **values
                 )
-                changes: dict[str, object] = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
-                if verdict == "ok":
-                    changes.update(held)
-                conn.execute(update(users).where(c.user_id == user_id).values(**changes))
-                return Admitted(verdict, _profile(row), None if row.has_case is None else bool(row.has_case))
+                conn.execute(statement)
+                has_case = None if case is None else bool(conn.execute(sa_select(case)).scalar())
+                return Admitted("ok", None, has_case)
+            if turn is not None and processed(turn, row.done_update):
+                return Admitted("done", _profile(row))  # Telegram sent it again: it was processed to the end
+            if turn is not None and not turn_free(row.busy_until, row.busy_by, now, turn):
+                return Admitted("busy", None)  # another instance processes this person's update: nothing spent
+            verdict, tokens, warned = spend(
+                row.rate_tokens,
+                row.rate_updated,
+                row.rate_warned,
+                now,
+                burst=self.burst,
+                per_second=self.per_second,
+            )
+            changes: dict[str, object] = {"rate_tokens": tokens, "rate_updated": now, "rate_warned": warned}
+            if verdict == "ok":
+                changes.update(held)
+            conn.execute(update(users).where(c.user_id == user_id).values(**changes))
+            return Admitted(verdict, _profile(row), None if row.has_case is None else bool(row.has_case))
 
-        return await blocking(self._inline, work)
+        try:
+            return await in_transaction(self.engine, admit)
+        except IntegrityError:  # the row was created concurrently by another process: read it again
+            return await in_transaction(self.engine, admit)
 
     async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
-        c = USERS.c
-        values: dict[str, object] = {"busy_by": None, "busy_until": 0.0}
-        if done is not None:
-            values["done_update"] = done
-        statement = update(USERS).where(c.user_id == user_id, c.busy_by == holder).values(**values)
+        def fn(conn: Connection) -> None:
+            _no_wait_for_disk(conn)
+            conn.execute(_end_turn(user_id, TurnEnd(holder, done)))
 
-        def fn(engine: Engine) -> None:
-            with engine.begin() as conn:
-                _no_wait_for_disk(conn)
-                conn.execute(statement)
-
-        await blocking(self._inline, lambda: fn(self.engine))
+        await in_transaction(self.engine, fn)
 
     # -- Instances ------------------------------------------------------------------------------------------
 
     async def heartbeat(self, instance: str, now: float, stale: float) -> int:
-        def fn(engine: Engine) -> int:
-            with engine.begin() as conn:
-                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-                upsert = dialect.insert(INSTANCES).values(id=instance, seen_at=now)
-                conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_={"seen_at": now}))
-                conn.execute(delete(INSTANCES).where(INSTANCES.c.seen_at < now - stale))
-                return int(conn.execute(sa_select(func.count()).select_from(INSTANCES)).scalar_one())
+        def fn(conn: Connection) -> int:
+            seen = upsert(conn, INSTANCES).values(id=instance, seen_at=now)
+            conn.execute(seen.on_conflict_do_update(index_elements=["id"], set_={"seen_at": now}))
+            conn.execute(delete(INSTANCES).where(INSTANCES.c.seen_at < now - stale))
+            return int(conn.execute(sa_select(func.count()).select_from(INSTANCES)).scalar_one())
 
-        return await blocking(self._inline, lambda: fn(self.engine))
+        return await in_transaction(self.engine, fn)
 
     async def leave(self, instance: str) -> None:
-        def fn(engine: Engine) -> None:
-            with engine.begin() as conn:
-                conn.execute(delete(INSTANCES).where(INSTANCES.c.id == instance))
-
-        await blocking(self._inline, lambda: fn(self.engine))
+        await in_transaction(
+            self.engine, lambda conn: conn.execute(delete(INSTANCES).where(INSTANCES.c.id == instance))
+        )
 
     # -- FeedbackStore --------------------------------------------------------------------------------------
 
@@ -239,17 +228,15 @@ class SqlStores:
     # -- JobTurns -------------------------------------------------------------------------------------------
 
     async def take_turn(self, job: str, now: float, every: float) -> bool:
-        def fn(engine: Engine) -> bool:
-            with engine.begin() as conn:
-                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-                first = dialect.insert(JOBS).values(name=job, last_run=now)
-                claimed = first.on_conflict_do_nothing(index_elements=["name"]).returning(JOBS.c.name)
-                if conn.execute(claimed).first() is not None:  # (rowcount is -1 for this statement on PostgreSQL)
-                    return True
-                turn = update(JOBS).where(JOBS.c.name == job, JOBS.c.last_run <= now - every).values(last_run=now)
-                return bool(conn.execute(turn).rowcount)
+        def fn(conn: Connection) -> bool:
+            first = upsert(conn, JOBS).values(name=job, last_run=now)
+            claimed = first.on_conflict_do_nothing(index_elements=["name"]).returning(JOBS.c.name)
+            if conn.execute(claimed).first() is not None:  # (rowcount is -1 for this statement on PostgreSQL)
+                return True
+            turn = update(JOBS).where(JOBS.c.name == job, JOBS.c.last_run <= now - every).values(last_run=now)
+            return bool(conn.execute(turn).rowcount)
 
-        return await blocking(self._inline, lambda: fn(self.engine))
+        return await in_transaction(self.engine, fn)
 
     # -- UpdateQuarantine -----------------------------------------------------------------------------------
 

@@ -135,20 +135,20 @@ class Watch:
     clock: Callable[[], float] = time.time
 
     async def read(self) -> tuple[Vitals | None, str | None]:
-        """The database's counts, or None and why not."""
-        if self.vitals is None:
-            return None, None
-        try:
-            found = await asyncio.wait_for(self.vitals.vitals(self.clock()), VITALS_TIMEOUT)
-        except TimeoutError:
-            return None, "database did not answer within 3 s"
-        except Exception as exc:  # unreachable, refused, a lost connection: the endpoint still answers
-            return None, f"database unreachable ({type(exc).__name__})"
-        return found, None
+        """The database's counts (the gauges are set from them), or None and why not."""
+        found, problem = None, None
+        if self.vitals is not None:
+            try:
+                found = await asyncio.wait_for(self.vitals.vitals(self.clock()), VITALS_TIMEOUT)
+            except TimeoutError:
+                problem = "database did not answer within 3 s"
+            except Exception as exc:  # unreachable, refused, a lost connection: the endpoint still answers
+                problem = f"database unreachable ({type(exc).__name__})"
+        self.metrics.saw(found)
+        return found, problem
 
     async def health(self) -> tuple[bool, dict[str, object]]:
         vitals, problem = await self.read()
-        self.metrics.saw(vitals if problem is None else None)
         problems = [problem] if problem else []
         if self.topics == 0:
             problems.append("no knowledge loaded")
@@ -182,8 +182,7 @@ class _Metrics(RequestHandler):
         self.watch = watch
 
     async def get(self) -> None:
-        vitals, problem = await self.watch.read()
-        self.watch.metrics.saw(vitals if problem is None else None)
+        await self.watch.read()
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.finish(self.watch.metrics.exposition())
 

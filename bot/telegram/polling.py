@@ -173,7 +173,7 @@ async def poll(
             # look reads the updates in hand again, and a look per finished update cost more than the updates did)
             await asyncio.wait(set(running.values()), timeout=max(0.0, fetched_at + LOOK_EVERY - loop.time()))
         elif retry_at:
-            await pause(stop, 0.5)
+            await pause(stop, LOOK_EVERY)
         for entry in _settle(application, running, held, done, retry_at, tries, loop.time()):
             await keep(application, entry)
         # Confirm up to the first update not yet done: the rest comes again after a crash and is skipped here.
