@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point; returns the exit code."""
-    from bot.logs import origin
+    from bot.telegram.safelog import origin
 
     args = build_parser().parse_args(argv)
     try:

@@ -13,7 +13,6 @@ import datetime as dtm
 import logging
 import re
 import sys
-import traceback
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, TextIO
@@ -21,15 +20,10 @@ from typing import Any, TextIO
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
-from bot.config import Config
-from bot.telegram.safelog import _short, where
+from bot.config import LOG_FORMATS, LOG_LEVELS, Config
+from bot.telegram.safelog import where
 
-LEVELS: Mapping[str, int] = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-}
+LEVELS: Mapping[str, int] = {name: logging.getLevelNamesMapping()[name.upper()] for name in LOG_LEVELS}
 OWN = "lotse"  # Lotse's loggers: "lotse" and "lotse.*"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _IDS = re.compile(r"^(update|case) %[sd]")
@@ -123,7 +117,7 @@ class LotseHandler(logging.StreamHandler[TextIO]):
 
 def formatter(log_format: str) -> logging.Formatter:
     """The formatter of ``LOTSE_LOG_FORMAT``: ``json`` (one object a line) or ``text``."""
-    if log_format not in ("json", "text"):
+    if log_format not in LOG_FORMATS:
         raise ValueError(f"unknown log format {log_format!r}: json or text")
     return LotseJsonFormatter() if log_format == "json" else TextFormatter()
 
@@ -158,10 +152,3 @@ def configure(config_or_format: Config | str, level: str | None = None, stream: 
     logging.getLogger(OWN).setLevel(number)
     logging.captureWarnings(True)  # warnings too are lines of the log
     quiet_library_logs()
-
-
-def origin(error: BaseException) -> str:
-    """``ValueError at bot/x.py:12``: the error's type and where it was raised (no message)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    place = f"{_short(frames[-1].filename)}:{frames[-1].lineno}" if frames else "?"
-    return f"{type(error).__name__} at {place}"

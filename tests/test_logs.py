@@ -14,7 +14,8 @@ import pytest
 
 from bot import cli
 from bot.config import load_config
-from bot.logs import OWN, LotseHandler, configure, handler, origin
+from bot.logs import OWN, LotseHandler, configure, handler
+from bot.telegram.safelog import origin
 from tests.conftest import FIXTURE_KB
 
 SECRET = "Zaynab Quraishi +49 171 5550199"  # what a person wrote: never in a log line

@@ -23,6 +23,13 @@ def where(error: BaseException) -> str:
     return "; from ".join(parts)
 
 
+def origin(error: BaseException) -> str:
+    """``ValueError at bot/x.py:12``: the error's type and where it was raised (no message)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    place = f"{_short(frames[-1].filename)}:{frames[-1].lineno}" if frames else "?"
+    return f"{type(error).__name__} at {place}"
+
+
 def _short(filename: str) -> str:
     for marker in ("/bot/", "/site-packages/"):
         if marker in filename:
