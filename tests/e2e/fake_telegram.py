@@ -21,6 +21,7 @@ import html
 import itertools
 import json
 import re
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,14 @@ JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_pre
                "entities", "reaction", "caption_entities", "media"}  # fmt: skip
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
 RECHECK = 0.2  # seconds: settle looks again even without a notification (a busy check's state may change silently)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class ApiError(Exception):

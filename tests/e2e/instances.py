@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -23,7 +22,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 
 from bot.storage.outbox import OUTBOX
 from tests.e2e.crash import stop_process
-from tests.e2e.fake_telegram import FakeStaff, FakeTelegram, FakeUser
+from tests.e2e.fake_telegram import FakeStaff, FakeTelegram, FakeUser, free_port
 from tests.e2e.rrproxy import RoundRobinProxy
 from tests.storage.conftest import POSTGRES_URL
 
@@ -35,13 +34,6 @@ HOOK = "https://lotse.test/hook"
 ALWAYS = "{mon: '00:00-24:00', tue: '00:00-24:00', wed: '00:00-24:00', thu: '00:00-24:00', fri: '00:00-24:00', " \
          "sat: '00:00-24:00', sun: '00:00-24:00'}"  # fmt: skip
 LEASE = 2.0  # seconds: LOTSE_OUTBOX_LEASE and LOTSE_PERSON_LEASE (a killed instance's work is free again after it)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def until(check: Callable[[], bool], timeout: float, what: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,15 +19,8 @@ from bot.telegram.app import HttpOptions, TelegramSettings, WebhookOptions, serv
 from bot.telegram.observe import Watch, serve_http
 from bot.wiring import Setup, assemble
 from tests.e2e.conftest import Lotse, ready
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.fake_telegram import FakeTelegram, free_port
 from tests.e2e.test_handoff import open_case
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _get(port: int, path: str) -> tuple[int, str]:
@@ -48,7 +40,7 @@ def _value(exposition: str, series: str) -> float:
 async def watched(desk: Lotse) -> AsyncIterator[tuple[Lotse, int]]:
     svc = desk.running.app.bot_data["lotse"]
     watch = Watch(svc.metrics, svc.vitals, len(svc.conversation.knowledge.topics), lambda: desk.app.running)
-    port = _free_port()
+    port = free_port()
     server = serve_http(watch, "127.0.0.1", port)
     try:
         yield desk, port
@@ -128,8 +120,8 @@ async def test_both_modes_serve_health_and_metrics_on_the_http_port(
     migrate(engine)
     telegram = TelegramSettings(server.token, server.base_url, server.base_file_url)
     app = assemble(dialogue=dialogue, engine=engine, setup=Setup(), telegram=telegram).application
-    port = _free_port()
-    webhook = WebhookOptions("https://lotse.example.org/hook", "127.0.0.1", _free_port(), "s3cret-Token_1")
+    port = free_port()
+    webhook = WebhookOptions("https://lotse.example.org/hook", "127.0.0.1", free_port(), "s3cret-Token_1")
     stop = asyncio.Event()
     task = asyncio.create_task(
         serve(app, stop, webhook=webhook if mode == "webhook" else None, http=HttpOptions("127.0.0.1", port))

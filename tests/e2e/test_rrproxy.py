@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,15 +12,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+from tests.e2e.fake_telegram import FakeTelegram, FakeUser, free_port
 from tests.e2e.rrproxy import RoundRobinProxy
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

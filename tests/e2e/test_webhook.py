@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,17 +17,10 @@ from bot.storage.stores import SqlStores
 from bot.telegram.app import TelegramSettings, WebhookOptions, serve
 from bot.telegram.webhook import MAX_BODY
 from bot.wiring import Setup, assemble
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.fake_telegram import FakeTelegram, free_port
 from tests.e2e.test_polling import database_down
 
 SECRET = "s3cret-Token_1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def text_update(update_id: int, user_id: int, text: str) -> dict[str, object]:
@@ -60,7 +52,7 @@ async def hooked(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Hooked]:
     settings = TelegramSettings(server.token, server.base_url, server.base_file_url)
     bot = assemble(dialogue=dialogue, engine=engine, setup=Setup(), telegram=settings)
     app, stores = bot.application, bot.stores
-    port = _free_port()
+    port = free_port()
     options = WebhookOptions("https://lotse.example.org/telegram/hook", "127.0.0.1", port, SECRET)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, stop, webhook=options))
