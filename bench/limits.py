@@ -23,7 +23,6 @@ import asyncio
 import os
 import platform
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from bench.load import CITY, Workload, calibrate, calibration_people, measure, w
 from bench.procs import TOKEN, Api, Instance, big_knowledge, bot_env, centres_file, cpu_seconds, database, onboard  # noqa: E402
 from bench.profiling import report as report_profile  # noqa: E402
 from bot.telegram.app import webhook_secret  # noqa: E402
+from tests.e2e.fake_telegram import free_port  # noqa: E402
 
 GROUP = -1001000000077
 Row = dict[str, Any]
@@ -71,13 +71,6 @@ async def echo_row(load: Workload, work: Path) -> Row:
         return row
     finally:
         await api.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def lotse_row(
