@@ -91,16 +91,16 @@ async def test_a_database_outage_pauses_processing_and_loses_nothing(
 ) -> None:
     user = await ready(lotse, 703, "en")
     other = await ready(lotse, 704, "de")
-    real = lotse.stores._run
-    down = {"calls": 2}  # the database refuses the next calls, then is back
+    real = lotse.stores.save
+    down = {"calls": 2}  # the database refuses the next profile writes, then is back
 
-    async def flaky(fn: object) -> object:
+    async def flaky(*args: Any, **kwargs: Any) -> None:
         if down["calls"] > 0:
             down["calls"] -= 1
             raise StoreUnavailableError("OperationalError")
-        return await real(fn)  # type: ignore[arg-type]
+        await real(*args, **kwargs)
 
-    monkeypatch.setattr(lotse.stores, "_run", flaky)
+    monkeypatch.setattr(lotse.stores, "save", flaky)
     user.push_text("where can i find a doctor")
     other.push_text("wo finde ich eine apotheke")
     (answer,) = await user._replies(1, timeout=20)

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import Engine, inspect
 
 from bot.core.handoff import NewTicket
-from bot.core.ports import Admitted, Quarantined, Turn
+from bot.core.ports import Admitted, Quarantined, Turn, TurnEnd
 from bot.core.replies import Profile
 from bot.storage.engine import migrate
 from bot.storage.stores import SqlStores
@@ -164,6 +164,31 @@ async def test_one_instance_at_a_time_takes_a_persons_turn(engine: Engine) -> No
 
 async def test_the_in_memory_fake_takes_turns_alike() -> None:
     await _turns(MemoryStores())
+
+
+async def _answer_ends_turn(stores: SqlStores | MemoryStores) -> None:
+    a, b = Turn("instance-a:30", 30.0, 30), Turn("instance-b:31", 30.0, 31)
+    assert (await stores.admit(11, 100.0, a))[0] == "ok"
+    # another holder's end: the profile is written, the turn stays with a
+    await stores.save(Profile(11, lang="ar", step="ready"), Profile(11), end=TurnEnd(b.holder, 31))
+    assert (await stores.admit(11, 100.5, b))[0] == "busy"
+    # a's answer: its change (only the city) with the end of its turn and update 30 processed, in one write
+    before = Profile(11, lang="ar", step="ready")
+    await stores.save(Profile(11, lang="ar", city="koeln", step="ready"), before, end=TurnEnd(a.holder, 30))
+    assert (await stores.admit(11, 101.0, Turn("instance-b:30", 30.0, 30)))[0] == "done"
+    assert (await stores.admit(11, 101.0, b))[0] == "ok"
+    assert await stores.get(11) == Profile(11, lang="ar", city="koeln", step="ready")
+    # a person whose row is gone (deleted meanwhile): written with every field
+    await stores.save(Profile(12, lang="fa", step="city"), Profile(12, lang="de"), end=TurnEnd("instance-a:5", 5))
+    assert await stores.get(12) == Profile(12, lang="fa", step="city")
+
+
+async def test_an_answers_write_ends_the_turn_of_its_holder_only(engine: Engine) -> None:
+    await _answer_ends_turn(SqlStores(engine))
+
+
+async def test_the_in_memory_fake_ends_turns_alike() -> None:
+    await _answer_ends_turn(MemoryStores())
 
 
 async def _instances(stores: SqlStores | MemoryStores) -> None:
