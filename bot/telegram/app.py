@@ -45,7 +45,7 @@ from bot.webapi import Hook, LibreTranslate
 log = logging.getLogger("lotse.telegram")
 WORKER = "lotse-outbox"
 RETENTION_EVERY = 3600.0  # seconds between retention runs (one instance runs it per period)
-HTTP_POOL = 32  # connections to the Bot API (long polling has its own)
+HTTP_POOL = 8  # connections to the Bot API (long polling has its own)
 HEARTBEAT_EVERY = 10.0  # seconds between an instance's "still running" (a silent one is gone after 3.5 periods)
 
 
@@ -202,8 +202,10 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        # A bounded pool (python-telegram-bot's default is 256): 32 measured no worse than 8, 16 or 64 in
-        # bench/limits.py (within its noise); a request waits for a free one up to 10 s.
+        # A small pool (python-telegram-bot's default is 256): httpcore looks at every pooled connection, twice per
+        # request and partly for each pair of them, which made 32 connections cost 0.6 ms of CPU per reply in
+        # bench/limits.py (SQLite: 0.43x of the echo bot with 32, 0.47-0.50x with 8). 8 carry Telegram's 30 messages
+        # a second even at 250 ms a call; a request waits for a free one up to 10 s.
         .connection_pool_size(HTTP_POOL)
         .pool_timeout(10.0)
         .post_init(started)
