@@ -70,9 +70,12 @@ class Dialogue:
         self.index = hybrid.index if hybrid is not None else index
         self.locales_dir = locales_dir
         self.detector: Detector | None = build_detector(knowledge.emergency, self.index.knows, self.index.stopwords)
-        # One message is checked for an emergency by the update processor (to let it go first) and by the guard:
-        # the same text is not checked twice.
+        # One message is checked for an emergency by the update processor (to let it go first), by the guard and by
+        # the decision: the same text is not checked twice. The knowledge does not change under a Dialogue (a new
+        # knowledge is a new Dialogue), so a topic rendered for a language and a city is rendered once.
         self._alarm_cached = functools.lru_cache(maxsize=256)(self._alarm)
+        self._detect_cached = functools.lru_cache(maxsize=256)(self._detect)
+        self._render_cached = functools.lru_cache(maxsize=4096)(self._render)
 
     @property
     def hybrid(self) -> Hybrid:
@@ -97,7 +100,9 @@ class Dialogue:
 
     def detect(self, text: str) -> Detection:
         """The emergency situations in ``text`` (none when the knowledge declares no situations)."""
-        text = (text or "")[:MAX_TEXT_LENGTH]
+        return self._detect_cached((text or "")[:MAX_TEXT_LENGTH])
+
+    def _detect(self, text: str) -> Detection:
         if self.detector is None:
             return Detection((), frozenset(), calm=False)
         return self.detector.detect(text)
@@ -212,7 +217,9 @@ class Dialogue:
 
     def render(self, topic_id: str, lang: str, city: str | None) -> RenderedTopic:
         """A topic rendered for ``lang`` and ``city`` (used for menu taps and clarify choices too)."""
-        lang = self.language(lang)
+        return self._render_cached(topic_id, self.language(lang), city)
+
+    def _render(self, topic_id: str, lang: str, city: str | None) -> RenderedTopic:
         topic = self.knowledge.topics[topic_id]
         city_obj = self.knowledge.cities.get(city) if city else None
         return render_topic(topic, lang, city_obj, self.knowledge, self.t(lang))
