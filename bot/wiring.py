@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,9 +16,9 @@ from bot.config import Config
 from bot.core.centres import Centres
 from bot.core.dialogue import Dialogue
 from bot.core.handoff import HandoffSettings
-from bot.core.hybrid import load_or_train
-from bot.core.knowledge import load_knowledge
+from bot.core.hybrid import cache_key, load_or_train
 from bot.core.semantic import load_embedder
+from bot.core.start_cache import checked_knowledge, detector
 
 if TYPE_CHECKING:  # the database and Telegram are loaded only by what serves Telegram (not by ask, check, chat)
     from sqlalchemy import Engine
@@ -31,15 +32,34 @@ if TYPE_CHECKING:  # the database and Telegram are loaded only by what serves Te
 
 
 def load_dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
-    """The knowledge, its matcher (trained once per knowledge version, then read from the cache) and the catalogs."""
-    knowledge = load_knowledge(knowledge_dir or config.knowledge_dir)
+    """The knowledge, its matcher (trained once per knowledge version, then read from the cache) and the catalogs.
+    A restart with unchanged knowledge reads the checked knowledge and the emergency detector from the cache too.
+
+    Python's cycle collector is paused meanwhile: what is read here lives as long as the process, and collecting
+    while hundreds of thousands of its objects are made took half of a restart's loading time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_dialogue(config, knowledge_dir or config.knowledge_dir, collecting)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_dialogue(config: Config, knowledge_dir: Path, collecting: bool) -> Dialogue:
+    knowledge = checked_knowledge(knowledge_dir, config.cache_dir)
     embedder = load_embedder(config.embeddings) if config.embeddings else None
 
     def training() -> None:
+        if collecting:  # training makes and drops much more than it keeps: collected as usual
+            gc.enable()
         print("Learning the knowledge (once after every change of it, 10 s or more) ...", file=sys.stderr, flush=True)
 
     hybrid = load_or_train(knowledge, config.match, config.cache_dir, embedder, on_train=training)
-    return Dialogue(knowledge, hybrid.index, config.locales_dir, hybrid)
+    index = hybrid.index
+    key = cache_key(knowledge, config.match, embedder)
+    found = detector(knowledge, index.knows, index.stopwords, config.cache_dir, key)
+    return Dialogue(knowledge, index, config.locales_dir, hybrid, found)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,14 +62,18 @@ class Dialogue:
         index: Index,
         locales_dir: Path = DEFAULT_LOCALES_DIR,
         hybrid: Hybrid | None = None,
+        detector: Detector | Literal["build"] | None = "build",
     ) -> None:
         """``hybrid`` is the trained matcher (:func:`bot.core.hybrid.load_or_train`); without one it is trained on
-        the first question (checks that need only the index and the detector never train)."""
+        the first question (checks that need only the index and the detector never train). ``detector``: the
+        emergency detector when it is at hand (bot/core/start_cache.py), else it is built here."""
         self.knowledge = knowledge
         self._hybrid = hybrid
         self.index = hybrid.index if hybrid is not None else index
         self.locales_dir = locales_dir
-        self.detector: Detector | None = build_detector(knowledge.emergency, self.index.knows, self.index.stopwords)
+        if detector == "build":
+            detector = build_detector(knowledge.emergency, self.index.knows, self.index.stopwords)
+        self.detector: Detector | None = detector
         # One message is checked for an emergency by the update processor (to let it go first), by the guard and by
         # the decision: the same text is not checked twice. The knowledge does not change under a Dialogue (a new
         # knowledge is a new Dialogue), so a topic rendered for a language and a city is rendered once.

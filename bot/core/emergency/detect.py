@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
@@ -136,6 +137,36 @@ class Detector:
             self._t.by_word[min(set(item.words), key=lambda wid: (uses[wid], wid))].append(index)
         self._cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
 
+    def state(self) -> tuple[Any, ...]:
+        """The built tables as plain strings, numbers, tuples, lists, sets and dicts (for :mod:`marshal`): what
+        :meth:`restore` needs to skip building them (bot/core/start_cache.py)."""
+        t = self._t
+        words = [(w.form, w.prefix, w.lang) for w in t.words]
+        entries = [(e.concept, e.words) for e in t.entries]
+        # word ids as tuples: marshal reads them several times faster than sets (the lookups only iterate them)
+        ids = [
+            {key: tuple(sorted(wids)) for key, wids in table.items()}
+            for table in (t.exact, t.stems, t.prefixes, t.typos)
+        ]
+        tables = (*ids, dict(t.endings), dict(t.by_word))
+        plain = {k: v for k, v in self._stop_langs.items()}
+        return words, entries, tables, plain, self._common, self._concept_forms, self._longest_ending
+
+    @classmethod
+    def restore(cls, emergency: Emergency, known: Callable[[str], bool], state: tuple[Any, ...]) -> Detector:
+        """The detector :meth:`state` described, for the same knowledge (the caller keys the state by it)."""
+        words, entries, tables, stop_langs, common, forms, longest = state
+        detector = cls.__new__(cls)
+        detector.emergency, detector._known = emergency, known
+        t = _Tables()
+        t.words = [Word(form, prefix, lang) for form, prefix, lang in words]
+        t.entries = [_Entry(concept, tuple(ids)) for concept, ids in entries]
+        t.exact, t.stems, t.prefixes, t.typos, t.endings, t.by_word = tables
+        detector._t, detector._stop_langs = t, stop_langs
+        detector._common, detector._concept_forms, detector._longest_ending = common, forms, longest
+        detector._cache = {}
+        return detector
+
     def _add(self, concept: str, words: tuple[Word, ...]) -> None:
         if not words:
             return
@@ -181,16 +212,16 @@ class Detector:
         found: set[int] = set(t.exact.get(tok, ()))
         bare = proclitic_stem(tok)
         if bare is not None:
-            found |= t.exact.get(bare, set())
+            found.update(t.exact.get(bare, ()))
         for cut in range(MIN_PREFIX, len(tok) + 1):
-            found |= t.prefixes.get(tok[:cut], set())
+            found.update(t.prefixes.get(tok[:cut], ()))
         literal = frozenset(found)
         # A word that is itself a concept word is not also read as another word's inflection; in Arabic script a
         # stem is often the bare three-letter root ("طعن" appeal/stab), so a word Lotse knows keeps its own meaning.
         derive = not t.exact.get(tok) and not (first_script(tok) == "arabic" and self._is_known(tok))
         if derive:
             for stemmed in message_stems(tok):
-                found |= t.stems.get(stemmed, set())
+                found.update(t.stems.get(stemmed, ()))
         for cut in range(1, min(self._longest_ending, len(tok) - MIN_PREFIX) + 1) if derive else ():
             langs = t.endings.get(tok[-cut:])
             if langs:
@@ -238,7 +269,7 @@ class Detector:
         t = self._t
         tried: set[int] = set()
         for wid in every:
-            for index in t.by_word[wid]:
+            for index in t.by_word.get(wid, ()):
                 if index in tried:
                     continue
                 tried.add(index)
