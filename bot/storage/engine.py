@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, event, text
+from sqlalchemy import Connection, Engine, Table, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
 
 from bot.core.ports import StoreUnavailableError
+
+if TYPE_CHECKING:  # Alembic is imported only when the schema is not current (a fifth of a start's imports)
+    from alembic.config import Config
 
 T = TypeVar("T")
 
@@ -108,6 +111,8 @@ def scrub(engine: Engine) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -120,22 +125,61 @@ MIGRATION_LOCK = 0x4C6F747365  # "Lotse": the PostgreSQL advisory lock every sta
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent). Instances that start at the same moment take turns (on
     PostgreSQL an advisory lock, on a SQLite file a lock on ``<file>.migrate-lock`` beside it): the first migrates,
-    the others find the schema current."""
+    the others find the schema current. A database already at the newest revision is only looked at (under the
+    lock: a SQLite file another process is creating cannot even be read yet)."""
     if engine.dialect.name != "postgresql":
         database = engine.url.database
         if not database or database == ":memory:":
-            command.upgrade(alembic_config(engine), "head")
+            _upgrade(engine)
             return
         with open(f"{database}.migrate-lock", "a") as lock:  # noqa: PTH123 - fcntl takes the file object
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed (or the process dies)
-            command.upgrade(alembic_config(engine), "head")
+            _upgrade(engine)
         return
     with engine.connect() as lock:
         lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
         try:
-            command.upgrade(alembic_config(engine), "head")
+            _upgrade(engine)
         finally:
             lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def _upgrade(engine: Engine) -> None:
+    """Alembic's upgrade to the newest revision, unless the database is there already."""
+    if _current(engine):
+        return
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "head")
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the migration files (None when they do not form one line)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision = re.search(r'^revision(?:: str)? = "([^"]+)"', source, re.M)
+        parent = re.search(r'^down_revision(?:: [^=]+)? = "([^"]+)"', source, re.M)
+        if revision is None:
+            return None
+        revisions.add(revision[1])
+        if parent is not None:
+            parents.add(parent[1])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _current(engine: Engine) -> bool:
+    """Whether the database is at the newest revision (a file database; an in-memory one is always new)."""
+    head = head_revision()
+    if head is None or engine.url.database in (None, "", ":memory:"):
+        return False
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == [head]
 
 
 def open_database(url: str) -> Engine:
