@@ -298,3 +298,18 @@ def test_bad_embedding_settings_are_one_line_errors(tmp_path: Path) -> None:
     broken.write_text("arzt 0.1 0.2\ndoctor 0.1 x\n", encoding="utf-8")
     with pytest.raises(EmbeddingError, match=r"broken.vec:2"):
         load_embedder(f"vectors:{broken}")
+
+
+def test_a_large_knowledge_learns_its_combination_on_a_fixed_sample_of_topics(
+    knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core import hybrid
+
+    assert hybrid.for_validation(knowledge) is knowledge  # today's knowledge: all of it
+    monkeypatch.setattr(hybrid, "CV_TOPICS", 10)
+    sample = hybrid.for_validation(knowledge)
+    assert len(sample.topics) == 10 and set(sample.topics) < set(knowledge.topics)
+    assert list(hybrid.for_validation(knowledge).topics) == list(sample.topics)  # the same at every start
+    assert sample.handoff == knowledge.handoff and sample.offtopic == knowledge.offtopic  # the intents whole
+    rows, labels = hybrid.cross_validated_rows(sample, MatchSettings())
+    assert rows and 0 < sum(labels) < len(labels)
