@@ -124,6 +124,8 @@ class _UserRow:
     busy_until: float = 0.0
     busy_by: str | None = None
     done_update: int | None = None
+    sent_update: int | None = None
+    sent_count: int = 0
 
 
 class MemoryStores:
@@ -192,7 +194,17 @@ class MemoryStores:
         row.tokens, row.updated, row.warned = tokens, now, warned
         if verdict == "ok" and turn is not None:
             row.busy_by, row.busy_until = turn.holder, now + turn.lease
-        return Admitted(verdict, row.profile)
+        sent = (
+            row.sent_count
+            if turn is not None and turn.update_id is not None and row.sent_update == turn.update_id
+            else 0
+        )
+        return Admitted(verdict, row.profile, None, sent)
+
+    async def progress(self, user_id: int, holder: str, update_id: int, sent: int) -> None:
+        row = self.users.get(user_id)
+        if row is not None and row.busy_by == holder:
+            row.sent_update, row.sent_count = update_id, sent
 
     async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
         row = self.users.get(user_id)

@@ -87,6 +87,7 @@ class Admitted(NamedTuple):
     verdict: Admission
     profile: Profile | None
     case: bool | None = None
+    sent: int = 0  # replies of the turn's update that went out before (its processing was cut off mid-way)
 
 
 class FloodGate(Protocol):
@@ -104,6 +105,11 @@ class FloodGate(Protocol):
     async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
         """End ``holder``'s turn (nothing happens when another holds it now), recording update ``done`` as
         processed."""
+        ...
+
+    async def progress(self, user_id: int, holder: str, update_id: int, sent: int) -> None:
+        """Record that ``sent`` replies of update ``update_id`` went out (while ``holder`` holds the turn); if the
+        update is processed again (``admit`` with a turn for it), ``Admitted.sent`` says how many to leave out."""
         ...
 
 

@@ -120,6 +120,9 @@ class SqlStores:
     async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
         await self._writes.run(WriteCall(user_id, (), TurnEnd(holder, done), profile=False))
 
+    async def progress(self, user_id: int, holder: str, update_id: int, sent: int) -> None:
+        await self._writes.run(WriteCall(user_id, (), TurnEnd(holder), profile=False, sent=(update_id, sent)))
+
     # -- Instances ------------------------------------------------------------------------------------------
 
     async def heartbeat(self, instance: str, now: float, stale: float) -> int:

@@ -29,6 +29,9 @@ class UserRow(SQLModel, table=True):
     busy_by: str | None = Field(default=None, max_length=40)
     # The newest of the person's updates processed to the end: one Telegram sends again is not processed twice.
     done_update: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # How many replies of update ``sent_update`` went out: processed again (its instance died), it sends the rest.
+    sent_update: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sent_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 

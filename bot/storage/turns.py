@@ -60,7 +60,7 @@ def _has_case(user_id: Any) -> Any:
 
 _ADMIT_COLUMNS = (
     _C.user_id, _C.rate_tokens, _C.rate_updated, _C.rate_warned, _C.lang, _C.city, _C.step, _C.recent,
-    _C.busy_until, _C.busy_by, _C.done_update,
+    _C.busy_until, _C.busy_by, _C.done_update, _C.sent_update, _C.sent_count,
 )  # fmt: skip
 # with_cases -> the people's rows (locked on PostgreSQL, in the order of their ids: two instances' batches never
 # wait for each other crosswise), with or without the case check
@@ -169,7 +169,8 @@ def admit(conn: Connection, calls: list[AdmitCall], *, burst: float, per_second:
         spent.append({"uid": call.user_id, "tokens": tokens, "at": now, "warned": warned,
                       "holder": held_by, "until": until})  # fmt: skip
         has_case = None if call.cases_since is None or row.has_case is None else bool(row.has_case)
-        results.append(Admitted(verdict, profile_of(row), has_case))
+        again = turn is not None and turn.update_id is not None and row.sent_update == turn.update_id
+        results.append(Admitted(verdict, profile_of(row), has_case, row.sent_count if again else 0))
     if new:
         conn.execute(insert(USERS), new)
         for index, call in enumerate(calls):  # whether a new person has a case (deleted, then back)
@@ -184,17 +185,31 @@ def admit(conn: Connection, calls: list[AdmitCall], *, burst: float, per_second:
 # -- the profile's change and the end of the turn ------------------------------------------------------------------
 
 
+# replies of an update that went out, written while the holder holds the person's turn
+_PROGRESS = (
+    update(USERS)
+    .where(_C.user_id == _UID, _C.busy_by == bindparam("holder"))
+    .values(sent_update=bindparam("update"), sent_count=bindparam("sent"))
+)
+
+
 @dataclass(frozen=True, slots=True)
 class WriteCall:
     """A profile's changed fields (``profile``: only what changed, a parallel update keeps its own) with the end of
-    the person's turn, or only the end of the turn (``profile`` False)."""
+    the person's turn, or only the end of the turn (``profile`` False), or how many replies of an update went out
+    (``sent``: update id and count, while ``end.holder`` holds the turn)."""
 
     user_id: int
     changes: tuple[tuple[str, object], ...]
     end: TurnEnd | None
     profile: bool = True
+    sent: tuple[int, int] | None = None
 
     def statement(self) -> tuple[Any, dict[str, object]]:
+        if self.sent is not None:
+            assert self.end is not None
+            update_id, count = self.sent
+            return _PROGRESS, {"uid": self.user_id, "holder": self.end.holder, "update": update_id, "sent": count}
         if not self.profile:
             assert self.end is not None
             return end_turn(self.user_id, self.end)

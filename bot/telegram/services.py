@@ -71,6 +71,9 @@ class Services:
     # profile change of a message's answer, written in the same transaction (profile, as it was read).
     turns: dict[int, tuple[int, str]] = field(default_factory=dict)
     deferred: dict[int, tuple[Profile, Profile | None]] = field(default_factory=dict)
+    # Messages of each update in hand that went out before its processing was cut off (left out now), and how many
+    # it has reached so far (see ``send``).
+    replies: dict[int, list[int]] = field(default_factory=dict)
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)
@@ -98,6 +101,7 @@ class Services:
         """Drop what an update held in hand (its turn, its profile change), written or given up."""
         self.turns.pop(update_id, None)
         self.deferred.pop(update_id, None)
+        self.replies.pop(update_id, None)
 
     def sent_urgently(self, update_id: int) -> None:
         self.urgent_sent[update_id] = None
@@ -149,14 +153,27 @@ async def load_profile(update: Update, context: LotseContext) -> Profile:
 
 
 async def send(update: Update, context: LotseContext, replies: Sequence[Reply]) -> None:
-    """Send replies in order; a user who blocked the bot (403) ends the sending quietly."""
+    """Send replies in order; a user who blocked the bot (403) ends the sending quietly.
+
+    An update whose processing is cut off after some of its messages went out (its instance died, a network error)
+    is processed again from the start. So before its second and every later message, how many went out is written
+    (with the person's turn), and processed again it leaves those out. One message (most answers) costs nothing."""
     chat = update.effective_chat
     if chat is None:
         return
-    if update.update_id in services(context).urgent_sent:  # the guard sent the emergency answer already
+    svc = services(context)
+    if update.update_id in svc.urgent_sent:  # the guard sent the emergency answer already
         replies = [reply for reply in replies if reply.kind != "emergency"]
     # A reply that quotes the person's message (the emergency answer): its "not an emergency" button reads it there.
     asked = update.message.message_id if update.message is not None else None
+
+    async def out(
+        text: str, keyboard: str | None, quote: dict[str, object] | None = None, *, html: bool = True
+    ) -> None:
+        if await _gone_before(svc, update.update_id):
+            return
+        await _send(context.bot, chat.id, text, keyboard, quote, html=html)
+
     try:
         for reply in replies:
             messages = to_html(reply)
@@ -167,15 +184,29 @@ async def send(update: Update, context: LotseContext, replies: Sequence[Reply]) 
             for index, html in enumerate(messages):
                 last = index == len(messages) - 1
                 if last and reply.buttons and reply.keyboard:
-                    await _send(context.bot, chat.id, html, markup_json(reply), quote)  # the inline buttons
+                    await out(html, markup_json(reply), quote)  # the inline buttons
                     label = reply.keyboard[0][0].label  # plain text, with the location keyboard
-                    await _send(
-                        context.bot, chat.id, label, markup_json(Reply(label, keyboard=reply.keyboard)), html=False
-                    )
+                    await out(label, markup_json(Reply(label, keyboard=reply.keyboard)), html=False)
                     continue
-                await _send(context.bot, chat.id, html, markup_json(reply) if last else None, quote)
+                await out(html, markup_json(reply) if last else None, quote)
     except Forbidden:
         log.info("delivery refused: the user blocked the bot")
+
+
+async def _gone_before(svc: Services, update_id: int) -> bool:
+    """Whether the update's next message went out before (left out now); else, from its second message on, how
+    many went out is written first."""
+    counter = svc.replies.get(update_id)
+    held = svc.turns.get(update_id)
+    if counter is None or held is None:
+        return False
+    before, sent = counter
+    counter[1] = sent + 1
+    if sent < before:
+        return True
+    if sent > before:
+        await svc.gate.progress(held[0], held[1], update_id, sent)
+    return False
 
 
 async def _send(

@@ -184,9 +184,9 @@ async def test_two_instances_alternate_and_a_sigkill_loses_and_doubles_nothing(
         print(figures)
 
         # Nothing lost, nothing doubled.
-        # Every person got all six onboarding messages, each once; except in the known bug that
-        # test_an_update_cut_off_mid_way_is_answered_again_from_the_start pins down: the replies the victim had sent
-        # for an update it never answered come again when the survivor processes that update.
+        # Every person got all six onboarding messages, each once. The survivor leaves out what the victim had sent
+        # of an update it never answered (test_an_update_cut_off_mid_way_sends_only_what_did_not_go_out), except the
+        # one message whose sending the kill may have met: Telegram took it, and the victim died before writing so.
         for person in people:
             texts = Counter(s.text for s in server.to(person.id))
             cut_off = any(h.backend == victim and not h.answered and chat_of(h) == person.id for h in after)
@@ -194,7 +194,7 @@ async def test_two_instances_alternate_and_a_sigkill_loses_and_doubles_nothing(
                 print(f"person {person.id}: {sum(texts.values())} messages", *trace(c, person.id), sep="\n  ")
             assert len(texts) == 6, ("lost", person.id, trace(c, person.id))
             repeated = sum(n - 1 for n in texts.values())
-            assert repeated == 0 or (cut_off and max(texts.values()) == 2 and repeated <= 3), (person.id, texts)
+            assert repeated == 0 or (cut_off and repeated == 1), (person.id, texts)
         bea_texts = [s.text for s in server.to(bea.id)]
         assert len(bea_texts) == bea.seen and len(set(bea_texts)) == len(bea_texts), bea_texts
         assert len(cards(c, case)) == 1 and len(c.server.topics[GROUP]) == 1
@@ -225,16 +225,12 @@ class HoldSecondReply(FakeTelegram):
         return await super().api_sendMessage(params)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an update whose processing a SIGKILL cut off after some of its replies were sent (and answered by "
-    "Telegram) is processed again from the start by the other instance, so those replies reach the person twice",
-)
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
-async def test_an_update_cut_off_mid_way_is_answered_again_from_the_start(kind: str, tmp_path: Path) -> None:
+async def test_an_update_cut_off_mid_way_sends_only_what_did_not_go_out(kind: str, tmp_path: Path) -> None:
     """/start has three replies. The instance processing it sent the first (Telegram answered) and dies while it
     waits for the answer to the second; Telegram gets no answer for the update and sends it again, to the other
-    instance. Expected: the person sees each reply once (the second and third may come from the other instance)."""
+    instance. The person sees each reply once: the second and third come from the other instance, which finds in the
+    database that the first went out (written before the second was sent)."""
     person = 82001
     server = HoldSecondReply(chat=person)
     async with database(kind, tmp_path) as url, cluster(url, tmp_path, server=server) as c:

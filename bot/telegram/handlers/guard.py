@@ -40,7 +40,7 @@ async def guard(update: Update, context: LotseContext) -> None:
         return
     if _deletion(update):  # a person can always erase their data, however fast they typed before
         return
-    verdict, stored, has_case = await _admit(update, svc, user.id)
+    verdict, stored, has_case, _ = await _admit(update, svc, user.id)
     if verdict == "ok":
         context.profile_read, context.stored_profile, context.has_case = True, stored, has_case
         return
@@ -69,6 +69,7 @@ async def _admit(update: Update, svc: Services, user_id: int) -> Admitted:
         wait = min(wait * 2, 0.5)
     if admitted.verdict == "ok":
         svc.turns[update.update_id] = (user_id, turn.holder)
+        svc.replies[update.update_id] = [admitted.sent, 0]  # messages that went out before it was cut off
     elif admitted.verdict == "done":
         log.info("update %s: processed before (sent again); skipped", update.update_id)
     return admitted
