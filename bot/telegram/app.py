@@ -36,6 +36,7 @@ from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.outbox import OutboxSettings, Worker
 from bot.telegram.polling import poll, until_done
 from bot.telegram.ratelimit import ChatRateLimiter
+from bot.telegram.request import AiohttpRequest
 from bot.telegram.safelog import where
 from bot.telegram.sending import Sender
 from bot.telegram.services import AGAIN, CONTEXT_TYPES, KEY, LotseApplication, LotseContext, Services
@@ -206,8 +207,8 @@ def build_application(
         # request and partly for each pair of them, which made 32 connections cost 0.6 ms of CPU per reply in
         # bench/limits.py (SQLite: 0.43x of the echo bot with 32, 0.47-0.50x with 8). 8 carry Telegram's 30 messages
         # a second even at 250 ms a call; a request waits for a free one up to 10 s.
-        .connection_pool_size(HTTP_POOL)
-        .pool_timeout(10.0)
+        .request(AiohttpRequest(HTTP_POOL))
+        .get_updates_request(AiohttpRequest(1, read_timeout=None))
         .post_init(started)
         .post_stop(stop_worker)
         .concurrent_updates(PerChatUpdateProcessor(urgent=lambda update: _is_emergency(services, update)))
