@@ -2,7 +2,7 @@
 minimal echo bot.
 
     .venv/bin/python bench/instance.py lotse [--webhook-port P --webhook-url U] [--profile FILE]
-    .venv/bin/python bench/instance.py echo
+    .venv/bin/python bench/instance.py echo [--backend httpx|aiohttp]
 
 Configured by the environment like ``python -m bot run`` (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, DATABASE_URL,
 LOTSE_CENTRES, LOTSE_CACHE_DIR, KNOWLEDGE_DIR, LOTSE_GROUP_RATE, ...): the same wiring (bot.wiring.assemble), the
@@ -34,15 +34,19 @@ async def _echo(update: Any, context: Any) -> None:
         await message.reply_text(message.text, do_quote=False)
 
 
-async def run_echo() -> None:
+async def run_echo(backend: str) -> None:
     """python-telegram-bot with one MessageHandler that sends the text back, with Lotse's update concurrency
-    (per-chat order) and PTB's own polling, until SIGTERM."""
+    (per-chat order) and PTB's own polling, until SIGTERM. ``backend``: python-telegram-bot's default HTTP client
+    ("httpx"), or the one Lotse uses ("aiohttp", bot/telegram/request.py, 8 connections as Lotse)."""
     from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
     from bot.telegram.ordering import PerChatUpdateProcessor
+    from bot.telegram.request import AiohttpRequest
 
     base = os.environ["TELEGRAM_API_BASE_URL"].rstrip("/") + "/bot"
     builder = ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"]).base_url(base)
+    if backend == "aiohttp":
+        builder = builder.request(AiohttpRequest(8)).get_updates_request(AiohttpRequest(1, read_timeout=None))
     app = (
         builder.base_file_url(base.removesuffix("/bot") + "/file/bot")
         .concurrent_updates(PerChatUpdateProcessor())
@@ -98,8 +102,9 @@ def main() -> int:
     parser.add_argument("--webhook-port", type=int, default=0, help="serve a webhook on 127.0.0.1:PORT")
     parser.add_argument("--webhook-url", default="", help="the address registered with the fake Bot API")
     parser.add_argument("--profile", help="write cProfile statistics to this file at the end")
+    parser.add_argument("--backend", choices=["httpx", "aiohttp"], default="httpx", help="the echo bot's HTTP client")
     args = parser.parse_args()
-    work = run_echo() if args.bot == "echo" else run_lotse(args.webhook_port, args.webhook_url)
+    work = run_echo(args.backend) if args.bot == "echo" else run_lotse(args.webhook_port, args.webhook_url)
     if args.profile:
         from bench.profiling import run_profiled
 

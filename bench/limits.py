@@ -33,7 +33,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import CITY, Workload, calibrate, calibration_people, measure, workload  # noqa: E402
-from bench.procs import TOKEN, Api, Instance, big_knowledge, bot_env, centres_file, cpu_seconds, database, onboard  # noqa: E402
+from bench.procs import (  # noqa: E402
+    TOKEN,
+    Api,
+    Instance,
+    big_knowledge,
+    bot_env,
+    busy_share,
+    centres_file,
+    cpu_seconds,
+    database,
+    machine_busy,
+    onboard,
+)
 from bench.profiling import report as report_profile  # noqa: E402
 from bot.telegram.app import webhook_secret  # noqa: E402
 from tests.e2e.fake_telegram import free_port  # noqa: E402
@@ -54,19 +66,21 @@ async def _started(api: Api, instance: Instance, timeout: float = 120) -> None:
     await api.until(ready, timeout, "the bot did not start")
 
 
-async def echo_row(load: Workload, work: Path) -> Row:
+async def echo_row(load: Workload, work: Path, backend: str) -> Row:
     api = Api()
     try:
-        echo = Instance("echo", bot_env(api, "sqlite://", work), work)
+        echo = Instance("echo", bot_env(api, "sqlite://", work), work, "--backend", backend)
         await _started(api, echo)
         await api.post("/texts", {"items": [[CALIBRATION_ECHO, "de", "warm-up"]]})
         await api.idle()
         rss = echo.status("VmRSS")
-        cpu = cpu_seconds(echo.proc.pid), cpu_seconds(api.proc.pid)
+        cpu, busy = (cpu_seconds(echo.proc.pid), cpu_seconds(api.proc.pid)), machine_busy()
         figures = await measure(api, load, None)
+        figures["machine"] = busy_share(busy, machine_busy())
         figures["cpu_ms"] = (cpu_seconds(echo.proc.pid) - cpu[0]) / load.updates * 1000
         figures["api_cpu_ms"] = (cpu_seconds(api.proc.pid) - cpu[1]) / load.updates * 1000
-        row = {"row": "echo bot", **figures, "rss_warm": rss, "rss_after": echo.status("VmRSS")}
+        name = {"httpx": "echo bot (python-telegram-bot's default HTTP client)", "aiohttp": ECHO}[backend]
+        row = {"row": name, **figures, "rss_warm": rss, "rss_after": echo.status("VmRSS")}
         echo.stop()
         return row
     finally:
@@ -111,8 +125,9 @@ async def lotse_row(
             rss = max(bot.status("VmRSS") for bot in bots)
             for bot in bots if "--profile" in options else ():
                 bot.proc.send_signal(signal.SIGUSR1)  # the profile covers the measured load only
-            cpu = sum(cpu_seconds(b.proc.pid) for b in bots), cpu_seconds(api.proc.pid)
+            cpu, busy = (sum(cpu_seconds(b.proc.pid) for b in bots), cpu_seconds(api.proc.pid)), machine_busy()
             figures = await measure(api, load, replies or counted)
+            figures["machine"] = busy_share(busy, machine_busy())
             figures["cpu_ms"] = (sum(cpu_seconds(b.proc.pid) for b in bots) - cpu[0]) / load.updates * 1000
             figures["api_cpu_ms"] = (cpu_seconds(api.proc.pid) - cpu[1]) / load.updates * 1000
             row = {"row": f"Lotse, {kind_name(kind)} + handoff, {mode}", **figures, "rss_warm": rss,
@@ -128,7 +143,7 @@ async def throughput(args: argparse.Namespace, work: Path) -> list[Row]:
     load = workload(args.dev, args.people, args.per, 10_000)
     cache = args.cache or work / "cache"
     await train(cache)  # every Lotse instance below reads the trained matcher, as after a deployment
-    rows = [await echo_row(load, work)]
+    rows = [await echo_row(load, work, "aiohttp"), await echo_row(load, work, "httpx")]
     replies: Replies = None
     for kind in args.kinds:
         row, replies = await lotse_row(load, work, cache, kind, replies)
@@ -153,6 +168,7 @@ async def profile(args: argparse.Namespace, work: Path) -> list[Row]:
 
 
 CALIBRATION_ECHO = 999_999
+ECHO = "echo bot (Lotse's HTTP client)"  # the baseline of "x echo"
 
 
 async def train(cache: Path) -> None:
@@ -284,7 +300,7 @@ def report(found: dict[str, list[Row]]) -> str:
              f"{platform.python_version()}, {platform.system()} {platform.release()}"]  # fmt: skip
     if "throughput" in found:
         rows = found["throughput"]
-        echo = rows[0]["updates_per_s"]
+        echo = next(r["updates_per_s"] for r in rows if r["row"] == ECHO)  # the same HTTP client as Lotse
         one = next((r["updates_per_s"] for r in rows if r["row"].endswith("1 instance, webhook")), None)
         for row in rows:
             row["vs_echo"] = row["updates_per_s"] / echo
@@ -294,7 +310,7 @@ def report(found: dict[str, list[Row]]) -> str:
             ("row", "bot", ""), ("updates", "updates", "d"), ("updates_per_s", "updates/s", ".1f"),
             ("vs_echo", "x echo", ".2f"), ("vs_one", "x 1 instance", ".2f"), ("p50_ms", "p50 ms", ".0f"),
             ("p99_ms", "p99 ms", ".0f"), ("cpu_ms", "bot CPU ms/update", ".1f"),
-            ("api_cpu_ms", "fake API CPU ms/update", ".1f"),
+            ("api_cpu_ms", "fake API CPU ms/update", ".1f"), ("machine", "machine CPU busy", ".0%"),
             ("rss_warm", "RSS warm MB", ".0f"), ("rss_after", "RSS after MB", ".0f"),
             ("odd_people", "odd", "d")]))  # fmt: skip
     if "startup" in found:

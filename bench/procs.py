@@ -82,6 +82,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> tuple[int, int]:
+    """CPU time of the whole machine so far, busy and in all (/proc/stat, clock ticks of all cores)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU (all cores) that was busy between two :func:`machine_busy` readings."""
+    return (after[0] - before[0]) / max(1, after[1] - before[1])
+
+
 def bot_env(api: Api, db_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSE_", "TELEGRAM_", "KNOWLEDGE_"))}
     env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base, "DATABASE_URL": db_url,
