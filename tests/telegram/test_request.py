@@ -108,3 +108,18 @@ async def test_at_most_the_pool_is_open_at_once(server: tuple[Server, str]) -> N
         calls = [bot.do_api_request("sendMessage", api_kwargs={"chat_id": i, "text": "x"}) for i in range(12)]
         assert await asyncio.gather(*calls) == [True] * 12
     assert found.most == 3
+
+
+def test_the_proxy_of_the_environment_is_used_as_httpx_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.telegram import request
+
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    request._proxy_for.cache_clear()
+    assert request._proxy("https://api.telegram.org/botTOKEN/getMe") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    request._proxy_for.cache_clear()
+    assert request._proxy("https://api.telegram.org/botTOKEN/getMe") == "http://proxy.example:3128"
+    assert request._proxy("http://127.0.0.1:8081/botTOKEN/getMe") is None
+    request._proxy_for.cache_clear()
