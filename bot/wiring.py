@@ -55,9 +55,9 @@ def _load_dialogue(config: Config, knowledge_dir: Path, collecting: bool) -> Dia
             gc.enable()
         print("Learning the knowledge (once after every change of it, 10 s or more) ...", file=sys.stderr, flush=True)
 
-    hybrid = load_or_train(knowledge, config.match, config.cache_dir, embedder, on_train=training)
-    index = hybrid.index
     key = cache_key(knowledge, config.match, embedder)
+    hybrid = load_or_train(knowledge, config.match, config.cache_dir, embedder, on_train=training, key=key)
+    index = hybrid.index
     found = detector(knowledge, index.knows, index.stopwords, config.cache_dir, key)
     return Dialogue(knowledge, index, config.locales_dir, hybrid, found)
 

@@ -121,7 +121,7 @@ class Classifier:
     def __init__(self, state: ClassifierState) -> None:
         self.state = state
         self.targets: tuple[str, ...] = tuple(str(t) for t in state.targets)
-        self._column = {str(feature): i for i, feature in enumerate(state.vocabulary)}
+        self._column = dict(zip(state.vocabulary.tolist(), range(len(state.vocabulary)), strict=True))
         self._idf = state.idf.astype(np.float64)
         self._centroids = state.centroids.tocsr()
         self._indptr = self._centroids.indptr.astype(np.int64)

@@ -7,6 +7,7 @@ profile and shows the returned replies. Nothing here knows Telegram or the datab
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 
@@ -17,6 +18,7 @@ from bot.core.screens import Screens
 
 COUNTER_LANG = "de"  # the language of offices and counters
 NEAREST_CITY_KM = 60.0
+WARM_TOPICS = 50  # topics rendered in every language at start (today's 25 all)
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -311,11 +313,13 @@ class Conversation(Screens):
         )
         return Outcome(profile, (reply,))
 
-    def warm_up(self) -> None:
-        """Compile every interface catalog, render every topic and decide a question in every language once (stemmers
-        and word lists load on first use), so that no person waits for it."""
+    def warm_up(self, topics: int = WARM_TOPICS) -> None:
+        """Compile every interface catalog, render topics and decide a question in every language once (stemmers and
+        word lists load on first use), so that no person waits for it. The first ``topics`` topics are rendered
+        (today's all): a start must not grow with the knowledge (at 100x, rendering all took seconds)."""
+        first = list(itertools.islice(self.knowledge.topics, topics))
         for code in self.knowledge.languages:
             self.t(code)
-            self.dialogue.decide(self.dialogue.title(next(iter(self.knowledge.topics)), code), code)
-            for topic_id in self.knowledge.topics:
+            self.dialogue.decide(self.dialogue.title(first[0], code), code)
+            for topic_id in first:
                 self.dialogue.render(topic_id, code, next(iter(self.knowledge.cities), None))

@@ -373,12 +373,14 @@ def load_or_train(
     embedder: Embedder | None = None,
     *,
     on_train: Callable[[], None] | None = None,
+    key: str | None = None,
 ) -> Hybrid:
-    """The trained matcher from ``cache_dir`` when the knowledge is unchanged, else trained now and cached there."""
+    """The trained matcher from ``cache_dir`` when the knowledge is unchanged, else trained now and cached there.
+    ``key``: :func:`cache_key` of the same arguments, when the caller has it (a second of a start at 100x)."""
     settings = settings or MatchSettings()
     if cache_dir is None:
         return train(knowledge, settings, embedder)
-    key = cache_key(knowledge, settings, embedder)
+    key = key or cache_key(knowledge, settings, embedder)
     path = cache_dir / f"model-{key}.npz"
     where_index = index_cache.index_path(cache_dir, key)
     index = index_cache.load(where_index, knowledge, settings)  # the search index, unless it must be built
