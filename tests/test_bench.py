@@ -39,5 +39,5 @@ def test_limits_quick_prints_the_throughput_table(dialogue: Dialogue, capsys: py
         assert float(figures["RSS warm MB"]) > 20
         assert figures["odd"] == "0"  # every person got the replies the calibration counted
         assert 0 <= float(figures["machine CPU busy"].rstrip("%")) <= 100  # a tiny run may be under a tick
-    assert rows[echo][3] == "1.00"  # the baseline: the same HTTP client as Lotse
+    assert rows[default][3] == "1.00" and rows[echo][4] == "1.00"  # the two baselines
     assert float(rows["Lotse, SQLite + handoff, 1 instance"][3]) > 0
