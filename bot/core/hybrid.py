@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from bot.core import index_cache
-from bot.core.classifier import Classifier, ClassifierState, intents, training_texts
+from bot.core.classifier import Centroids, Classifier, ClassifierState, intents, training_texts
 from bot.core.match_model import HANDOFF, MatchResult, MatchSettings
 from bot.core.matcher import Index
 from bot.core.model import Knowledge, Topic
@@ -330,7 +329,7 @@ def _plain(value: object) -> object:
 
 def _save(path: Path, hybrid: Hybrid) -> None:
     state = hybrid.classifier.state
-    centroids = state.centroids.tocsr()
+    centroids = state.centroids
     arrays: dict[str, NDArray[np.generic]] = {
         "vocabulary": state.vocabulary,
         "idf": state.idf,
@@ -357,7 +356,7 @@ def _save(path: Path, hybrid: Hybrid) -> None:
 def _load(path: Path) -> tuple[ClassifierState, Combiner]:
     with np.load(path, allow_pickle=False) as data:
         shape = tuple(int(x) for x in data["shape"])
-        centroids = sp.csr_matrix((data["data"], data["indices"], data["indptr"]), shape=shape)
+        centroids = Centroids(data["data"], data["indices"], data["indptr"], (shape[0], shape[1]))
         state = ClassifierState(data["vocabulary"], data["idf"], data["targets"], centroids)
         meta = json.loads(str(data["meta"][0]))
         combiner = Combiner(
