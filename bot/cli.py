@@ -20,7 +20,7 @@ from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
 from bot.core.matcher import build_index
 from bot.core.selftest import check_triggers
 from bot.core.semantic import EmbeddingError
-from bot.operate import cmd_centres, cmd_db, cmd_health, cmd_updates
+from bot.operate import cmd_centres, cmd_db, cmd_gaps, cmd_health, cmd_updates, since
 
 
 def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
@@ -330,6 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     updates = sub.add_parser("updates", help="updates that could not be processed (id, kind, error; no content)")
     updates.add_argument("--limit", type=int, default=50, help="at most this many, newest first")
     updates.set_defaults(func=cmd_updates)
+
+    gaps = sub.add_parser("gaps", help="what people asked that Lotse could not answer well, grouped (no user data)")
+    gaps.add_argument("--since", type=since, default=since("14d"), help="this far back: 14d (default), 48h, 2w")
+    gaps.add_argument("--city", help="one city's questions only (its slug, e.g. koeln)")
+    gaps.add_argument("--json", action="store_true", help="a list of groups: count, languages, topics, texts")
+    gaps.set_defaults(func=cmd_gaps)
 
     health = sub.add_parser("health", help="ask the running bot's /healthz (exit 0 healthy, 1 not); for HEALTHCHECK")
     health.add_argument("--host", default="127.0.0.1", help="where the bot runs (default 127.0.0.1)")

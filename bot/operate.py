@@ -1,4 +1,4 @@
-"""Commands for operators: ``db``, ``updates``, ``health``, ``centres`` (registered in :mod:`bot.cli`)."""
+"""Commands for operators: ``db``, ``updates``, ``health``, ``centres``, ``gaps`` (registered in :mod:`bot.cli`)."""
 
 from __future__ import annotations
 
@@ -91,4 +91,37 @@ def cmd_centres(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         return 1
     for centre in centres.by_id.values():
         print(f"{centre.id}: {', '.join(centre.cities)} -> chat {centre.chat_id} ({centre.timezone})", file=out)
+    return 0
+
+
+def since(text: str) -> float:
+    """``14d``, ``48h``, ``2w`` (argparse type): seconds."""
+    units = {"h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdecimal():
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number and h, d or w, e.g. 14d")
+    return int(number) * units[unit]
+
+
+def cmd_gaps(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """The volunteers' worklist: questions Lotse could not answer well (no topic, a choice offered, a 👎, "not an
+    emergency"), similar ones grouped across languages, the largest group first. Nothing in it says who asked."""
+    import json
+    import time
+
+    from bot.core.gaps import DAY, group, report
+    from bot.storage.engine import DatabaseStartError, open_database
+    from bot.storage.gaps import SqlGaps
+
+    try:
+        engine = open_database(config.database_url)
+    except DatabaseStartError as exc:
+        print(f"database error: {exc}", file=out)
+        return 2
+    start = time.time() - args.since
+    groups = group(asyncio.run(SqlGaps(engine).since(start - start % DAY, args.city)))
+    if args.json:
+        print(json.dumps([g.to_json() for g in groups], ensure_ascii=False, indent=1), file=out)
+    else:
+        print(report(groups), file=out)
     return 0

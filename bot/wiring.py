@@ -112,6 +112,7 @@ def assemble(*, dialogue: Dialogue, engine: Engine, setup: Setup, telegram: Tele
     """The Telegram application with its services on ``engine`` (migrated by the caller)."""
     from bot.core.conversation import Conversation
     from bot.core.handoff import Handoff
+    from bot.storage.gaps import SqlGaps
     from bot.storage.stores import SqlStores
     from bot.storage.tickets import SqlTickets
     from bot.telegram.app import OutboxOptions, build_application
@@ -135,6 +136,7 @@ def assemble(*, dialogue: Dialogue, engine: Engine, setup: Setup, telegram: Tele
         jobs=stores,
         vitals=tickets,
         instances=stores,
+        gaps=SqlGaps(engine),
         person_lease=setup.person_lease,
     )
     if setup.clock is not None:

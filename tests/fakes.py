@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from bot.core.gaps import Gap
 from bot.core.handoff import (
     ACTIVE,
     Delivery,
@@ -645,3 +646,25 @@ _quarantine: UpdateQuarantine = MemoryStores()
 _tickets: TicketStore = MemoryTickets()
 _outbox: Outbox = MemoryTickets()
 _clock: Clock = FakeClock()
+
+
+# -- the gaps worklist ---------------------------------------------------------------------------------------------
+
+
+class MemoryGaps:
+    """The volunteers' worklist as ``SqlGaps`` keeps it."""
+
+    def __init__(self) -> None:
+        self.gaps: list[Gap] = []
+
+    async def record(self, gap: Gap) -> None:
+        self.gaps.append(gap)
+
+    async def since(self, day: float, city: str | None = None) -> list[Gap]:
+        found = [g for g in self.gaps if g.day >= day and (city is None or g.city == city)]
+        return sorted(found, key=lambda g: g.day)
+
+    async def drop_older(self, day: float) -> int:
+        before = len(self.gaps)
+        self.gaps = [g for g in self.gaps if g.day >= day]
+        return before - len(self.gaps)

@@ -12,6 +12,7 @@ import math
 from dataclasses import replace
 
 from bot.core.dialogue import Decision
+from bot.core.gaps import Gap, GapKind
 from bot.core.render import contacts_text
 from bot.core.replies import Button, MediaKind, Outcome, Profile, Reply, Step
 from bot.core.screens import Screens
@@ -220,7 +221,9 @@ class Conversation(Screens):
             return Outcome(profile, (self.emergency_reply(decision),), decision)
         if decision.kind == "answer" and decision.topic:
             reply = self.topic_reply(decision.topic, lang, profile.city, kind=decision.kind)
-            return Outcome(profile.saw(decision.topic), (reply,), decision)
+            # answered after the person said it is no emergency: kept, the emergency words may need a look
+            gap = None if emergency else self._gap("not-emergency", profile, text, decision)
+            return Outcome(profile.saw(decision.topic), (reply,), decision, gap=gap)
         if decision.kind == "clarify":
             buttons: list[tuple[Button, ...]] = [
                 (Button(self.dialogue.title(c, lang), f"t:{c}"),) for c in decision.candidates
@@ -234,12 +237,13 @@ class Conversation(Screens):
                 direction=self.direction(lang),
                 kind="clarify",
             )
-            return Outcome(profile, (reply,), decision)
+            return Outcome(profile, (reply,), decision, gap=self._gap("clarify", profile, text, decision))
         if decision.kind == "handoff":
             return Outcome(profile, (), decision, handoff=True)
         person = ((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),)
         reply = Reply(decision.text, buttons=person, direction=self.direction(lang), kind="fallback")
-        return Outcome(profile, (reply,), decision)
+        kind: GapKind = "fallback" if emergency else "not-emergency"
+        return Outcome(profile, (reply,), decision, gap=self._gap(kind, profile, text, decision))
 
     def on_topic(self, profile: Profile, topic_id: str) -> Outcome:
         """A topic was tapped (menu, clarify choice or related topic)."""
@@ -261,7 +265,19 @@ class Conversation(Screens):
             buttons=((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),),
             direction=self.direction(profile.lang),
         )
-        return Outcome(profile, (reply,), feedback=(topic_id, "down") if counted else None)
+        if not counted:
+            return Outcome(profile, (reply,))
+        gap = Gap.of("thumbs-down", self.dialogue.language(profile.lang), profile.city, "", 0.0, topic=topic_id)
+        return Outcome(profile, (reply,), feedback=(topic_id, "down"), gap=gap)
+
+    def _gap(self, kind: GapKind, profile: Profile, text: str, decision: Decision) -> Gap:
+        """A gap of ``text`` for the worklist (its day is set when it is recorded): the matcher's best targets, or
+        for a clarify the topics it offered."""
+        scores = [(c.target, c.score) for c in decision.scores]
+        if kind == "clarify":
+            found = dict(scores)
+            scores = [(topic, found.get(topic, 0.0)) for topic in decision.candidates]
+        return Gap.of(kind, decision.lang, profile.city or decision.city, text, 0.0, scores)
 
     def on_media(self, profile: Profile, kind: MediaKind) -> Outcome:
         """Voice, photos, stickers, documents...: say kindly what Lotse can do instead."""

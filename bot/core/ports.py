@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Protocol
 
+from bot.core.gaps import Gap
 from bot.core.handoff.model import Delivery, NewTicket, OutboxItem, Status, Ticket
 from bot.core.replies import Profile
 
@@ -110,6 +111,20 @@ class FloodGate(Protocol):
     async def progress(self, user_id: int, holder: str, update_id: int, sent: int) -> None:
         """Record that ``sent`` replies of update ``update_id`` went out (while ``holder`` holds the turn); if the
         update is processed again (``admit`` with a turn for it), ``Admitted.sent`` says how many to leave out."""
+        ...
+
+
+class GapLog(Protocol):
+    """The volunteers' worklist (:mod:`bot.core.gaps`): questions Lotse could not answer well, without who asked."""
+
+    async def record(self, gap: Gap) -> None: ...
+
+    async def since(self, day: float, city: str | None = None) -> list[Gap]:
+        """The gaps of ``day`` and later (of ``city`` only, when given), oldest first."""
+        ...
+
+    async def drop_older(self, day: float) -> int:
+        """Erase the gaps of the days before ``day`` (retention); how many."""
         ...
 
 

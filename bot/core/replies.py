@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, get_args
 
 from bot.core.dialogue import Decision
+from bot.core.gaps import Gap
 
 Step = Literal["language", "city", "ready", "question"]
 STEPS: tuple[str, ...] = get_args(Step)
@@ -67,6 +68,7 @@ class Outcome:
     decision: Decision | None = None
     feedback: tuple[str, str] | None = field(default=None)  # (topic, "up"|"down") to record
     handoff: bool = False  # the person wants a human (the handoff flow takes over)
+    gap: Gap | None = None  # for the volunteers' worklist (bot/core/gaps.py): nothing in it says who asked
 
 
 class Clock(Protocol):

@@ -161,3 +161,18 @@ class JobRow(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=50)
     last_run: float = Field(default=0.0)
+
+
+class GapRow(SQLModel, table=True):
+    """A question Lotse could not answer well (bot/core/gaps.py): no user id, no chat, the day only."""
+
+    __tablename__ = "gaps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: float = Field(index=True)  # the start of the day (UTC)
+    kind: str = Field(max_length=16)
+    lang: str = Field(max_length=8)
+    city: str | None = Field(default=None, max_length=64)
+    text: str = Field(default="", max_length=500)
+    topic: str | None = Field(default=None, max_length=64)
+    candidates: str = Field(default="[]", max_length=400)  # JSON: [[target, score], ...], best first

@@ -168,15 +168,17 @@ async def stop_worker(application: LotseApplication) -> None:
 
 
 async def retention(context: LotseContext) -> None:
-    """Hourly: erase cases after the retention period, drop unconfirmed requests (see Handoff.purge) and quarantined
-    updates older than the retention period."""
+    """Hourly: erase cases after the retention period, drop unconfirmed requests (see Handoff.purge), quarantined
+    updates and the gaps worklist older than the retention period."""
     svc: Services = context.application.bot_data[KEY]
     if svc.jobs is not None and not await svc.jobs.take_turn("retention", time.time(), RETENTION_EVERY - 60):
         return  # another instance ran it within the hour
     counts = await svc.desk.handoff.purge(time.time())
+    days = svc.conversation.retention_days
     if svc.quarantine is not None:
-        days = svc.conversation.retention_days
         counts["quarantined_updates"] = await svc.quarantine.drop_quarantined(time.time() - days * 86400)
+    if svc.gaps is not None:  # the worklist is kept as long as cases are
+        counts["gaps"] = await svc.gaps.drop_older(time.time() - days * 86400)
     if any(counts.values()):
         log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -236,6 +238,7 @@ def build_application(
     application.add_handlers(
         [
             CommandHandler("feedback", admin.feedback, filters=private & admins),
+            CommandHandler("gaps", admin.gaps, filters=private & admins),
             CommandHandler("start", onboarding.start, filters=private),
             CommandHandler("language", onboarding.language, filters=private),
             CommandHandler("city", onboarding.city, filters=private),

@@ -19,10 +19,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
+from bot.core.gaps import DAY, Gap
 from bot.core.handoff import Handoff
 from bot.core.ports import (
     FeedbackStore,
     FloodGate,
+    GapLog,
     Instances,
     JobTurns,
     ProfileStore,
@@ -65,6 +67,7 @@ class Services:
     jobs: JobTurns | None = None  # with several instances, one runs the periodic jobs per period
     vitals: VitalSigns | None = None  # counts for /healthz and /metrics
     instances: Instances | None = None  # the running instances share Telegram's overall rate
+    gaps: GapLog | None = None  # the volunteers' worklist: questions Lotse could not answer well, without who asked
     person_lease: float = 30.0  # seconds an instance holds a person's turn at most (LOTSE_PERSON_LEASE)
     instance: str = field(default_factory=instance_name)
     # The person's turn each update in hand holds (by update id; ended with the update, see ``finish``), and the
@@ -266,6 +269,19 @@ async def apply(update: Update, context: LotseContext, outcome: Outcome, before:
         await svc.feedback.record(topic, outcome.profile.lang or "en", verdict == "up")
     await answer_tap(update)
     await send(update, context, outcome.replies)
+    if outcome.gap is not None and svc.gaps is not None:
+        await _note_gap(svc, outcome.gap)
+
+
+async def _note_gap(svc: Services, gap: Gap) -> None:
+    """Keep a gap for the worklist, after the replies went out; a database that is away loses it (the person's
+    answer must not wait for it, nor be sent again)."""
+    assert svc.gaps is not None
+    now = svc.clock()
+    try:
+        await svc.gaps.record(replace(gap, day=now - now % DAY))
+    except Exception as exc:
+        log.warning("a gap was not recorded (%s)", type(exc).__name__)
 
 
 async def answer_tap(update: Update, text: str | None = None, *, alert: bool = False) -> None:

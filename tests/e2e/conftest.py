@@ -223,9 +223,9 @@ async def desk(tmp_path: Path, dialogue: Dialogue) -> AsyncIterator[Lotse]:
         yield harness
 
 
-async def ready(lotse: Lotse, user_id: int, lang: str, city: str = "city:koeln") -> FakeUser:
+async def ready(lotse: Lotse, user_id: int, lang: str, city: str = "city:koeln", first_name: str = "Amal") -> FakeUser:
     """A user who has started Lotse and chosen a city (the onboarding replies are consumed)."""
-    user = lotse.user(user_id, language_code=lang)
+    user = lotse.user(user_id, language_code=lang, first_name=first_name)
     await user.send("/start", expect=3)
     await user.tap(city, expect=3)
     return user

@@ -159,6 +159,13 @@ async def test_admin_sees_feedback_others_do_not(lotse: Lotse) -> None:
     admin = lotse.user(399, language_code="de")
     (figures,) = await admin.send("/feedback")
     assert "pharmacy (de): 👍 0  👎 1" in figures.text
+    await user.send("kann ich meinen führerschein <b>umschreiben</b> 0176 1234 5678")
+    (worklist,) = await admin.send("/gaps")
+    assert worklist.text.startswith("What Lotse could not answer well, last 14 days")
+    assert "2 questions in 2 groups" in worklist.text and "1x [de] thumbs-down; topics: pharmacy" in worklist.text
+    assert "führerschein <b>umschreiben</b> [number]" in worklist.text  # escaped: shown as written, no markup
+    (not_admin,) = await user.send("/gaps")
+    assert "questions in" not in not_admin.text
 
 
 async def test_an_answer_can_be_shown_in_german_at_the_counter(lotse: Lotse) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 from typing import cast
 
+from bot.core.gaps import Gap
 from bot.telegram.app import HEARTBEAT_EVERY, heartbeat, retention
 from bot.telegram.observe import Metrics
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.services import KEY, LotseContext
-from tests.fakes import MemoryStores
+from tests.fakes import MemoryGaps, MemoryStores
 
 
 class Purging:
@@ -22,16 +24,21 @@ class Purging:
 
 
 async def test_two_instances_sharing_one_database_run_retention_once_an_hour() -> None:
-    shared = MemoryStores()  # the database both instances use
+    shared, gaps = MemoryStores(), MemoryGaps()  # the database both instances use
+    old, new = (Gap.of("fallback", "de", None, text, at) for text, at in (("alt", 0.0), ("neu", time.time())))
+    await gaps.record(old)
+    await gaps.record(new)
     handoffs = [Purging(), Purging()]
     contexts = [
         cast(LotseContext, SimpleNamespace(application=SimpleNamespace(bot_data={KEY: SimpleNamespace(
-            jobs=shared, desk=SimpleNamespace(handoff=handoff), quarantine=None)})))
+            jobs=shared, desk=SimpleNamespace(handoff=handoff), quarantine=None, gaps=gaps,
+            conversation=SimpleNamespace(retention_days=30))})))
         for handoff in handoffs
     ]  # fmt: skip
     for context in contexts:  # both instances' hourly jobs fire at about the same time
         await retention(context)
     assert [h.runs for h in handoffs] == [1, 0]
+    assert await gaps.since(0.0) == [new]  # the worklist is kept as long as cases are
 
 
 async def test_instances_share_telegrams_overall_rate_and_a_dead_ones_share_returns() -> None:
