@@ -16,9 +16,10 @@ from bot.core.coverage import coverage, markdown, replace_section
 from bot.core.dialogue import Decision, Dialogue
 from bot.core.emergency.check import collision_problems, write_common
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
+from bot.core.hybrid import load_or_train
 from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
 from bot.core.matcher import build_index
-from bot.core.selftest import check_triggers
+from bot.core.selftest import check_examples, check_triggers
 from bot.core.semantic import EmbeddingError
 from bot.operate import cmd_centres, cmd_db, cmd_gaps, cmd_health, cmd_updates, since
 
@@ -57,6 +58,10 @@ def cmd_check(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         emergency = result.knowledge.emergency
         if emergency is not None and not args.errors_only:
             result.problems += collision_problems(folder, emergency, _known_word)
+        if not args.errors_only:  # every example question through the trained matcher (cached, as for answering)
+            hybrid = load_or_train(result.knowledge, config.match, config.cache_dir)
+            trained = Dialogue(result.knowledge, hybrid.index, config.locales_dir, hybrid, dialogue.detector)
+            result.problems += check_examples(folder, result.knowledge, trained)
     shown = [p for p in result.problems if p.severity == "error" or not args.errors_only]
     for problem in shown:
         print(problem.format(), file=out)

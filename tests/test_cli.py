@@ -215,3 +215,20 @@ def test_updates_lists_the_quarantined_without_content(tmp_path: Path, monkeypat
     code, out = run(["updates"])
     assert code == 0
     assert "update 4711  callback_query  failed again and again (tries: 8)" in out
+
+
+def test_check_warns_where_the_matcher_gives_an_example_another_topic(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, root)
+    doctor = root / "topics" / "doctor.yaml"
+    text = doctor.read_text(encoding="utf-8")
+    doctor.write_text(text.replace('examples: ["wo finde ich einen arzt",', 'examples: ["apotheke nachts offen",', 1))
+    code, out = run(["check", str(root)])
+    assert code == 0  # a warning, not an error
+    (line,) = [line for line in out.splitlines() if "apotheke nachts offen" in line and "warning:" in line]
+    assert line.startswith(f"{root / 'topics' / 'doctor.yaml'}:14: warning: de: example 'apotheke nachts offen'")
+    assert "is answered with 'pharmacy' (confidence" in line and "'doctor' 0." in line
+    _, before = run(["check", str(FIXTURE_KB)])
+    assert "is answered with" not in before  # the fixture's own examples land on their topics
+    _, quick = run(["check", str(root), "--errors-only"])
+    assert "apotheke nachts offen" not in quick  # the quick check (CI, the container build) skips it
