@@ -77,6 +77,7 @@ class Config:
     embeddings: str | None = None  # the optional semantic layer, "<backend>:<model or path>"
     http_listen: str = "0.0.0.0"
     http_port: int = 8080  # /healthz and /metrics; 0 turns the endpoint off
+    knowledge_watch: bool = True  # a changed knowledge file is read, checked and swapped in without a restart
     log_format: str = "json"  # one JSON object a line; "text" for people at a terminal
     log_level: str = "info"
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -180,6 +181,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     return Config(
         http_listen=(env.get("LOTSE_HTTP_LISTEN") or "0.0.0.0").strip(),
         http_port=int(http_text),
+        knowledge_watch=_switch(env, "LOTSE_KNOWLEDGE_WATCH", True),
         log_format=log_format,
         log_level=log_level,
         cache_dir=cache_dir,
@@ -205,6 +207,18 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_secret=secret,
         centres_path=Path(env["LOTSE_CENTRES"]) if env.get("LOTSE_CENTRES") else None,
     )
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """on/off (also 1/0, true/false, yes/no); unset: ``default``."""
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "on", "true", "yes"):
+        return True
+    if text in ("0", "off", "false", "no"):
+        return False
+    raise ConfigError(f"{name}: {text!r} is neither on nor off")
 
 
 def _number(env: Mapping[str, str], name: str, default: str, what: str) -> float:

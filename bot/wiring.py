@@ -74,6 +74,8 @@ class Setup:
     admin_ids: frozenset[int] = frozenset()
     person_lease: float = 30.0  # seconds an instance holds a person's turn at most
     clock: Callable[[], float] | None = None  # tests move time
+    reload: Callable[[], Dialogue] | None = None  # reads and checks the knowledge again (live reload, /reload)
+    watch: Path | None = None  # the knowledge folder watched for changes (None: only /reload)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +107,8 @@ def setup_from(config: Config, centres: Centres | None) -> Setup:
         translator=LibreTranslate(config.translate_url, config.translate_key) if config.translate_url else None,
         admin_ids=config.admin_ids,
         person_lease=config.person_lease,
+        reload=lambda: load_dialogue(config),
+        watch=config.knowledge_dir if config.knowledge_watch else None,
     )
 
 
@@ -138,6 +142,8 @@ def assemble(*, dialogue: Dialogue, engine: Engine, setup: Setup, telegram: Tele
         instances=stores,
         gaps=SqlGaps(engine),
         person_lease=setup.person_lease,
+        reload=setup.reload,
+        watch=setup.watch,
     )
     if setup.clock is not None:
         services.clock = setup.clock

@@ -27,6 +27,14 @@ def test_operations_defaults_and_overrides() -> None:
     assert (config.http_port, config.log_format, config.log_level) == (0, "text", "debug")
 
 
+def test_the_knowledge_watch_is_on_unless_switched_off() -> None:
+    assert load_config({}).knowledge_watch is True
+    assert load_config({"LOTSE_KNOWLEDGE_WATCH": "off"}).knowledge_watch is False
+    assert load_config({"LOTSE_KNOWLEDGE_WATCH": "1"}).knowledge_watch is True
+    with pytest.raises(ConfigError, match="LOTSE_KNOWLEDGE_WATCH: 'maybe' is neither on nor off"):
+        load_config({"LOTSE_KNOWLEDGE_WATCH": "maybe"})
+
+
 def test_match_override_and_unknown_name() -> None:
     assert load_config({"LOTSE_MATCH_ANSWER_CONFIDENCE": "0.75"}).match.answer_confidence == 0.75
     with pytest.raises(ConfigError, match="unknown matching setting"):

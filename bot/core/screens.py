@@ -48,6 +48,11 @@ class Screens:
         self.retention_days = retention_days  # how long a closed case's messages are kept (told in /privacy)
         self.knowledge = dialogue.knowledge
 
+    def use(self, dialogue: Dialogue) -> None:
+        """Answer from ``dialogue`` from now on (a reloaded knowledge): every part that holds this conversation (the
+        desk, the handoff, the outbox) sees it at once; what is being answered now finishes with the previous one."""
+        self.dialogue, self.knowledge = dialogue, dialogue.knowledge
+
     def t(self, lang: str | None) -> Translator:
         """The interface catalog for ``lang`` (or the closest language Lotse speaks)."""
         return self.dialogue.t(self.dialogue.language(lang))

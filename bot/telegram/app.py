@@ -28,7 +28,7 @@ from telegram.ext import (
 from tornado.httpserver import HTTPServer
 
 from bot.core.ports import StoreUnavailableError
-from bot.telegram import ratelimit
+from bot.telegram import ratelimit, reload
 from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.observe import Watch, serve_http
@@ -111,8 +111,9 @@ async def on_error(update: object, context: LotseContext) -> None:
 
 
 async def started(application: LotseApplication) -> None:
-    """After start-up: the command menus, the outbox worker and the hourly retention job."""
+    """After start-up: the command menus, the knowledge watcher, the outbox worker and the hourly retention job."""
     await set_commands(application)
+    reload.start_watching(application)
     if application.job_queue is not None:
         application.job_queue.run_repeating(retention, interval=RETENTION_EVERY, first=1, name="lotse-retention")
         application.job_queue.run_repeating(heartbeat, interval=HEARTBEAT_EVERY, first=0, name="lotse-heartbeat")
@@ -158,6 +159,7 @@ async def set_commands(application: LotseApplication) -> None:
 
 async def stop_worker(application: LotseApplication) -> None:
     """Let the outbox worker finish the item in hand; this instance no longer takes a share of the rate."""
+    await reload.stop_watching(application)
     worker: Worker | None = application.bot_data.get(WORKER)
     if worker is not None:
         await worker.stop()
@@ -239,6 +241,7 @@ def build_application(
         [
             CommandHandler("feedback", admin.feedback, filters=private & admins),
             CommandHandler("gaps", admin.gaps, filters=private & admins),
+            CommandHandler("reload", reload.command, filters=private & admins),
             CommandHandler("start", onboarding.start, filters=private),
             CommandHandler("language", onboarding.language, filters=private),
             CommandHandler("city", onboarding.city, filters=private),

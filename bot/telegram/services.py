@@ -9,6 +9,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -19,6 +20,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
+from bot.core.dialogue import Dialogue
 from bot.core.gaps import DAY, Gap
 from bot.core.handoff import Handoff
 from bot.core.ports import (
@@ -68,6 +70,8 @@ class Services:
     vitals: VitalSigns | None = None  # counts for /healthz and /metrics
     instances: Instances | None = None  # the running instances share Telegram's overall rate
     gaps: GapLog | None = None  # the volunteers' worklist: questions Lotse could not answer well, without who asked
+    reload: Callable[[], Dialogue] | None = None  # reads and checks the knowledge again (bot/telegram/reload.py)
+    watch: Path | None = None  # the knowledge folder to watch for changes (None: only /reload)
     person_lease: float = 30.0  # seconds an instance holds a person's turn at most (LOTSE_PERSON_LEASE)
     instance: str = field(default_factory=instance_name)
     # The person's turn each update in hand holds (by update id; ended with the update, see ``finish``), and the

@@ -13,6 +13,8 @@ from bot.core.render import format_contact, isolate_ltr
 from bot.core.replies import Button, Profile, Reply
 
 if TYPE_CHECKING:
+    from bot.core.dialogue import Dialogue
+    from bot.core.model import Knowledge
     from bot.core.ports import TicketStore
 
 
@@ -28,12 +30,18 @@ class HandoffBase:
         translation: bool = False,
     ) -> None:
         self.conversation = conversation
-        self.dialogue = conversation.dialogue
-        self.knowledge = conversation.knowledge
         self.centres = centres
         self.store = store
         self.settings = settings or HandoffSettings()
         self.translation = translation
+
+    @property
+    def dialogue(self) -> Dialogue:
+        return self.conversation.dialogue  # read each time: the knowledge may be reloaded (Conversation.use)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.conversation.knowledge
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
