@@ -660,6 +660,9 @@ class MemoryGaps:
     async def record(self, gap: Gap) -> None:
         self.gaps.append(gap)
 
+    async def resolve(self, token: str) -> None:
+        self.gaps = [g for g in self.gaps if g.token != token]
+
     async def since(self, day: float, city: str | None = None) -> list[Gap]:
         found = [g for g in self.gaps if g.day >= day and (city is None or g.city == city)]
         return sorted(found, key=lambda g: g.day)

@@ -30,6 +30,12 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+def _choice(topic_id: str, token: str | None) -> str:
+    """A clarify's choice button: the topic, and the gap's token when it fits Telegram's 64 bytes."""
+    data = f"t:{topic_id}:{token}" if token else f"t:{topic_id}"
+    return data if len(data.encode()) <= 64 else f"t:{topic_id}"
+
+
 def _title_and_body(text: str, *, fell_back: bool) -> tuple[str, str]:
     """Split a topic text into its title and its body; a fallback-language note stays at the head of the body."""
     if not fell_back:
@@ -225,8 +231,9 @@ class Conversation(Screens):
             gap = None if emergency else self._gap("not-emergency", profile, text, decision)
             return Outcome(profile.saw(decision.topic), (reply,), decision, gap=gap)
         if decision.kind == "clarify":
+            gap = self._gap("clarify", profile, text, decision)
             buttons: list[tuple[Button, ...]] = [
-                (Button(self.dialogue.title(c, lang), f"t:{c}"),) for c in decision.candidates
+                (Button(self.dialogue.title(c, lang), _choice(c, gap.token)),) for c in decision.candidates
             ]
             buttons.append((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")))
             reply = Reply(
@@ -237,7 +244,7 @@ class Conversation(Screens):
                 direction=self.direction(lang),
                 kind="clarify",
             )
-            return Outcome(profile, (reply,), decision, gap=self._gap("clarify", profile, text, decision))
+            return Outcome(profile, (reply,), decision, gap=gap)
         if decision.kind == "handoff":
             return Outcome(profile, (), decision, handoff=True)
         person = ((Button(t.gettext("💬 Talk to a person"), "human"), Button(t.gettext("☰ Menu"), "menu")),)
@@ -246,11 +253,14 @@ class Conversation(Screens):
         return Outcome(profile, (reply,), decision, gap=self._gap(kind, profile, text, decision))
 
     def on_topic(self, profile: Profile, topic_id: str) -> Outcome:
-        """A topic was tapped (menu, clarify choice or related topic)."""
+        """A topic was tapped (menu, related topic, or a clarify's choice: ``<topic>:<token>``, which answers that
+        clarify's gap)."""
+        topic_id, _, token = topic_id.partition(":")
+        resolved = token or None
         if topic_id not in self.knowledge.topics:
-            return Outcome(profile, (self.menu(profile.lang),))
+            return Outcome(profile, (self.menu(profile.lang),), resolved=resolved)
         reply = self.topic_reply(topic_id, profile.lang, profile.city)
-        return Outcome(profile.saw(topic_id), (reply,))
+        return Outcome(profile.saw(topic_id), (reply,), resolved=resolved)
 
     def on_feedback(self, profile: Profile, topic_id: str, helpful: bool) -> Outcome:
         """👍 or 👎 on an answer; 👎 offers a person. A topic that does not exist (a forged or stale button) is

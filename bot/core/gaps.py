@@ -4,7 +4,8 @@ A gap is recorded **without anything that identifies the person**: no user id, n
 the moment, and the text with phone numbers, e-mail addresses, web addresses and long numbers masked. Kinds:
 
 - ``fallback``: no topic fitted (or small talk, or an everyday matter Lotse has no answer for);
-- ``clarify``: Lotse was not sure and offered topics to choose from;
+- ``clarify``: Lotse was not sure and offered topics to choose from, and the person chose none (a choice erases the
+  gap: its buttons carry a random token, which links the tap to the gap and to nobody);
 - ``thumbs-down``: a 👎 under an answer (the topic, no text: the answer's message does not carry the question);
 - ``not-emergency``: the person said a message taken for an emergency was none (the text they had written).
 
@@ -15,6 +16,7 @@ matcher's own candidates (the same topics offered or nearly answered) and by rap
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -58,6 +60,7 @@ class Gap:
     day: float  # the start of the day (UTC) it was asked
     candidates: tuple[tuple[str, float], ...] = ()  # the matcher's best targets and scores, best first
     topic: str | None = None  # the topic of a 👎
+    token: str | None = None  # a clarify's: its choice buttons carry it, and a choice erases the gap (resolved)
 
     @classmethod
     def of(
@@ -72,7 +75,8 @@ class Gap:
     ) -> Gap:
         """``candidates``: the matcher's best targets with their scores (a clarify's: the topics it offered)."""
         best = tuple((target, round(float(score), 3)) for target, score in candidates[:3])
-        return cls(kind, lang, city, scrub(text), now - now % DAY, best, topic)
+        token = secrets.token_hex(4) if kind == "clarify" else None
+        return cls(kind, lang, city, scrub(text), now - now % DAY, best, topic, token)
 
     def topics(self) -> tuple[str, ...]:
         """The topics the matcher found (intents left out), best first; a 👎's own topic."""

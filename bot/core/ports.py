@@ -119,6 +119,10 @@ class GapLog(Protocol):
 
     async def record(self, gap: Gap) -> None: ...
 
+    async def resolve(self, token: str) -> None:
+        """Erase the clarify gap with ``token``: the person chose one of its topics after all."""
+        ...
+
     async def since(self, day: float, city: str | None = None) -> list[Gap]:
         """The gaps of ``day`` and later (of ``city`` only, when given), oldest first."""
         ...

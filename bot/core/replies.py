@@ -69,6 +69,7 @@ class Outcome:
     feedback: tuple[str, str] | None = field(default=None)  # (topic, "up"|"down") to record
     handoff: bool = False  # the person wants a human (the handoff flow takes over)
     gap: Gap | None = None  # for the volunteers' worklist (bot/core/gaps.py): nothing in it says who asked
+    resolved: str | None = None  # the token of a clarify's gap the person answered by choosing (erased)
 
 
 class Clock(Protocol):

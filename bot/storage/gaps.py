@@ -20,8 +20,12 @@ class SqlGaps:
 
     async def record(self, gap: Gap) -> None:
         row = {"day": gap.day, "kind": gap.kind, "lang": gap.lang[:8], "city": gap.city, "text": gap.text[:500],
-               "topic": gap.topic, "candidates": json.dumps([[t, s] for t, s in gap.candidates])[:400]}  # fmt: skip
+               "topic": gap.topic, "candidates": json.dumps([[t, s] for t, s in gap.candidates])[:400],
+               "token": gap.token}  # fmt: skip
         await in_transaction(self.engine, lambda conn: conn.execute(insert(GAPS).values(row)))
+
+    async def resolve(self, token: str) -> None:
+        await in_transaction(self.engine, lambda conn: conn.execute(delete(GAPS).where(GAPS.c.token == token)))
 
     async def since(self, day: float, city: str | None = None) -> list[Gap]:
         query = select(GAPS).where(GAPS.c.day >= day).order_by(GAPS.c.day, GAPS.c.id)
@@ -46,4 +50,4 @@ def _gap(row: Any) -> Gap:
         candidates = tuple((str(t), float(s)) for t, s in json.loads(row.candidates))
     except (ValueError, TypeError):
         candidates = ()
-    return Gap(kind, row.lang, row.city, row.text, row.day, candidates, row.topic)
+    return Gap(kind, row.lang, row.city, row.text, row.day, candidates, row.topic, row.token)

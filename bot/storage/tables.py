@@ -176,3 +176,4 @@ class GapRow(SQLModel, table=True):
     text: str = Field(default="", max_length=500)
     topic: str | None = Field(default=None, max_length=64)
     candidates: str = Field(default="[]", max_length=400)  # JSON: [[target, score], ...], best first
+    token: str | None = Field(default=None, max_length=16, index=True)  # a clarify's: its choice erases it

@@ -273,19 +273,22 @@ async def apply(update: Update, context: LotseContext, outcome: Outcome, before:
         await svc.feedback.record(topic, outcome.profile.lang or "en", verdict == "up")
     await answer_tap(update)
     await send(update, context, outcome.replies)
-    if outcome.gap is not None and svc.gaps is not None:
-        await _note_gap(svc, outcome.gap)
+    if svc.gaps is not None and (outcome.gap is not None or outcome.resolved is not None):
+        await _worklist(svc, outcome.gap, outcome.resolved)
 
 
-async def _note_gap(svc: Services, gap: Gap) -> None:
-    """Keep a gap for the worklist, after the replies went out; a database that is away loses it (the person's
-    answer must not wait for it, nor be sent again)."""
+async def _worklist(svc: Services, gap: Gap | None, resolved: str | None) -> None:
+    """Keep a gap for the worklist, or erase a clarify's gap the person answered by choosing, after the replies
+    went out; a database that is away loses it (the person's answer must not wait for it, nor be sent again)."""
     assert svc.gaps is not None
     now = svc.clock()
     try:
-        await svc.gaps.record(replace(gap, day=now - now % DAY))
+        if resolved is not None:
+            await svc.gaps.resolve(resolved)
+        if gap is not None:
+            await svc.gaps.record(replace(gap, day=now - now % DAY))
     except Exception as exc:
-        log.warning("a gap was not recorded (%s)", type(exc).__name__)
+        log.warning("the gaps worklist was not updated (%s)", type(exc).__name__)
 
 
 async def answer_tap(update: Update, text: str | None = None, *, alert: bool = False) -> None:

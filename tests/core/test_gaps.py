@@ -41,8 +41,15 @@ def test_the_conversation_notes_gaps_and_nothing_for_an_answer(dialogue: Dialogu
     fallback = conversation.on_text(de, "kann ich meinen führerschein umschreiben, Tel 0176 1234 5678").gap
     assert fallback is not None and fallback.kind == "fallback" and fallback.city == "koeln" and fallback.lang == "de"
     assert "0176" not in fallback.text and fallback.candidates[0][0] == "@uncovered"
-    clarify = conversation.on_text(en, "card").gap
+    offered = conversation.on_text(en, "card")
+    clarify = offered.gap
     assert clarify is not None and clarify.kind == "clarify" and len(clarify.topics()) >= 2
+    assert clarify.token is not None and len(clarify.token) == 8
+    choices = [b.data for row in offered.replies[0].buttons for b in row if b.data and b.data.startswith("t:")]
+    assert choices and all(data.endswith(":" + clarify.token) and len(data.encode()) <= 64 for data in choices)
+    chosen = conversation.on_topic(en, choices[0].removeprefix("t:"))
+    assert chosen.resolved == clarify.token and chosen.replies[0].title  # answered, and the gap is resolved
+    assert conversation.on_topic(en, "pharmacy").resolved is None  # a menu or related topic: nothing to resolve
     down = conversation.on_feedback(de, "pharmacy", helpful=False).gap
     assert down is not None and down.kind == "thumbs-down" and down.topic == "pharmacy" and down.text == ""
     assert conversation.on_feedback(de, "pharmacy", helpful=True).gap is None

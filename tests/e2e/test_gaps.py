@@ -22,7 +22,9 @@ async def test_unanswered_questions_reach_the_worklist_without_who_asked(
     bilal = await ready(lotse, 4102, "en", first_name="Bilal")
     await amal.send("kann ich meinen syrischen führerschein umschreiben? 0176 1234 5678")
     await amal.send("führerschein umschreiben lassen wo")
-    await bilal.send("card")
+    (choice,) = await bilal.send("card")  # a choice of topics ...
+    await bilal.tap(choice.buttons[0][0])  # ... answered by choosing: its gap is erased
+    await amal.send("karte")  # a choice nobody took: kept
     (answer,) = await amal.send("wo finde ich eine apotheke")  # answered: not a gap
     await amal.tap("👎")
     await lotse.server.settle()
@@ -44,6 +46,7 @@ async def test_unanswered_questions_reach_the_worklist_without_who_asked(
     groups = json.loads(await gaps("--json"))
     assert groups[0]["count"] == 2 and groups[0]["languages"] == ["de"]
     assert "führerschein umschreiben lassen wo" in groups[0]["texts"]
+    assert ["karte"] in [g["texts"] for g in groups] and ["card"] not in [g["texts"] for g in groups]
     assert {"pharmacy"} in [set(g["topics"]) for g in groups]  # the 👎
     assert (await gaps("--city", "nowhere")).strip() == "No gaps recorded in this period."
     assert (await gaps("--since", "2d")).startswith("4 questions in 3 groups")

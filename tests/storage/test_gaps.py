@@ -21,6 +21,10 @@ async def _worklist(gaps: SqlGaps | MemoryGaps) -> None:
     assert await gaps.since(0.0, city="koeln") == [first]
     assert await gaps.drop_older(11 * DAY) == 1
     assert await gaps.since(0.0) == [second, down]
+    assert second.token is not None
+    await gaps.resolve("00000000")  # another clarify's: nothing
+    await gaps.resolve(second.token)  # the person chose one of its topics
+    assert await gaps.since(0.0) == [down]
 
 
 async def test_gaps_are_kept_by_day_and_city_and_dropped_after_the_retention(engine: Engine) -> None:
@@ -34,7 +38,7 @@ async def test_the_in_memory_fake_keeps_gaps_alike() -> None:
 async def test_a_gap_row_holds_nothing_that_identifies_a_person(engine: Engine) -> None:
     await SqlGaps(engine).record(Gap.of("fallback", "de", "koeln", "Tel 0176 1234 5678", 100.0))
     columns = {c["name"] for c in inspect(engine).get_columns("gaps")}
-    assert columns == {"id", "day", "kind", "lang", "city", "text", "topic", "candidates"}
+    assert columns == {"id", "day", "kind", "lang", "city", "text", "topic", "candidates", "token"}
     with engine.connect() as conn:
         (row,) = conn.execute(text("SELECT day, text FROM gaps")).all()
     assert row.day == 0.0 and row.text == "Tel [number]"  # the day, not the moment; the number masked
