@@ -8,11 +8,12 @@ import gc
 import json
 import sys
 from collections.abc import Container, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config, ConfigError, load_config
-from bot.core.coverage import coverage, markdown, replace_section
+from bot.core.coverage import coverage, markdown, replace_section, stale
 from bot.core.dialogue import Decision, Dialogue
 from bot.core.emergency.check import collision_problems, write_common
 from bot.core.evaluate import EvalFileError, evaluate, format_report, load_items
@@ -272,6 +273,10 @@ def cmd_run(args: argparse.Namespace, config: Config, out: TextIO) -> int:
 def cmd_coverage(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Print the topic x language and city coverage; optionally refresh knowledge/README.md."""
     knowledge = load_knowledge(config.knowledge_dir)
+    if args.stale:
+        today = datetime.now(UTC).date()
+        print("\n".join(stale(knowledge, today, int(args.older_than // 86400)).lines(limit=1000)), file=out)
+        return 0
     cov = coverage(knowledge)
     table = markdown(cov)
     if args.update_readme:
@@ -316,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     cov = sub.add_parser("coverage", help="topic x language and city contact coverage (Markdown)")
     cov.add_argument("--update-readme", action="store_true", help="rewrite the table in knowledge/README.md")
     cov.add_argument("--fail-on-missing", action="store_true", help="exit 1 if a topic lacks a language")
+    cov.add_argument("--stale", action="store_true", help="what to look at again: outdated, unreviewed, old contacts")
+    cov.add_argument("--older-than", type=since, default=since("180d"), help="a contact read this long ago is old")
     cov.set_defaults(func=cmd_coverage)
 
     run = sub.add_parser("run", help="serve Telegram users (needs TELEGRAM_BOT_TOKEN)")

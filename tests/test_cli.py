@@ -232,3 +232,10 @@ def test_check_warns_where_the_matcher_gives_an_example_another_topic(tmp_path: 
     assert "is answered with" not in before  # the fixture's own examples land on their topics
     _, quick = run(["check", str(root), "--errors-only"])
     assert "apotheke nachts offen" not in quick  # the quick check (CI, the container build) skips it
+
+
+def test_coverage_stale_lists_what_to_look_at_again(fixture_env: None) -> None:
+    code, out = run(["coverage", "--stale", "--older-than", "30d"])
+    assert code == 0
+    assert out.splitlines()[0].endswith("outdated translation(s) (the German text changed since):")
+    assert "translation(s) not reviewed by a speaker yet:" in out and "contact(s) whose source was read" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Literal
 
 from bot.core.model import CONTACT_KINDS, Knowledge
@@ -116,3 +117,41 @@ def replace_section(readme: str, table: str) -> str:
         _, tail = rest.split(END, 1)
         return f"{head}{block}{tail}"
     return f"{readme.rstrip()}\n\n## Coverage\n\n{block}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """What volunteers should look at again (``coverage --stale``; administrators get it weekly)."""
+
+    outdated: list[tuple[str, str]]  # (topic, language): the German text changed since this translation
+    unreviewed: dict[str, int]  # language -> translations no speaker has reviewed yet (machine-drafted)
+    old_contacts: list[tuple[str, str, date]]  # (city, contact, the day its page was read) read too long ago
+    undated: list[tuple[str, str]]  # (city, contact) from a web page, without the day it was read
+
+    def lines(self, limit: int = 40) -> list[str]:
+        found = [f"{len(self.outdated)} outdated translation(s) (the German text changed since):"]
+        found += [f"  {topic} ({lang})" for topic, lang in self.outdated[:limit]]
+        reviewed = ", ".join(f"{lang} {n}" for lang, n in sorted(self.unreviewed.items()) if n) or "none"
+        found.append(f"{sum(self.unreviewed.values())} translation(s) not reviewed by a speaker yet: {reviewed}")
+        found.append(f"{len(self.old_contacts)} contact(s) whose source was read too long ago:")
+        found += [f"  {city}: {name} (read {seen.isoformat()})" for city, name, seen in self.old_contacts[:limit]]
+        found.append(f"{len(self.undated)} contact(s) from a web page without the day it was read (seen:):")
+        found += [f"  {city}: {name}" for city, name in self.undated[:limit]]
+        return found
+
+
+def stale(knowledge: Knowledge, today: date, older_than_days: int = 180) -> Stale:
+    """Outdated and unreviewed translations, and contacts not checked for ``older_than_days`` days or undated."""
+    cov = coverage(knowledge)
+    outdated = [(topic, lang) for topic, row in cov.topics.items() for lang, s in row.items() if s == "outdated"]
+    unreviewed = {lang: sum(1 for row in cov.topics.values() if row[lang] == "unreviewed") for lang in cov.languages}
+    limit = today - timedelta(days=older_than_days)
+    old: list[tuple[str, str, date]] = []
+    undated: list[tuple[str, str]] = []
+    for city in knowledge.cities.values():
+        for contact in city.contacts:
+            if contact.seen is not None and contact.seen < limit:
+                old.append((city.slug, contact.name, contact.seen))
+            elif contact.seen is None and "://" in contact.source:
+                undated.append((city.slug, contact.name))
+    return Stale(outdated, unreviewed, sorted(old, key=lambda c: c[2]), undated)

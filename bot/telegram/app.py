@@ -28,7 +28,7 @@ from telegram.ext import (
 from tornado.httpserver import HTTPServer
 
 from bot.core.ports import StoreUnavailableError
-from bot.telegram import ratelimit, reload
+from bot.telegram import ratelimit, reload, review
 from bot.telegram.destinations import check_groups
 from bot.telegram.handlers import admin, ask, guard, handoff, media, menu, onboarding, staff
 from bot.telegram.observe import Watch, serve_http
@@ -117,6 +117,7 @@ async def started(application: LotseApplication) -> None:
     if application.job_queue is not None:
         application.job_queue.run_repeating(retention, interval=RETENTION_EVERY, first=1, name="lotse-retention")
         application.job_queue.run_repeating(heartbeat, interval=HEARTBEAT_EVERY, first=0, name="lotse-heartbeat")
+        application.job_queue.run_repeating(review.weekly, interval=3600, first=60, name="lotse-review-list")
     if WORKER in application.bot_data:
         application.bot_data[WORKER].start()
         if application.job_queue is not None:

@@ -6,6 +6,7 @@ import time
 from types import SimpleNamespace
 from typing import cast
 
+from bot.core.dialogue import Dialogue
 from bot.core.gaps import Gap
 from bot.telegram.app import HEARTBEAT_EVERY, heartbeat, retention
 from bot.telegram.observe import Metrics
@@ -60,3 +61,29 @@ async def test_instances_share_telegrams_overall_rate_and_a_dead_ones_share_retu
     clock["now"] += 3.5 * HEARTBEAT_EVERY + 1  # b was killed: it never said goodbye
     await heartbeat(first)
     assert limiters[0].rate == 30
+
+
+class Bot:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+
+    async def send_message(self, chat_id: int, text: str) -> None:
+        self.sent.append((chat_id, text))
+
+
+async def test_the_review_list_goes_to_the_administrators_once_a_week_from_one_instance(dialogue: Dialogue) -> None:
+    from bot.core.conversation import Conversation
+    from bot.telegram.review import weekly
+
+    shared = MemoryStores()
+    bots = [Bot(), Bot()]
+    contexts = [
+        cast(LotseContext, SimpleNamespace(bot=bot, application=SimpleNamespace(bot_data={KEY: SimpleNamespace(
+            jobs=shared, admin_ids=frozenset({7, 8}), conversation=Conversation(dialogue))})))
+        for bot in bots
+    ]  # fmt: skip
+    for context in contexts * 3:  # both instances' hourly jobs, three hours in a row
+        await weekly(context)
+    assert [len(b.sent) for b in bots] == [2, 0]  # once, to both administrators, from one instance
+    (_, text), _ = bots[0].sent
+    assert text.startswith("The knowledge to look at again this week") and "not reviewed by a speaker" in text
