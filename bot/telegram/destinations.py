@@ -1,4 +1,5 @@
-"""Staff groups checked at start and every hour: can Lotse post there, open forum topics, delete its messages?
+"""Staff groups checked at start and every hour: can Lotse post there, open forum topics, delete its messages? And
+telling the administrators (:func:`tell_admins`).
 
 A wrong chat id, a bot that is not a member or lacks *Manage topics* used to lose cases silently. The check tells
 the log and the administrators (``LOTSE_ADMIN_IDS``) in one line per problem what to fix; deliveries that fail for
@@ -69,9 +70,15 @@ async def check_groups(bot: Bot, chat_ids: Iterable[int], admin_ids: Iterable[in
         log.error("%s", problem)
     if problems:
         text = "Lotse: staff groups need attention\n" + "\n".join(f"- {p}" for p in problems)
-        for admin in sorted(admin_ids):
-            try:
-                await bot.send_message(admin, text[:4000])
-            except TelegramError as exc:
-                log.warning("administrator %s not told about the staff groups (%s)", admin, type(exc).__name__)
+        await tell_admins(bot, admin_ids, text, "the staff groups")
     return problems
+
+
+async def tell_admins(bot: Bot, admin_ids: Iterable[int], text: str, what: str) -> None:
+    """Send ``text`` (plain text: file names and group ids are not markup) to every administrator; one who never
+    started the bot, or blocked it, is skipped with a log line naming ``what`` they were not told about."""
+    for admin in sorted(admin_ids):
+        try:
+            await bot.send_message(admin, text[:4000])
+        except TelegramError as exc:
+            log.warning("administrator %s not told about %s (%s)", admin, what, type(exc).__name__)

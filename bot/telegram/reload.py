@@ -14,9 +14,8 @@ import logging
 from pathlib import Path
 from typing import cast
 
-from telegram.error import TelegramError
-
 from bot.core.knowledge import KnowledgeError
+from bot.telegram.destinations import tell_admins
 from bot.telegram.services import KEY, LotseApplication, LotseContext, Services
 
 log = logging.getLogger("lotse.telegram")
@@ -52,16 +51,8 @@ async def reload_knowledge(application: LotseApplication, why: str) -> str:
             counts = f"{len(k.topics)} topics, {len(k.languages)} languages, {len(k.cities)} cities"
             text = f"Knowledge reloaded ({why}): {counts}."
             log.info("knowledge reloaded (%s)", why)
-    await _tell_admins(application, svc, text)
+    await tell_admins(application.bot, svc.admin_ids, text, "the reload")
     return text
-
-
-async def _tell_admins(application: LotseApplication, svc: Services, text: str) -> None:
-    for admin in sorted(svc.admin_ids):
-        try:
-            await application.bot.send_message(admin, text[:4000])  # plain text: file names are not markup
-        except TelegramError as exc:  # an administrator who never started the bot, or blocked it
-            log.info("an administrator was not told about the reload (%s)", type(exc).__name__)
 
 
 async def command(update: object, context: LotseContext) -> None:

@@ -4,16 +4,13 @@ instances one of them sends it (a job turn in the database), and a restart does 
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import UTC, datetime
 
-from telegram.error import TelegramError
-
 from bot.core.coverage import stale
+from bot.telegram.destinations import tell_admins
 from bot.telegram.services import KEY, LotseContext, Services
 
-log = logging.getLogger("lotse.telegram")
 EVERY = 7 * 86400.0
 CONTACT_AGE_DAYS = 180
 
@@ -28,8 +25,4 @@ async def weekly(context: LotseContext) -> None:
     today = datetime.now(UTC).date()
     found = stale(svc.conversation.knowledge, today, CONTACT_AGE_DAYS)
     text = "\n".join(["The knowledge to look at again this week (python -m bot coverage --stale):", *found.lines(15)])
-    for admin in sorted(svc.admin_ids):
-        try:
-            await context.bot.send_message(admin, text[:4000])  # plain text
-        except TelegramError as exc:
-            log.info("an administrator did not get the review list (%s)", type(exc).__name__)
+    await tell_admins(context.bot, svc.admin_ids, text, "the review list")
