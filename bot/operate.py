@@ -109,7 +109,7 @@ def cmd_gaps(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     import json
     import time
 
-    from bot.core.gaps import DAY, group, report
+    from bot.core.gaps import day_of, group, report
     from bot.storage.engine import DatabaseStartError, open_database
     from bot.storage.gaps import SqlGaps
 
@@ -118,8 +118,7 @@ def cmd_gaps(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     except DatabaseStartError as exc:
         print(f"database error: {exc}", file=out)
         return 2
-    start = time.time() - args.since
-    groups = group(asyncio.run(SqlGaps(engine).since(start - start % DAY, args.city)))
+    groups = group(asyncio.run(SqlGaps(engine).since(day_of(time.time() - args.since), args.city)))
     if args.json:
         print(json.dumps([g.to_json() for g in groups], ensure_ascii=False, indent=1), file=out)
     else:

@@ -41,6 +41,11 @@ _MASKS = [
 ]
 
 
+def day_of(moment: float) -> float:
+    """The start (UTC) of the day ``moment`` (epoch seconds) falls on: what a gap keeps instead of the moment."""
+    return moment - moment % DAY
+
+
 def scrub(text: str) -> str:
     """``text`` with what could identify a person masked (e-mail and web addresses, phone and other long numbers),
     whitespace collapsed, at most MAX_TEXT characters."""
@@ -76,7 +81,7 @@ class Gap:
         """``candidates``: the matcher's best targets with their scores (a clarify's: the topics it offered)."""
         best = tuple((target, round(float(score), 3)) for target, score in candidates[:3])
         token = secrets.token_hex(4) if kind == "clarify" else None
-        return cls(kind, lang, city, scrub(text), now - now % DAY, best, topic, token)
+        return cls(kind, lang, city, scrub(text), day_of(now), best, topic, token)
 
     def topics(self) -> tuple[str, ...]:
         """The topics the matcher found (intents left out), best first; a 👎's own topic."""

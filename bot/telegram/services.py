@@ -21,7 +21,7 @@ from telegram.warnings import PTBUserWarning
 from bot.core.conversation import Conversation
 from bot.core.desk import Desk
 from bot.core.dialogue import Dialogue
-from bot.core.gaps import DAY, Gap
+from bot.core.gaps import Gap, day_of
 from bot.core.handoff import Handoff
 from bot.core.ports import (
     FeedbackStore,
@@ -281,12 +281,11 @@ async def _worklist(svc: Services, gap: Gap | None, resolved: str | None) -> Non
     """Keep a gap for the worklist, or erase a clarify's gap the person answered by choosing, after the replies
     went out; a database that is away loses it (the person's answer must not wait for it, nor be sent again)."""
     assert svc.gaps is not None
-    now = svc.clock()
     try:
         if resolved is not None:
             await svc.gaps.resolve(resolved)
         if gap is not None:
-            await svc.gaps.record(replace(gap, day=now - now % DAY))
+            await svc.gaps.record(replace(gap, day=day_of(svc.clock())))
     except Exception as exc:
         log.warning("the gaps worklist was not updated (%s)", type(exc).__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.core.gaps import DAY, group, report
+from bot.core.gaps import DAY, day_of, group, report
 from bot.core.replies import Reply
 from bot.telegram.services import LotseContext, send, services
 
@@ -29,7 +29,6 @@ async def gaps(update: Update, context: LotseContext) -> None:
     if svc.gaps is None:
         await send(update, context, (Reply("No gaps are recorded here."),))
         return
-    start = svc.clock() - GAPS_DAYS * DAY
-    found = group(await svc.gaps.since(start - start % DAY))
+    found = group(await svc.gaps.since(day_of(svc.clock() - GAPS_DAYS * DAY)))
     title = f"What Lotse could not answer well, last {GAPS_DAYS} days"
     await send(update, context, (Reply(report(found, limit=15), title=title),))
