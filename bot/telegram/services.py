@@ -54,6 +54,17 @@ def instance_name() -> str:
 
 
 @dataclass(slots=True)
+class Held:
+    """What an update in hand holds: the person's turn, and of its messages how many went out before its processing
+    was cut off (``before``: left out now) and how many it has reached (``sent``, see ``send``)."""
+
+    user_id: int
+    holder: str
+    before: int = 0
+    sent: int = 0
+
+
+@dataclass(slots=True)
 class Services:
     """The conversation and the stores; no per-user state is kept here."""
 
@@ -76,11 +87,8 @@ class Services:
     instance: str = field(default_factory=instance_name)
     # The person's turn each update in hand holds (by update id; ended with the update, see ``finish``), and the
     # profile change of a message's answer, written in the same transaction (profile, as it was read).
-    turns: dict[int, tuple[int, str]] = field(default_factory=dict)
+    turns: dict[int, Held] = field(default_factory=dict)
     deferred: dict[int, tuple[Profile, Profile | None]] = field(default_factory=dict)
-    # Messages of each update in hand that went out before its processing was cut off (left out now), and how many
-    # it has reached so far (see ``send``).
-    replies: dict[int, list[int]] = field(default_factory=dict)
     # Updates whose emergency answer went out before their processing (by update id; the newest few hundred): when
     # the processing fails and the update comes again, the answer is not sent twice.
     urgent_sent: dict[int, None] = field(default_factory=dict)
@@ -99,16 +107,15 @@ class Services:
         finished = update_id if done else None
         if pending is not None:
             profile, before = pending
-            await self.profiles.save(profile, before, TurnEnd(held[1], finished) if held is not None else None)
+            await self.profiles.save(profile, before, TurnEnd(held.holder, finished) if held is not None else None)
         elif held is not None:
-            await self.gate.release(*held, done=finished)
+            await self.gate.release(held.user_id, held.holder, done=finished)
         self.forget(update_id)
 
     def forget(self, update_id: int) -> None:
         """Drop what an update held in hand (its turn, its profile change), written or given up."""
         self.turns.pop(update_id, None)
         self.deferred.pop(update_id, None)
-        self.replies.pop(update_id, None)
 
     def sent_urgently(self, update_id: int) -> None:
         self.urgent_sent[update_id] = None
@@ -203,16 +210,14 @@ async def send(update: Update, context: LotseContext, replies: Sequence[Reply]) 
 async def _gone_before(svc: Services, update_id: int) -> bool:
     """Whether the update's next message went out before (left out now); else, from its second message on, how
     many went out is written first."""
-    counter = svc.replies.get(update_id)
     held = svc.turns.get(update_id)
-    if counter is None or held is None:
+    if held is None:
         return False
-    before, sent = counter
-    counter[1] = sent + 1
-    if sent < before:
+    sent, held.sent = held.sent, held.sent + 1
+    if sent < held.before:
         return True
-    if sent > before:
-        await svc.gate.progress(held[0], held[1], update_id, sent)
+    if sent > held.before:
+        await svc.gate.progress(held.user_id, held.holder, update_id, sent)
     return False
 
 

@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.core.ports import Admitted, StoreUnavailableError, Turn
 from bot.core.replies import Outcome, Profile
-from bot.telegram.services import LotseContext, Services, answer_tap, load_profile, send, services
+from bot.telegram.services import Held, LotseContext, Services, answer_tap, load_profile, send, services
 
 log = logging.getLogger("lotse.telegram")
 PROFILE_WAIT = 1.0  # seconds the emergency answer waits for the person's profile (language, city) at most
@@ -68,8 +68,8 @@ async def _admit(update: Update, svc: Services, user_id: int) -> Admitted:
         await asyncio.sleep(wait)
         wait = min(wait * 2, 0.5)
     if admitted.verdict == "ok":
-        svc.turns[update.update_id] = (user_id, turn.holder)
-        svc.replies[update.update_id] = [admitted.sent, 0]  # messages that went out before it was cut off
+        # with the messages that went out before its processing was cut off
+        svc.turns[update.update_id] = Held(user_id, turn.holder, admitted.sent)
     elif admitted.verdict == "done":
         log.info("update %s: processed before (sent again); skipped", update.update_id)
     return admitted
