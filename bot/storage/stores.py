@@ -8,15 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import (
-    Connection,
-    CursorResult,
-    Engine,
-    Table,
-    delete,
-    func,
-    update,
-)
+from sqlalchemy import Connection, CursorResult, Engine, Table, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -26,7 +18,18 @@ from bot.core.replies import Profile
 from bot.storage.batches import Batches
 from bot.storage.engine import blocking, in_transaction, scrub, upsert
 from bot.storage.tables import FeedbackRow, InstanceRow, JobRow, QuarantineRow, UserRow, utc_now
-from bot.storage.turns import AdmitCall, WriteCall, admit, end_turn, profile_of, write
+from bot.storage.turns import (
+    AdmitCall,
+    EndWrite,
+    ProfileWrite,
+    ProgressWrite,
+    WriteCall,
+    admit,
+    end_turn,
+    profile_of,
+    stored,
+    write,
+)
 
 T = TypeVar("T")
 JOBS: Table = JobRow.__table__  # type: ignore[attr-defined]
@@ -70,7 +73,7 @@ class SqlStores:
 
     async def save(self, profile: Profile, before: Profile | None = None, end: TurnEnd | None = None) -> None:
         changes = tuple(changed_fields(profile, before).items())
-        if not await self._writes.run(WriteCall(profile.user_id, changes, end)):  # no row: new (or deleted)
+        if not await self._writes.run(ProfileWrite(profile.user_id, changes, end)):  # no row: new (or deleted)
             await self._run(lambda session: self._create(session, profile, end))
 
     def _create(self, session: Session, profile: Profile, end: TurnEnd | None) -> None:
@@ -82,7 +85,7 @@ class SqlStores:
             if row is None:
                 row = UserRow(user_id=profile.user_id, rate_tokens=self.burst)
             for name, value in changes.items():
-                setattr(row, name, ",".join(value) if name == "recent" else value)  # type: ignore[arg-type]
+                setattr(row, name, stored(name, value))
             row.updated_at = utc_now()
             session.add(row)
             try:
@@ -118,10 +121,10 @@ class SqlStores:
             return await self._gate.run(call)
 
     async def release(self, user_id: int, holder: str, done: int | None = None) -> None:
-        await self._writes.run(WriteCall(user_id, (), TurnEnd(holder, done), profile=False))
+        await self._writes.run(EndWrite(user_id, TurnEnd(holder, done)))
 
     async def progress(self, user_id: int, holder: str, update_id: int, sent: int) -> None:
-        await self._writes.run(WriteCall(user_id, (), TurnEnd(holder), profile=False, sent=(update_id, sent)))
+        await self._writes.run(ProgressWrite(user_id, holder, update_id, sent))
 
     # -- Instances ------------------------------------------------------------------------------------------
 

@@ -37,6 +37,11 @@ def _recent(value: str | None) -> tuple[str, ...]:
     return tuple(v for v in (value or "").split(",") if v)
 
 
+def stored(name: str, value: object) -> object:
+    """A profile field as its column holds it (``recent``: the topic ids joined with commas)."""
+    return ",".join(value) if name == "recent" else value  # type: ignore[arg-type]
+
+
 def _no_wait_for_disk(conn: Connection) -> None:
     """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk. For the flood gate and the
     person's turn only, written on every message: a server crash may forget the last moment's budget and turns (a
@@ -194,27 +199,17 @@ _PROGRESS = (
 
 
 @dataclass(frozen=True, slots=True)
-class WriteCall:
-    """A profile's changed fields (``profile``: only what changed, a parallel update keeps its own) with the end of
-    the person's turn, or only the end of the turn (``profile`` False), or how many replies of an update went out
-    (``sent``: update id and count, while ``end.holder`` holds the turn)."""
+class ProfileWrite:
+    """A profile's changed fields (only what changed: a parallel update keeps its own), with the end of the person's
+    turn when ``end`` is given."""
 
     user_id: int
     changes: tuple[tuple[str, object], ...]
-    end: TurnEnd | None
-    profile: bool = True
-    sent: tuple[int, int] | None = None
+    end: TurnEnd | None = None
 
     def statement(self) -> tuple[Any, dict[str, object]]:
-        if self.sent is not None:
-            assert self.end is not None
-            update_id, count = self.sent
-            return _PROGRESS, {"uid": self.user_id, "holder": self.end.holder, "update": update_id, "sent": count}
-        if not self.profile:
-            assert self.end is not None
-            return end_turn(self.user_id, self.end)
         end = self.end
-        params: dict[str, object] = {f"new_{n}": ",".join(v) if n == "recent" else v for n, v in self.changes}  # type: ignore[arg-type]
+        params: dict[str, object] = {f"new_{n}": stored(n, v) for n, v in self.changes}
         params["uid"], params["stamp"] = self.user_id, utc_now()
         if end is not None:
             params["holder"] = end.holder
@@ -224,10 +219,37 @@ class WriteCall:
         return _save_statement(names, end is not None, end is not None and end.done is not None), params
 
 
+@dataclass(frozen=True, slots=True)
+class EndWrite:
+    """Only the end of the person's turn (:func:`end_turn`)."""
+
+    user_id: int
+    end: TurnEnd
+
+    def statement(self) -> tuple[Any, dict[str, object]]:
+        return end_turn(self.user_id, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressWrite:
+    """How many messages of update ``update_id`` went out, while ``holder`` holds the person's turn."""
+
+    user_id: int
+    holder: str
+    update_id: int
+    sent: int
+
+    def statement(self) -> tuple[Any, dict[str, object]]:
+        return _PROGRESS, {"uid": self.user_id, "holder": self.holder, "update": self.update_id, "sent": self.sent}
+
+
+WriteCall = ProfileWrite | EndWrite | ProgressWrite
+
+
 def write(conn: Connection, calls: list[WriteCall]) -> list[bool]:
     """Each call's write (one per person), the alike ones at once; False where a profile's row is missing (the
     person is new or deleted: the caller creates it)."""
-    if not any(call.profile for call in calls):
+    if not any(isinstance(call, ProfileWrite) for call in calls):
         _no_wait_for_disk(conn)  # only turns: nothing a person said or chose
     alike: dict[Any, list[tuple[int, dict[str, object]]]] = defaultdict(list)
     for index, call in enumerate(calls):
@@ -236,7 +258,7 @@ def write(conn: Connection, calls: list[WriteCall]) -> list[bool]:
     found = [True] * len(calls)
     for statement, items in alike.items():
         result = conn.execute(statement, [params for _, params in items])
-        profiles = [index for index, _ in items if calls[index].profile]
+        profiles = [index for index, _ in items if isinstance(calls[index], ProfileWrite)]
         if profiles and result.rowcount < len(items):
             wanted = [calls[index].user_id for index in profiles]
             there = set(conn.execute(sa_select(_C.user_id).where(_C.user_id.in_(wanted))).scalars())
