@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -342,15 +340,8 @@ def _save(path: Path, hybrid: Hybrid) -> None:
         "weights": hybrid.combiner.weights,
         "meta": np.array([json.dumps({"bias": hybrid.combiner.bias, "learned": hybrid.combiner.learned})]),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)  # type: ignore[arg-type]
-        Path(tmp).replace(path)  # several processes may train at once: the last complete file wins
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # several processes may train at once: the last complete file wins
+    index_cache.write_atomically(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
 
 
 def _load(path: Path) -> tuple[ClassifierState, Combiner]:

@@ -11,8 +11,9 @@ import marshal
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bot.core.match_model import MatchSettings
 from bot.core.matcher import Index, _Triggers
@@ -59,12 +60,20 @@ def load(path: Path, knowledge: Knowledge, settings: MatchSettings) -> Index | N
 
 
 def save(path: Path, index: Index) -> None:
-    """Write the index atomically (a reader never sees half a file); OSError when the folder is not writable."""
+    """Write the index atomically; OSError when the folder is not writable."""
+    data = state(index)
+    write_atomically(path, lambda out: out.write(data))
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a cache file through ``write`` into a temporary file beside it (readable by this user only), then
+    rename it: a reader never sees half a file, and of processes writing at once the last complete file wins.
+    OSError when the folder cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:20]}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(state(index))
+            write(out)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

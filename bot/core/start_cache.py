@@ -20,10 +20,8 @@ import hashlib
 import io
 import logging
 import marshal
-import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +30,7 @@ from typing import Any
 import pydantic
 
 from bot.core.emergency import Detector, build_detector
+from bot.core.index_cache import write_atomically
 from bot.core.knowledge import load_knowledge
 from bot.core.model import Knowledge
 
@@ -108,17 +107,10 @@ def detector(
 
 
 def _keep(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically (a reader never sees half a file), readable by this user only."""
+    """Write ``data`` atomically (:func:`bot.core.index_cache.write_atomically`); a folder that cannot be written
+    costs only the time the file would have saved."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:20]}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda out: out.write(data))
     except OSError as exc:
         log.warning("%s not cached in %s (%s); the next start builds it again", path.name, path.parent, exc.strerror)
 
