@@ -21,7 +21,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser, Sent  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram, FakeUser, Sent, serve_local  # noqa: E402
 
 
 def _newest(server: FakeTelegram, chat: int, prefix: str) -> Sent | None:
@@ -186,11 +186,7 @@ async def serve() -> None:
     app.router.add_post("/handoff", control.handoff)
     app.router.add_get("/service", control.service)
     app.router.add_post("/deliver", control.deliver)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    _, port = await serve_local(app)
     print(server.port, port, flush=True)
     await asyncio.Event().wait()
 

@@ -50,6 +50,15 @@ def free_port() -> int:
         return port
 
 
+async def serve_local(app: web.Application, port: int = 0) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on 127.0.0.1 (``port`` 0: a free one); its runner (``cleanup()`` stops it) and its port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
 class ApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -228,11 +237,7 @@ class FakeTelegram:
         app.router.add_route("*", "/via/{caller}/bot{token}/{method}", self._handle)
         app.router.add_post("/_control/push", self._control_push)
         app.router.add_get("/_control/sent", self._control_sent)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_local(app, self.port)
 
     async def stop(self) -> None:
         await self._stop_delivery()

@@ -21,6 +21,7 @@ from bot.telegram.destinations import check_groups
 from bot.telegram.outbox import OutboxSettings
 from bot.webapi import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Hook, LibreTranslate, verify
 from tests.e2e.conftest import STAFF_GROUP, Lotse, Options, centres, running
+from tests.e2e.fake_telegram import serve_local
 from tests.e2e.storm import storm
 from tests.e2e.test_handoff import eventually, group, open_case, ready
 
@@ -29,11 +30,7 @@ async def serve(path: str, handler: Any) -> tuple[web.AppRunner, int]:
     """A small HTTP service on 127.0.0.1 (a centre's ticket system, a translation server)."""
     app = web.Application()
     app.router.add_post(path, handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return await serve_local(app)
 
 
 @pytest.mark.slow

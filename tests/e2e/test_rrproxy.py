@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser, free_port
+from tests.e2e.fake_telegram import FakeTelegram, FakeUser, free_port, serve_local
 from tests.e2e.rrproxy import RoundRobinProxy
 
 
@@ -37,9 +37,7 @@ class Backend:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/hook", self.handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._runner, _ = await serve_local(app, self.port)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -11,7 +11,7 @@ from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
 from bot.telegram.request import AiohttpRequest
-from tests.e2e.fake_telegram import free_port
+from tests.e2e.fake_telegram import free_port, serve_local
 
 ME = {"id": 1, "is_bot": True, "first_name": "Lotse", "username": "lotse_bot"}
 TOKEN = "123456789:AAEabcdefghijklmnopqrstuvwxyz0123456"
@@ -58,11 +58,7 @@ async def server() -> AsyncIterator[tuple[Server, str]]:
     found = Server()
     app = web.Application()
     app.router.add_post("/{tail:.*}", found.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
+    runner, port = await serve_local(app)
     try:
         yield found, f"http://127.0.0.1:{port}/bot"
     finally:
