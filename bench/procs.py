@@ -194,17 +194,21 @@ def big_knowledge(target: Path, times: int) -> Path:
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source, target)
-    for path in sorted((source / "topics").glob("*.yaml")):
-        topic = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if topic["id"] == "emergency":
+    for folder in sorted(p for p in (source / "topics").iterdir() if p.is_dir()):
+        if folder.name == "emergency":
             continue
+        languages = {
+            path: yaml.safe_load(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*.yaml"))
+            if path.name != "topic.yaml"
+        }
         for copy in range(1, times):
             mark = f"x{copy:03d}"
-            clone = dict(topic, id=f"{topic['id']}-{mark}")
-            clone["translations"] = {
-                lang: dict(t, title=f"{t['title']} {mark}", examples=[f"{e} {mark}" for e in t.get("examples", [])])
-                for lang, t in topic["translations"].items()
-            }
-            out = target / "topics" / f"{clone['id']}.yaml"
-            out.write_text(yaml.safe_dump(clone, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            out = target / "topics" / f"{folder.name}-{mark}"
+            out.mkdir()
+            shutil.copyfile(folder / "topic.yaml", out / "topic.yaml")
+            for path, t in languages.items():
+                clone = dict(t, title=f"{t['title']} {mark}", examples=[f"{e} {mark}" for e in t.get("examples", [])])
+                text = yaml.safe_dump(clone, allow_unicode=True, sort_keys=False)
+                (out / path.name).write_text(text, encoding="utf-8")
     return target

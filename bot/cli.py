@@ -22,7 +22,7 @@ from bot.core.knowledge import KnowledgeError, check_knowledge, load_knowledge
 from bot.core.matcher import build_index
 from bot.core.selftest import check_examples, check_triggers
 from bot.core.semantic import EmbeddingError
-from bot.operate import cmd_centres, cmd_db, cmd_gaps, cmd_health, cmd_updates, since
+from bot.operate import cmd_centres, cmd_db, cmd_gaps, cmd_health, cmd_migrate_knowledge, cmd_updates, since
 
 
 def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
@@ -358,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "current", "revision"])
     db.add_argument("-m", "--message", help="what the new migration changes (for revision)")
     db.set_defaults(func=cmd_db)
+
+    mig = sub.add_parser("migrate-knowledge", help="one folder per topic, one file per language (from the old layout)")
+    mig.add_argument("dir", nargs="?", help="knowledge folder (default: KNOWLEDGE_DIR or ./knowledge)")
+    mig.set_defaults(func=cmd_migrate_knowledge)
 
     ev = sub.add_parser("eval", help="evaluate on a labelled question file")
     ev.add_argument("file", nargs="+", help="question files, or folders of *.yaml question files")

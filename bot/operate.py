@@ -124,3 +124,21 @@ def cmd_gaps(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     else:
         print(report(groups), file=out)
     return 0
+
+
+def cmd_migrate_knowledge(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Convert old one-file topics into one folder per topic with one file per language (nothing is lost)."""
+    from bot.core.migrate_layout import migrate
+
+    folder = Path(args.dir) if args.dir else config.knowledge_dir
+    if not (folder / "languages.yaml").is_file():
+        print(f"error: {folder} is no knowledge folder (it has no languages.yaml)", file=out)
+        return 2
+    done = migrate(folder)
+    for problem in done.problems:
+        print(f"not converted: {problem}", file=out)
+    print(f"{len(done.topics)} topic(s) converted to topics/<id>/topic.yaml + <lang>.yaml; "
+          f"{len(done.intents)} intent file(s) now say status: instead of reviewed:", file=out)  # fmt: skip
+    if done.topics or done.intents:
+        print(f"next: python -m bot check {folder}", file=out)
+    return 1 if done.problems else 0

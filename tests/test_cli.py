@@ -36,11 +36,11 @@ def test_check_valid_folder_exits_0(fixture_env: None) -> None:
 def test_check_broken_folder_exits_1_with_file_line(tmp_path: Path) -> None:
     root = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, root)
-    doctor = root / "topics" / "doctor.yaml"
+    doctor = root / "topics" / "doctor" / "topic.yaml"
     doctor.write_text(doctor.read_text(encoding="utf-8").replace("revision: 2\n", "revision: 2\nrevision: 3\n", 1))
     code, out = run(["check", str(root)])
     assert code == 1
-    assert "topics/doctor.yaml:5: error: duplicate key 'revision' (first at line 4)" in out
+    assert "topics/doctor/topic.yaml:7: error: duplicate key 'revision' (first at line 6)" in out
     assert "hint:" in out
 
 
@@ -92,7 +92,7 @@ def test_ask_jsonl_stream(fixture_env: None, monkeypatch: pytest.MonkeyPatch) ->
 def test_broken_knowledge_gives_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, root)
-    (root / "topics" / "doctor.yaml").write_text("id: [\n", encoding="utf-8")
+    (root / "topics" / "doctor" / "de.yaml").write_text("title: [\n", encoding="utf-8")
     monkeypatch.setenv("KNOWLEDGE_DIR", str(root))
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "arzt"], capture_output=True, text=True, cwd=ROOT, check=False
@@ -220,13 +220,13 @@ def test_updates_lists_the_quarantined_without_content(tmp_path: Path, monkeypat
 def test_check_warns_where_the_matcher_gives_an_example_another_topic(tmp_path: Path) -> None:
     root = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, root)
-    doctor = root / "topics" / "doctor.yaml"
+    doctor = root / "topics" / "doctor" / "de.yaml"
     text = doctor.read_text(encoding="utf-8")
-    doctor.write_text(text.replace('examples: ["wo finde ich einen arzt",', 'examples: ["apotheke nachts offen",', 1))
+    doctor.write_text(text.replace('  - "wo finde ich einen arzt"', '  - "apotheke nachts offen"', 1))
     code, out = run(["check", str(root)])
     assert code == 0  # a warning, not an error
     (line,) = [line for line in out.splitlines() if "apotheke nachts offen" in line and "warning:" in line]
-    assert line.startswith(f"{root / 'topics' / 'doctor.yaml'}:14: warning: de: example 'apotheke nachts offen'")
+    assert line.startswith(f"{root / 'topics' / 'doctor' / 'de.yaml'}:11: warning: de: example 'apotheke nachts offen'")
     assert "is answered with 'pharmacy' (confidence" in line and "'doctor' 0." in line
     _, before = run(["check", str(FIXTURE_KB)])
     assert "is answered with" not in before  # the fixture's own examples land on their topics

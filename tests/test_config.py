@@ -203,10 +203,13 @@ def test_run_with_broken_knowledge_is_one_line(
 
     broken = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, broken)
-    topic = broken / "topics" / "pharmacy.yaml"
-    topic.write_text(topic.read_text(encoding="utf-8").replace("id: pharmacy", "id: [pharmacy", 1), encoding="utf-8")
+    topic = broken / "topics" / "pharmacy" / "topic.yaml"
+    text = topic.read_text(encoding="utf-8").replace("category: health", "category: [health", 1)
+    topic.write_text(text, encoding="utf-8")
     monkeypatch.setenv("KNOWLEDGE_DIR", str(broken))
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     assert main(["run"], io.StringIO()) == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("knowledge error: 1 error(s) in the knowledge base; first: ") and "pharmacy.yaml:" in line
+    assert (
+        line.startswith("knowledge error: 1 error(s) in the knowledge base; first: ") and "pharmacy/topic.yaml:" in line
+    )

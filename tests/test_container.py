@@ -135,7 +135,7 @@ def test_dockerignore_keeps_secrets_and_stale_files_out() -> None:
     for path in [".env", ".venv/bin/python", "locales/de/LC_MESSAGES/messages.mo", "bot/__pycache__/cli.pyc",
                  "lotse.db", "knowledge/x.db-wal", ".git/HEAD"]:  # fmt: skip
         assert STEPS.ignored(path, patterns), path
-    for path in ["bot/core/i18n.py", "knowledge/topics/doctor.yaml", "locales/de/LC_MESSAGES/messages.po",
+    for path in ["bot/core/i18n.py", "knowledge/topics/doctor/de.yaml", "locales/de/LC_MESSAGES/messages.po",
                  "pyproject.toml", "README.md"]:  # fmt: skip
         assert not STEPS.ignored(path, patterns), path
     assert STEPS.ignored("a/b/c.txt", ["**/*.txt", "!a/b/c.txt"]) is False

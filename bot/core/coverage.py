@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
@@ -127,12 +127,16 @@ class Stale:
     unreviewed: dict[str, int]  # language -> translations no speaker has reviewed yet (machine-drafted)
     old_contacts: list[tuple[str, str, date]]  # (city, contact, the day its page was read) read too long ago
     undated: list[tuple[str, str]]  # (city, contact) from a web page, without the day it was read
+    not_checked: list[tuple[str, str, date]] = field(default_factory=list)  # (topic, language, checked) reviewed
+    # translations a speaker last checked too long ago
 
     def lines(self, limit: int = 40) -> list[str]:
         found = [f"{len(self.outdated)} outdated translation(s) (the German text changed since):"]
         found += [f"  {topic} ({lang})" for topic, lang in self.outdated[:limit]]
         reviewed = ", ".join(f"{lang} {n}" for lang, n in sorted(self.unreviewed.items()) if n) or "none"
         found.append(f"{sum(self.unreviewed.values())} translation(s) not reviewed by a speaker yet: {reviewed}")
+        found.append(f"{len(self.not_checked)} reviewed translation(s) not checked by a speaker for that long:")
+        found += [f"  {topic} ({lang}, checked {day.isoformat()})" for topic, lang, day in self.not_checked[:limit]]
         found.append(f"{len(self.old_contacts)} contact(s) whose source was read too long ago:")
         found += [f"  {city}: {name} (read {seen.isoformat()})" for city, name, seen in self.old_contacts[:limit]]
         found.append(f"{len(self.undated)} contact(s) from a web page without the day it was read (seen:):")
@@ -141,7 +145,8 @@ class Stale:
 
 
 def stale(knowledge: Knowledge, today: date, older_than_days: int = 180) -> Stale:
-    """Outdated and unreviewed translations, and contacts not checked for ``older_than_days`` days or undated."""
+    """Outdated and unreviewed translations, reviewed ones and contacts not checked for ``older_than_days`` days, and
+    undated contacts."""
     cov = coverage(knowledge)
     outdated = [(topic, lang) for topic, row in cov.topics.items() for lang, s in row.items() if s == "outdated"]
     unreviewed = {lang: sum(1 for row in cov.topics.values() if row[lang] == "unreviewed") for lang in cov.languages}
@@ -154,4 +159,9 @@ def stale(knowledge: Knowledge, today: date, older_than_days: int = 180) -> Stal
                 old.append((city.slug, contact.name, contact.seen))
             elif contact.seen is None and "://" in contact.source:
                 undated.append((city.slug, contact.name))
-    return Stale(outdated, unreviewed, sorted(old, key=lambda c: c[2]), undated)
+    not_checked = sorted(
+        ((topic.id, lang, tr.checked) for topic in knowledge.topics.values() for lang, tr in topic.translations.items()
+         if tr.reviewed and tr.checked is not None and tr.checked < limit),
+        key=lambda t: t[2],
+    )  # fmt: skip
+    return Stale(outdated, unreviewed, sorted(old, key=lambda c: c[2]), undated, not_checked)

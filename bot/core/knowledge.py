@@ -8,25 +8,18 @@ examples) are reported but do not fail.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from bot.core.checking import Problem, Reporter, line_of_text, load_mapping, load_validated, validate
 from bot.core.emergency.check import check_emergency
-from bot.core.model import CONTACT_KINDS, City, Intent, Knowledge, Language, Topic
+from bot.core.model import City, Intent, Knowledge, Language
 from bot.core.render import MORE_MARK, ONLY, SHORT_LIMIT
+from bot.core.topics import EMERGENCY_TOPIC, check_review, load_topics, topic_path
 from bot.core.yamlsafe import LDict, LList
 
-EMERGENCY_TOPIC = "emergency"
-ANSWER_SOFT_LIMIT = 900
-ANSWER_HARD_LIMIT = 1500
-MIN_EXAMPLES_GOOD = 8
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s)>\]\"'«»]+", re.IGNORECASE)
-# Phone numbers: 3+ digits, possibly grouped with spaces, / or -; years (19xx, 20xx) and short counts are not numbers.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w.,])\+?\d[\d /-]{1,}\d(?![\w.,]?\d)")
+__all__ = ["EMERGENCY_TOPIC", "CheckResult", "KnowledgeError", "check_knowledge", "load_knowledge"]
 
 
 class KnowledgeError(Exception):
@@ -75,30 +68,7 @@ def check_knowledge(root: Path) -> CheckResult:
         return CheckResult(None, rep.problems)
     languages = _check_languages(root / "languages.yaml", rep)
     codes = set(languages)
-    raw_topics: dict[str, tuple[Path, LDict, Topic]] = {}
-    topic_files = _yaml_files(root / "topics", rep)
-    # A topic whose file has errors still exists for the others: no follow-up errors in the files that link to it.
-    existing = {path.stem for path in topic_files}
-    unchecked: list[tuple[Path, LDict]] = []
-    for path in topic_files:
-        raw = load_mapping(path, rep)
-        if raw is None:
-            continue
-        topic = validate(Topic, raw, path, rep)
-        if topic is not None:
-            raw_topics[topic.id] = (path, raw, topic)
-        else:
-            unchecked.append((path, raw))
-    for _topic_id, (path, raw, topic) in raw_topics.items():
-        _check_topic(path, raw, topic, existing | raw_topics.keys(), languages, rep)
-    for path, raw in unchecked:  # a file with errors: still report its broken links, all at once
-        related = raw.get("related")
-        if isinstance(related, LList):
-            for index, other in enumerate(related):
-                if isinstance(other, str) and other not in existing:
-                    rep.add(path, related.line_of(index), f"related topic '{other}' does not exist", "check the id")
-    if EMERGENCY_TOPIC not in raw_topics and (root / "topics").is_dir():
-        rep.add(root / "topics", 1, "the emergency topic is missing", "restore topics/emergency.yaml")
+    topics = load_topics(root, languages, rep)
     handoff = _check_intent(root / "handoff.yaml", codes, rep, required=True)
     offtopic = _check_intent(root / "offtopic.yaml", codes, rep, required=False)
     uncovered = _check_intent(root / "uncovered.yaml", codes, rep, required=False)
@@ -109,7 +79,7 @@ def check_knowledge(root: Path) -> CheckResult:
         return CheckResult(None, rep.problems)
     knowledge = Knowledge(
         languages=MappingProxyType(dict(languages)),
-        topics=MappingProxyType({tid: t for tid, (_, _, t) in sorted(raw_topics.items())}),
+        topics=MappingProxyType(topics),
         cities=MappingProxyType(cities),
         handoff=handoff,
         offtopic=offtopic,
@@ -117,19 +87,19 @@ def check_knowledge(root: Path) -> CheckResult:
         emergency=emergency,
     )
     _check_city_contacts(root / "cities", knowledge, rep)
-    _check_short_answers(root / "topics", knowledge, rep)
+    _check_short_answers(root, knowledge, rep)
     return CheckResult(knowledge, rep.problems)
 
 
-def _check_short_answers(folder: Path, knowledge: Knowledge, rep: Reporter) -> None:
+def _check_short_answers(root: Path, knowledge: Knowledge, rep: Reporter) -> None:
     """A warning where the short answer a volunteer marked (the text before a line "---") is over the limit."""
     for topic in knowledge.topics.values():
         for lang, tr in topic.translations.items():
             parts = MORE_MARK.split(tr.answer.strip(), maxsplit=1)
             short = re.sub(r"\{[^{}]*\}", "", parts[0]).strip()
             if len(parts) > 1 and len(short) > SHORT_LIMIT:
-                path = folder / f"{topic.id}.yaml"
-                rep.add(path, line_of_text(path, f"{lang}:"), f"{topic.id} ({lang}): the short answer before '---' "
+                path = topic_path(root, topic.id, lang)
+                rep.add(path, line_of_text(path, "answer:"), f"{topic.id} ({lang}): the short answer before '---' "
                         f"is {len(short)} characters", f"keep it under {SHORT_LIMIT}: what to do, where, what to "
                         "bring; move the rest below the '---' line", severity="warning")  # fmt: skip
 
@@ -148,7 +118,7 @@ def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
                 for slug in match.group(1).split(","):
                     if slug.strip() not in knowledge.cities:
                         message = f"{topic.id} ({lang}): {{only:...}} names '{slug.strip()}', which is no city"
-                        path = folder.parent / "topics" / f"{topic.id}.yaml"
+                        path = topic_path(folder.parent, topic.id, lang)
                         rep.add(path, line_of_text(path, match.group(0)), message, "use a slug of cities/")
     for city in knowledge.cities.values():
         have = {c.kind for c in city.contacts}
@@ -214,161 +184,6 @@ def _check_languages(path: Path, rep: Reporter) -> dict[str, Language]:
     return languages
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def _check_facts(path: Path, block: LDict, where: str, answer: str, topic: Topic, rep: Reporter) -> None:
-    """Every web address and phone number in an answer must come from the topic's sources."""
-    urls = {s.url.rstrip("/").lower() for s in topic.sources if s.url}
-    for match in _URL_IN_TEXT.finditer(answer):
-        url = match.group(0).rstrip(".,;:!?").rstrip("/").lower()
-        if not any(url == u or url == u.removeprefix("https://") or url.startswith(u + "/") for u in urls):
-            rep.add(
-                path,
-                block.text_line("answer", match.start()),
-                f"{where}: web address '{match.group(0)}' is not among the topic's sources",
-                "add the official page to 'sources' (url:), or leave the address out",
-            )
-    cited = [_digits(text) for s in topic.sources for text in (s.body or "", s.note or "") if _digits(text)]
-    for match in _PHONE_IN_TEXT.finditer(answer):
-        text = match.group(0).strip()
-        number = _digits(text)
-        # A phone number has at least five digits, or is a bare three-digit number (110, 112); ranges like
-        # "12-27" (years of age) and years are not phone numbers.
-        if not (len(number) >= 5 or (len(number) == 3 and text.isdigit())):
-            continue
-        if not any(number in digits for digits in cited):
-            rep.add(
-                path,
-                block.text_line("answer", match.start()),
-                f"{where}: phone number '{text}' is not in the topic's sources",
-                "name the official body with its number in 'sources' (body:), or leave the number out",
-            )
-
-
-def _check_answer(path: Path, block: LDict, where: str, answer: str, rep: Reporter) -> None:
-    line = block.line_of("answer")
-    for match in _PLACEHOLDER.finditer(answer):
-        name = match.group(1)
-        kind = name.removeprefix("contact:")
-        if name == "city" or (name.startswith("contact:") and kind in CONTACT_KINDS):
-            continue
-        at_line_start = match.start() == 0 or answer[match.start() - 1] == "\n"
-        if ONLY.fullmatch(match.group(0)) and at_line_start:
-            continue  # a line for some cities only; the city slugs are checked with the cities
-        rep.add(
-            path,
-            block.text_line("answer", match.start()),
-            f"{where}: unknown placeholder '{{{name}}}'",
-            "use {city}, {contact:KIND} with KIND one of: " + ", ".join(CONTACT_KINDS) + ", or {only:CITY,...} "
-            "at the start of a line",
-        )
-    stripped = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), answer)
-    brace = min((i for i in (stripped.find("{"), stripped.find("}")) if i >= 0), default=-1)
-    if brace >= 0:
-        rep.add(
-            path,
-            block.text_line("answer", brace),
-            f"{where}: unmatched curly brace",
-            "placeholders look like {contact:service-point}",
-        )
-    if len(answer) > ANSWER_HARD_LIMIT:
-        rep.add(
-            path,
-            line,
-            f"{where}: answer has {len(answer)} characters",
-            f"shorten it below {ANSWER_SOFT_LIMIT}",
-        )
-    elif len(answer) > ANSWER_SOFT_LIMIT:
-        rep.add(
-            path,
-            line,
-            f"{where}: answer has {len(answer)} characters (aim for at most {ANSWER_SOFT_LIMIT})",
-            "shorten it: people read this on a small phone",
-            "warning",
-        )
-
-
-def _check_topic(
-    path: Path,
-    raw: LDict,
-    topic: Topic,
-    topic_ids: Iterable[str],
-    languages: Mapping[str, Language],
-    rep: Reporter,
-) -> None:
-    known = set(topic_ids)
-    if topic.id != path.stem:
-        rep.add(path, raw.line_of("id"), f"id '{topic.id}' differs from the file name", f"use id: {path.stem}")
-    related = raw.get("related")
-    for index, other in enumerate(topic.related):
-        line = related.line_of(index) if isinstance(related, LList) else raw.line_of("related")
-        if other == topic.id:
-            rep.add(path, line, "a topic cannot be related to itself", "remove it from 'related'")
-        elif other not in known:
-            rep.add(path, line, f"related topic '{other}' does not exist", "check the id against topics/*.yaml")
-    raw_tr = raw.get("translations")
-    assert isinstance(raw_tr, LDict)
-    unreviewed: list[str] = []
-    for lang, tr in topic.translations.items():
-        line = raw_tr.line_of(lang)
-        raw_lang = raw_tr.get(lang)
-        lines = raw_lang if isinstance(raw_lang, LDict) else raw_tr
-        if lang not in languages:
-            rep.add(path, line, f"language '{lang}' is not in languages.yaml", "add it there or fix the code")
-        if tr.revision > topic.revision:
-            rep.add(
-                path,
-                lines.line_of("revision"),
-                f"{lang}: revision {tr.revision} is newer than the topic's revision {topic.revision}",
-                "raise the topic's revision or fix this one",
-            )
-        elif tr.revision < topic.revision:
-            rep.add(
-                path,
-                lines.line_of("revision"),
-                f"{lang}: translation is outdated (revision {tr.revision}, topic is at {topic.revision})",
-                "update the text from the German version, then set its revision",
-                "warning",
-            )
-        if not tr.reviewed:
-            unreviewed.append(lang)
-        _check_answer(path, lines, lang, tr.answer, rep)
-        _check_facts(path, lines, lang, tr.answer, topic, rep)
-        if len(tr.examples) < MIN_EXAMPLES_GOOD:
-            rep.add(
-                path,
-                lines.line_of("examples"),
-                f"{lang}: only {len(tr.examples)} example questions",
-                f"add at least {MIN_EXAMPLES_GOOD}, written as people really type",
-                "warning",
-            )
-        if topic.id == EMERGENCY_TOPIC and not tr.triggers:
-            rep.add(path, line, f"{lang}: the emergency topic needs 'triggers'", "list emergency words")
-        if topic.id != EMERGENCY_TOPIC and tr.triggers:
-            rep.add(
-                path,
-                lines.line_of("triggers"),
-                "only the emergency topic has 'triggers'",
-                "move them to keywords",
-            )
-    for code, language in languages.items():
-        if code not in topic.translations and language.required:
-            rep.add(path, raw_tr.line, f"missing translation '{code}' (required)", f"add a '{code}:' block")
-    missing = [code for code in languages if code not in topic.translations and not languages[code].required]
-    if missing:
-        rep.add(path, raw_tr.line, f"missing translations: {', '.join(missing)}", "add them", "warning")
-    if unreviewed:
-        rep.add(
-            path,
-            raw_tr.line,
-            f"unreviewed translations: {', '.join(unreviewed)}",
-            "a speaker checks the text, then sets reviewed: true",
-            "warning",
-        )
-
-
 def _check_intent(path: Path, codes: set[str], rep: Reporter, *, required: bool) -> Intent | None:
     if not path.is_file():
         if required:
@@ -385,6 +200,8 @@ def _check_intent(path: Path, codes: set[str], rep: Reporter, *, required: bool)
             rep.add(path, line, f"language '{lang}' is not in languages.yaml", "add it there or fix the code")
         if tr.revision > intent.revision:
             rep.add(path, line, f"{lang}: revision newer than the file's revision", "fix the revision")
+        raw_lang = raw_tr.get(lang) if isinstance(raw_tr, LDict) else None
+        check_review(path, raw_lang if isinstance(raw_lang, LDict) else raw, tr, rep)
     return intent
 
 

@@ -131,6 +131,9 @@ Url = Annotated[StrictStr, AfterValidator(_url)]
 Hours = Annotated[StrictStr, AfterValidator(_hours)]
 Postcode = Annotated[StrictStr, AfterValidator(_postcode)]
 SeedName = Annotated[StrictStr, AfterValidator(_seed)]
+ReviewStatus = Literal["machine", "draft", "reviewed"]
+REVIEW_STATUSES: tuple[str, ...] = get_args(ReviewStatus)
+Checked = date  # the day a person last checked a text: 2026-12-06 (YAML reads it as a date)
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid")
 
@@ -163,17 +166,43 @@ class Source(BaseModel):
         return self
 
 
-class Translation(BaseModel):
-    """A topic in one language."""
+class Reviewable(BaseModel):
+    """Who checked a text in one language, and for which revision of its topic or file.
+
+    ``status``: ``machine`` (drafted by a program), ``draft`` (written or edited by a person, not yet checked by a
+    second speaker) or ``reviewed`` (a native speaker checked it: ``reviewed_by`` names them, ``checked`` is the day).
+    Whether a text is *outdated* (its ``revision`` below the topic's) is derived, never stored.
+    """
 
     model_config = _CONFIG
+    status: ReviewStatus
+    reviewed_by: Text | None = None
+    checked: Checked | None = None
+    revision: StrictInt = Field(ge=1)
+
+    @property
+    def reviewed(self) -> bool:
+        return self.status == "reviewed"
+
+
+class Translation(Reviewable):
+    """A topic in one language (``topics/<id>/<lang>.yaml``)."""
+
     title: Text
     answer: Text
     examples: tuple[Text, ...] = Field(min_length=5)
     keywords: tuple[Text, ...] = Field(min_length=1)
     triggers: tuple[Text, ...] = ()
-    reviewed: StrictBool
+
+
+class TopicShared(BaseModel):
+    """What a topic's languages share (``topics/<id>/topic.yaml``): the id is the folder's name."""
+
+    model_config = _CONFIG
+    category: Category
+    related: tuple[Slug, ...] = ()
     revision: StrictInt = Field(ge=1)
+    sources: tuple[Source, ...] = Field(min_length=1)
 
 
 class Topic(BaseModel):
@@ -187,16 +216,17 @@ class Topic(BaseModel):
     sources: tuple[Source, ...] = Field(min_length=1)
     translations: Annotated[Mapping[Code, Translation], AfterValidator(frozen_map)]
 
+    def outdated(self, lang: str) -> bool:
+        """The translation was written for an earlier revision of the topic (derived, never stored)."""
+        return lang in self.translations and self.translations[lang].revision < self.revision
 
-class IntentTranslation(BaseModel):
+
+class IntentTranslation(Reviewable):
     """How people ask for something (e.g. a human) in one language."""
 
-    model_config = _CONFIG
     examples: tuple[Text, ...] = Field(min_length=5)
     keywords: tuple[Text, ...] = Field(min_length=1)
     triggers: tuple[Text, ...] = ()
-    reviewed: StrictBool
-    revision: StrictInt = Field(ge=1)
 
 
 class Intent(BaseModel):
@@ -296,9 +326,9 @@ class EmergencyWords(BaseModel):
 
     model_config = _CONFIG
     lang: Code
-    status: Literal["machine", "draft", "reviewed"]
+    status: ReviewStatus
     reviewed_by: Text | None = None
-    checked: Text | None = None
+    checked: Checked | None = None
     endings: tuple[Text, ...] = ()
     common: tuple[Text, ...] = ()  # everyday words one letter away from a concept word: never read as a typo
     concepts: Annotated[Mapping[Slug, tuple[ConceptWord, ...]], AfterValidator(frozen_map)]

@@ -12,6 +12,7 @@ from bot.core.knowledge import EMERGENCY_TOPIC
 from bot.core.matcher import Index
 from bot.core.model import Knowledge
 from bot.core.normalize import tokens
+from bot.core.topics import topic_path
 
 
 def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Detector | None = None) -> list[Problem]:
@@ -22,7 +23,7 @@ def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Det
     """
     rep = Reporter(root)
     groups: list[tuple[Path, str, str, tuple[str, ...]]] = [
-        (root / "topics" / f"{topic.id}.yaml", topic.id, lang, tr.examples)
+        (topic_path(root, topic.id, lang), topic.id, lang, tr.examples)
         for topic in knowledge.topics.values()
         for lang, tr in topic.translations.items()
         if topic.id != EMERGENCY_TOPIC  # its examples are questions about the numbers as well as emergencies
@@ -38,7 +39,7 @@ def check_triggers(root: Path, knowledge: Knowledge, index: Index, detector: Det
             situations = detector.detect(example).situations if detector is not None else ()
             found = [
                 (index.emergency_trigger(toks), "contains the emergency trigger {!r}",
-                 "make that trigger a more specific phrase in topics/emergency.yaml, or reword the example"),
+                 "make that trigger a more specific phrase in topics/emergency/<lang>.yaml, or reword the example"),
                 (situations[0] if situations else None, "is recognised as the emergency situation {!r}",
                  "see how: python -m bot ask '<the example>' --explain; make the concept words in "
                  "emergency/<lang>.yaml more specific, or add a calm word"),
@@ -60,8 +61,8 @@ def check_examples(root: Path, knowledge: Knowledge, dialogue: Dialogue) -> list
     for topic in knowledge.topics.values():
         if topic.id == EMERGENCY_TOPIC:
             continue
-        path = root / "topics" / f"{topic.id}.yaml"
         for lang, tr in topic.translations.items():
+            path = topic_path(root, topic.id, lang)
             for example in tr.examples:
                 decision = dialogue.decide(example, lang)
                 if _own(decision, topic.id):

@@ -195,14 +195,14 @@ def test_emergency_reply_quotes_the_message_and_offers_a_way_out(dialogue: Dialo
 def test_check_warns_when_a_topic_example_is_recognised_as_an_emergency(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     shutil.copytree(KNOWLEDGE_DIR, kb)
-    doctor = kb / "topics" / "doctor.yaml"
+    doctor = kb / "topics" / "doctor" / "de.yaml"
     text = doctor.read_text(encoding="utf-8")
     doctor.write_text(text.replace('"wo finde ich einen hausarzt"', '"mein sohn hat putzmittel getrunken"', 1), "utf-8")
     knowledge = load_knowledge(kb)
     index = build_index(knowledge)
     problems = check_triggers(kb, knowledge, index, build_detector(knowledge.emergency, index.knows, index.stopwords))
     found = [p for p in problems if "recognised as the emergency situation 'poisoning'" in p.message]
-    assert found and found[0].file.endswith("doctor.yaml") and found[0].line > 1
+    assert found and found[0].file.endswith("doctor/de.yaml") and found[0].line > 1
 
 
 @pytest.mark.parametrize(

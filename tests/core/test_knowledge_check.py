@@ -14,175 +14,204 @@ from tests.conftest import FIXTURE_KB
 CASES: list[tuple[str, str, str, str, str, int]] = [
     (
         "unknown field",
-        "topics/doctor.yaml",
+        "topics/doctor/topic.yaml",
         "category: health",
         "category: health\ncolour: red",
         "unknown field 'colour'",
         3,
     ),
-    ("missing field", "topics/doctor.yaml", "category: health\n", "", "missing field 'category'", 1),
+    (
+        "missing field",
+        "topics/doctor/topic.yaml",
+        "category: health\n",
+        "",
+        "missing field 'category'",
+        2,
+    ),
     (
         "duplicate key",
-        "topics/doctor.yaml",
+        "topics/doctor/topic.yaml",
         "revision: 2\nsources",
         "revision: 2\nrevision: 3\nsources",
         "duplicate key 'revision'",
-        5,
+        7,
     ),
     (
         "yaml 1.1 boolean in text",
-        "topics/doctor.yaml",
+        "topics/doctor/de.yaml",
         'title: "Arzt finden"',
         "title: no",
         "YAML 1.1 boolean",
-        10,
+        2,
     ),
     (
         "yaml 1.1 boolean in list",
-        "topics/doctor.yaml",
-        "keywords: [arzt,",
-        "keywords: [off, arzt,",
+        "topics/doctor/de.yaml",
+        "keywords:\n  - arzt",
+        "keywords:\n  - off\n  - arzt",
         "YAML 1.1 boolean",
-        16,
+        20,
     ),
     (
         "yaml 1.1 boolean as bool",
-        "topics/doctor.yaml",
-        "reviewed: false",
-        "reviewed: yes",
+        "languages.yaml",
+        "fallback: en}",
+        "fallback: en, required: yes}",
         "write true or false",
-        35,
+        4,
     ),
     (
         "anchor/alias",
-        "topics/pharmacy.yaml",
+        "topics/pharmacy/de.yaml",
         'title: "Apotheke"',
-        'title: &t "Apotheke"\n    note_title: *t',
+        'title: &t "Apotheke"\nnote_title: *t',
         "aliases",
-        10,
+        3,
     ),
     (
         "syntax error",
-        "topics/pharmacy.yaml",
+        "topics/pharmacy/topic.yaml",
         "category: health",
         "category: health: bad",
         "YAML syntax error",
         2,
     ),
-    ("tab indentation", "topics/pharmacy.yaml", "  de:\n", "\tde:\n", "YAML syntax error", 8),
-    ("unknown category", "topics/doctor.yaml", "category: health", "category: food", "category", 2),
     (
-        "id differs from file",
-        "topics/doctor.yaml",
-        "id: doctor",
-        "id: doctors",
-        "differs from the file name",
-        1,
+        "tab indentation",
+        "topics/pharmacy/de.yaml",
+        "  - apotheke\n",
+        "\t- apotheke\n",
+        "YAML syntax error",
+        10,
+    ),
+    (
+        "unknown category",
+        "topics/doctor/topic.yaml",
+        "category: health",
+        "category: food",
+        "category",
+        2,
     ),
     (
         "broken related topic",
-        "topics/doctor.yaml",
-        "related: [pharmacy, emergency]",
-        "related: [pharmacy, dentist]",
+        "topics/doctor/topic.yaml",
+        "  - emergency",
+        "  - dentist",
         "related topic 'dentist' does not exist",
-        3,
+        5,
     ),
     (
         "self related",
-        "topics/doctor.yaml",
-        "related: [pharmacy, emergency]",
-        "related: [doctor]",
+        "topics/doctor/topic.yaml",
+        "  - pharmacy\n  - emergency",
+        "  - doctor",
         "related to itself",
+        4,
+    ),
+    (
+        "unknown status",
+        "topics/doctor/de.yaml",
+        "status: reviewed",
+        "status: done",
+        "status",
         3,
     ),
     (
-        "unknown language",
-        "topics/pharmacy.yaml",
-        "  en:\n    title:",
-        "  xx:\n    title:",
-        "'xx' is not in languages.yaml",
-        17,
+        "reviewed without reviewer",
+        "topics/doctor/de.yaml",
+        'reviewed_by: "fixture reviewer"\n',
+        "",
+        "status: reviewed needs reviewed_by",
+        3,
     ),
     (
-        "missing required language",
-        "topics/pharmacy.yaml",
-        "  en:\n    title:",
-        "  ar:\n    title:",
-        "missing translation 'en' (required)",
-        8,
+        "malformed checked date",
+        "topics/doctor/de.yaml",
+        "checked: 2026-11-02",
+        'checked: "2.11.2026"',
+        "checked",
+        5,
+    ),
+    (
+        "checked in the future",
+        "topics/doctor/de.yaml",
+        "checked: 2026-11-02",
+        "checked: 2999-01-01",
+        "lies in the future",
+        5,
     ),
     (
         "empty answer",
-        "topics/pharmacy.yaml",
-        "answer: |\n      Take your",
-        'answer: " "\n    x_: |\n      Take your',
+        "topics/pharmacy/en.yaml",
+        "answer: |\n  Take your prescription to a pharmacy (Apotheke).\n",
+        'answer: " "\n',
         "must not be empty",
-        19,
+        7,
     ),
     (
         "unknown placeholder",
-        "topics/doctor.yaml",
-        '{contact:integration-centre}\n    examples: ["wo',
-        '{contact:embassy}\n    examples: ["wo',
+        "topics/doctor/de.yaml",
+        "{contact:integration-centre}",
+        "{contact:embassy}",
         "unknown placeholder '{contact:embassy}'",
-        13,
+        9,
     ),
     (
         "unmatched brace",
-        "topics/pharmacy.yaml",
+        "topics/pharmacy/de.yaml",
         "Nachts hilft",
         "Nachts { hilft",
         "unmatched curly brace",
-        11,
+        8,
     ),
     (
         "too few examples",
-        "topics/pharmacy.yaml",
-        '"apotheke nachts",\n               "notdienstapotheke", "tabletten kaufen", "medizin holen", '
-        '"apotheke sonntag"]',
-        '"apotheke nachts"]',
+        "topics/pharmacy/de.yaml",
+        'examples:\n  - apotheke\n  - "wo bekomme ich medikamente"\n  - "rezept einloesen"\n  - "apotheke nachts"\n'
+        '  - notdienstapotheke\n  - "tabletten kaufen"\n  - "medizin holen"\n  - "apotheke sonntag"\n',
+        "examples: []\n",
         "examples",
-        12,
+        9,
     ),
     (
         "translation newer than topic",
-        "topics/pharmacy.yaml",
-        "    revision: 1\n  en:",
-        "    revision: 3\n  en:",
+        "topics/pharmacy/en.yaml",
+        "revision: 1",
+        "revision: 3",
         "newer than the topic's revision",
-        16,
+        6,
     ),
     (
         "triggers outside emergency",
-        "topics/pharmacy.yaml",
-        "    reviewed: true\n    revision: 1\n  en:",
-        "    triggers: [feuer]\n    reviewed: true\n    revision: 1\n  en:",
+        "topics/pharmacy/de.yaml",
+        "revision: 1\n",
+        "revision: 1\ntriggers: [feuer]\n",
         "only the emergency topic has 'triggers'",
-        15,
+        7,
     ),
     (
         "emergency without triggers",
-        "topics/emergency.yaml",
-        '    triggers: [emergency, fire, "not breathing", unconscious, bleeding]\n',
+        "topics/emergency/en.yaml",
+        'triggers:\n  - emergency\n  - fire\n  - "not breathing"\n  - unconscious\n  - bleeding\n',
         "",
         "needs 'triggers'",
-        17,
+        2,
     ),
     (
         "source without seed/body/url",
-        "topics/pharmacy.yaml",
+        "topics/pharmacy/topic.yaml",
         '  - body: "Apothekerkammer"',
         '  - note: "somewhere"',
         "needs 'seed', 'body' or 'url'",
-        6,
+        7,
     ),
     (
         "malformed seed name",
-        "topics/doctor.yaml",
-        "seed: 004_bf826c38e02e00a4.txt",
+        "topics/doctor/topic.yaml",
+        'seed: "004_bf826c38e02e00a4.txt"',
         "seed: brochure.pdf",
         "not a seed file name",
-        6,
+        8,
     ),
     (
         "malformed phone",
@@ -293,23 +322,23 @@ CASES: list[tuple[str, str, str, str, str, int]] = [
     ),
     ("duplicate language", "languages.yaml", "code: ar", "code: en", "listed twice", 4),
     ("bad direction", "languages.yaml", "direction: rtl", "direction: up", "direction", 4),
-    ("handoff language unknown", "handoff.yaml", "  en:", "  xx:", "'xx' is not in languages.yaml", 10),
-    ("wrong file ending", "topics/pharmacy.yaml", "", "", "wrong file ending '.yml'", 1),
+    ("handoff language unknown", "handoff.yaml", "  en:", "  xx:", "'xx' is not in languages.yaml", 12),
+    ("wrong file ending", "topics/pharmacy/de.yaml", "", "", "wrong file ending '.yml'", 1),
     (
         "uncited phone number",
-        "topics/doctor.yaml",
+        "topics/doctor/de.yaml",
         "Bringen Sie die Gesundheitskarte mit.",
         "Bringen Sie die Gesundheitskarte mit. Telefon 0211 1234567.",
         "phone number '0211 1234567' is not in the topic's sources",
-        12,
+        8,
     ),
     (
         "uncited web address",
-        "topics/doctor.yaml",
+        "topics/doctor/de.yaml",
         "Bringen Sie die Gesundheitskarte mit.",
         "Bringen Sie die Gesundheitskarte mit. Mehr: https://www.example.com/aerzte",
         "web address 'https://www.example.com/aerzte' is not among the topic's sources",
-        12,
+        8,
     ),
 ]
 
@@ -344,14 +373,14 @@ def test_broken_fixture_reports_file_line(
     errors = [p for p in result.errors if expected in p.message]
     assert errors, f"{case}: no error containing {expected!r}; got {[p.format() for p in result.errors]}"
     error = errors[0]
-    assert error.file.endswith(Path(file).name if case != "wrong file ending" else "pharmacy.yml")
+    assert error.file.endswith(file if case != "wrong file ending" else "pharmacy/de.yml"), error.format()
     assert error.line == line, error.format()
     assert error.hint, "every error carries a one-line hint"
     assert "\n" not in error.hint
 
 
 def test_all_errors_reported_at_once(tmp_path: Path) -> None:
-    root = _broken(tmp_path, "topics/doctor.yaml", "category: health", "category: food\ncolour: red")
+    root = _broken(tmp_path, "topics/doctor/topic.yaml", "category: health", "category: food\ncolour: red")
     text = (root / "cities/testcity.yaml").read_text(encoding="utf-8")
     (root / "cities/testcity.yaml").write_text(text.replace('"ki@example.org"', '"nope"'), encoding="utf-8")
     messages = [p.message for p in check_knowledge(root).errors]
@@ -369,18 +398,18 @@ def test_warnings_do_not_fail() -> None:
 
 
 def test_missing_emergency_topic(tmp_path: Path) -> None:
-    root = _broken(tmp_path, "topics/pharmacy.yaml", "related: [doctor]", "related: [doctor]")
-    (root / "topics/emergency.yaml").unlink()
+    root = _broken(tmp_path, "topics/pharmacy/topic.yaml", "category: health", "category: health")
+    shutil.rmtree(root / "topics/emergency")
     messages = [p.message for p in check_knowledge(root).errors]
     assert "the emergency topic is missing" in messages
     assert "related topic 'emergency' does not exist" in messages
 
 
 def test_load_knowledge_raises_with_all_problems(tmp_path: Path) -> None:
-    root = _broken(tmp_path, "topics/doctor.yaml", "id: doctor", "id: doctors")
+    root = _broken(tmp_path, "topics/doctor/topic.yaml", "category: health", "category: food")
     with pytest.raises(KnowledgeError) as info:
         load_knowledge(root)
-    assert "differs from the file name" in str(info.value)
+    assert "topics/doctor/topic.yaml:2: error: category" in str(info.value)
 
 
 def test_knowledge_objects_are_immutable() -> None:
@@ -405,9 +434,9 @@ def test_native_language_names_are_babels() -> None:
 
 
 def test_a_broken_topic_causes_no_follow_up_errors_elsewhere(tmp_path: Path) -> None:
-    root = _broken(tmp_path, "topics/pharmacy.yaml", "category: health", "category: health\ncategory: help")
+    root = _broken(tmp_path, "topics/pharmacy/topic.yaml", "category: health", "category: health\ncategory: help")
     errors = check_knowledge(root).errors
-    assert [e.file.endswith("pharmacy.yaml") for e in errors] == [True]
+    assert [e.file.endswith("pharmacy/topic.yaml") for e in errors] == [True]
 
 
 def test_a_city_without_a_contact_an_answer_shows_is_warned_about(tmp_path: Path) -> None:
@@ -421,24 +450,24 @@ def test_a_city_without_a_contact_an_answer_shows_is_warned_about(tmp_path: Path
 
 def test_a_marked_short_answer_over_the_limit_is_warned_about(tmp_path: Path) -> None:
     long = "Gehen Sie zu einer Hausarztpraxis. " * 20
-    root = _broken(tmp_path, "topics/doctor.yaml", "      Gehen Sie zu einer Hausarztpraxis. Bringen",
-                   f"      {long}\n      ---\n      Bringen")  # fmt: skip
+    root = _broken(tmp_path, "topics/doctor/de.yaml", "  Gehen Sie zu einer Hausarztpraxis. Bringen",
+                   f"  {long}\n  ---\n  Bringen")  # fmt: skip
     result = check_knowledge(root)
     assert result.errors == []
     (warning,) = [w for w in result.warnings if "short answer before '---'" in w.message]
-    assert warning.file.endswith("doctor.yaml") and "doctor (de)" in warning.message and warning.line > 1
+    assert warning.file.endswith("doctor/de.yaml") and "doctor (de)" in warning.message and warning.line > 1
 
 
 @pytest.mark.parametrize(
     ("new", "expected"),
     [
-        ("      {only:nowhere}Gehen Sie zu einer Hausarztpraxis.", "'nowhere', which is no city"),
-        ("      Gehen Sie {only:testcity} zu einer Hausarztpraxis.", "unknown placeholder '{only:testcity}'"),
+        ("  {only:nowhere}Gehen Sie zu einer Hausarztpraxis.", "'nowhere', which is no city"),
+        ("  Gehen Sie {only:testcity} zu einer Hausarztpraxis.", "unknown placeholder '{only:testcity}'"),
     ],
 )
 def test_lines_for_some_cities_name_real_cities_at_the_start_of_a_line(tmp_path: Path, new: str, expected: str) -> None:
-    root = _broken(tmp_path, "topics/doctor.yaml", "      Gehen Sie zu einer Hausarztpraxis.", new)
+    root = _broken(tmp_path, "topics/doctor/de.yaml", "  Gehen Sie zu einer Hausarztpraxis.", new)
     (error,) = [e for e in check_knowledge(root).errors if expected in e.message]
-    assert error.line > 1  # the line of the answer, for the volunteer
-    fine = _broken(tmp_path / "ok", "topics/doctor.yaml", "      Gehen Sie", "      {only:testcity}Gehen Sie")
+    assert error.file.endswith("topics/doctor/de.yaml") and error.line == 8  # the answer's line, for the volunteer
+    fine = _broken(tmp_path / "ok", "topics/doctor/de.yaml", "  Gehen Sie", "  {only:testcity}Gehen Sie")
     assert check_knowledge(fine).errors == []

@@ -56,11 +56,11 @@ def test_check_warns_where_triggers_and_examples_disagree(tmp_path: Path) -> Non
     problems = [p.format() for p in check_triggers(kb, knowledge, build_index(knowledge))]
     doctor_line = next(
         n
-        for n, line in enumerate((kb / "topics" / "doctor.yaml").read_text(encoding="utf-8").splitlines(), 1)
+        for n, line in enumerate((kb / "topics" / "doctor" / "en.yaml").read_text(encoding="utf-8").splitlines(), 1)
         if '"doctor appointment"' in line
     )
     assert any(
-        f"doctor.yaml:{doctor_line}: warning: en: example 'doctor appointment' contains the handoff trigger" in p
+        f"doctor/en.yaml:{doctor_line}: warning: en: example 'doctor appointment' contains the handoff trigger" in p
         for p in problems
     ), problems
     clean = load_knowledge(FIXTURE_KB)

@@ -13,15 +13,12 @@ from tests.conftest import FIXTURE_KB
 
 def test_the_review_list_names_what_to_look_at_again(tmp_path: Path) -> None:
     root = Path(shutil.copytree(FIXTURE_KB, tmp_path / "kb"))
-    doctor = root / "topics" / "doctor.yaml"
+    doctor = root / "topics" / "doctor" / "topic.yaml"
     text = doctor.read_text(encoding="utf-8")
     doctor.write_text(text.replace("revision: 2\n", "revision: 3\n", 1), encoding="utf-8")  # German changed
-    pharmacy = root / "topics" / "pharmacy.yaml"
-    lines = pharmacy.read_text(encoding="utf-8").splitlines()
-    en = next(i for i, line in enumerate(lines) if line.strip() == "en:")
-    at = next(i for i in range(en, len(lines)) if lines[i].strip() == "reviewed: true")
-    lines[at] = lines[at].replace("true", "false")  # machine-drafted
-    pharmacy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pharmacy = root / "topics" / "pharmacy" / "en.yaml"
+    text = pharmacy.read_text(encoding="utf-8").replace("status: reviewed", "status: machine", 1)
+    pharmacy.write_text(text, encoding="utf-8")  # machine-drafted
     city = root / "cities" / "testcity.yaml"
     lines = city.read_text(encoding="utf-8").splitlines()
     at = next(i for i, line in enumerate(lines) if line.strip().startswith("source:"))
@@ -34,6 +31,12 @@ def test_the_review_list_names_what_to_look_at_again(tmp_path: Path) -> None:
     assert found.unreviewed["en"] == 1 and found.unreviewed["de"] == 0
     assert [(c, seen) for c, _, seen in found.old_contacts] == [("testcity", date(2025, 1, 10))]
     assert stale(load_knowledge(root), date(2025, 2, 1), 180).old_contacts == []  # not yet old then
+    assert found.not_checked == []  # the fixture's reviews are of 2026-11-02
+    later = stale(load_knowledge(root), date(2027, 6, 1), 180)
+    assert ("doctor", "de", date(2026, 11, 2)) in later.not_checked and ("pharmacy", "en") not in {
+        (t, lang) for t, lang, _ in later.not_checked
+    }  # reviewed long ago: look again; a machine draft is on the unreviewed list instead
+    assert "  doctor (de, checked 2026-11-02)" in "\n".join(later.lines())
     text = "\n".join(found.lines())
     assert f"{len(found.outdated)} outdated translation(s)" in text and "  doctor (en)" in text
     assert "testcity: " in text and "(read 2025-01-10)" in text

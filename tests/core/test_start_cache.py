@@ -45,14 +45,14 @@ def test_a_restart_reads_the_checked_knowledge_from_its_snapshot(folder: Path, t
 def test_an_edit_is_read_and_a_broken_edit_refused_despite_the_snapshot(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     start_cache.checked_knowledge(folder, cache)
-    topic = folder / "topics" / "pharmacy.yaml"
+    topic = folder / "topics" / "pharmacy" / "de.yaml"
     text = topic.read_text(encoding="utf-8")
     title = load_knowledge(folder).topics["pharmacy"].translations["de"].title
     topic.write_text(text.replace(title, title + " (neu)", 1), encoding="utf-8")
     edited = start_cache.checked_knowledge(folder, cache)
     assert edited.topics["pharmacy"].translations["de"].title == title + " (neu)"
     assert len(_snapshots(cache)) == 2
-    topic.write_text(text + "\n  broken: [\n", encoding="utf-8")
+    topic.write_text(text + "\nbroken: [\n", encoding="utf-8")
     with pytest.raises(KnowledgeError):
         start_cache.checked_knowledge(folder, cache)
 

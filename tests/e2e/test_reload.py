@@ -31,7 +31,7 @@ async def volunteers(tmp_path: Path) -> AsyncIterator[tuple[Lotse, Path]]:
 
 
 def _retitle(folder: Path, old: str, new: str) -> None:
-    topic = folder / "topics" / "pharmacy.yaml"
+    topic = folder / "topics" / "pharmacy" / "de.yaml"
     topic.write_text(topic.read_text(encoding="utf-8").replace(f'title: "{old}"', f'title: "{new}"', 1))
 
 
@@ -59,7 +59,7 @@ async def test_an_edit_is_answered_by_the_next_message_and_a_broken_one_keeps_th
     (after,) = await user.send("apotheke")
     assert after.text.startswith("Apotheke und Notdienst")
 
-    topic = folder / "topics" / "pharmacy.yaml"
+    topic = folder / "topics" / "pharmacy" / "de.yaml"
     good = topic.read_text(encoding="utf-8")
     topic.write_text(good.replace('title: "Apotheke und Notdienst"', 'title: "Apotheke', 1), encoding="utf-8")
     told = await _told(lotse, 1)
