@@ -315,3 +315,13 @@ def test_an_emergency_after_the_first_thousand_characters_is_found(dialogue: Dia
     decision = dialogue.decide(cry, "de")
     assert decision.kind == "emergency" and "112" in decision.text
     assert dialogue.decide(cry, "de", emergency=False).kind != "emergency"  # "not an emergency" is respected
+
+
+def test_a_language_without_emergency_words_is_warned_about(tmp_path: Path) -> None:
+    kb = Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb"))
+    (kb / "emergency" / "so.yaml").unlink()
+    result = check_knowledge(kb)
+    assert result.errors == []
+    (warning,) = [w for w in result.warnings if "no emergency words in this language" in w.message]
+    assert warning.file.endswith("emergency/so.yaml") and warning.message.startswith("so: ")
+    assert not [w for w in check_knowledge(KNOWLEDGE_DIR).warnings if "no emergency words" in w.message]

@@ -51,6 +51,10 @@ def check_emergency(root: Path, codes: set[str], rep: Reporter) -> Emergency | N
         found = _check_words(file, base, codes, rep)
         if found is not None:
             words[found.lang] = found
+    for code in sorted(codes - {file.stem for file in files}) if files else ():
+        rep.add(folder / f"{code}.yaml", 1, f"{code}: no emergency words in this language; an emergency written in "
+                "it is recognised only by words of other languages", "copy emergency/en.yaml to this file and "
+                "translate the words (status: machine until a native speaker checks them)", "warning")  # fmt: skip
     errors = len([p for p in rep.problems if p.severity == "error"])
     if errors > before:
         return None
