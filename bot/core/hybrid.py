@@ -30,7 +30,7 @@ from bot.core import index_cache
 from bot.core.classifier import Centroids, Classifier, ClassifierState, intents, training_texts
 from bot.core.match_model import HANDOFF, MatchResult, MatchSettings
 from bot.core.matcher import Index
-from bot.core.model import Knowledge, Topic
+from bot.core.model import Knowledge, Reviewable, Topic
 from bot.core.semantic import Embedder, SemanticIndex
 
 log = logging.getLogger(__name__)
@@ -307,6 +307,9 @@ def train(
 # -- cache ------------------------------------------------------------------------------------------------------
 
 
+REVIEW_FIELDS = ("status", "reviewed_by", "checked")  # not part of the cache key
+
+
 def cache_key(knowledge: Knowledge, settings: MatchSettings, embedder: Embedder | None) -> str:
     """A digest of everything training depends on: the knowledge's content, the settings, the embedder, the code."""
     digest = hashlib.sha256(CACHE_VERSION.encode())
@@ -322,6 +325,8 @@ def cache_key(knowledge: Knowledge, settings: MatchSettings, embedder: Embedder 
 def _plain(value: object) -> object:
     if isinstance(value, Mapping):
         return dict(value)
+    if isinstance(value, Reviewable):  # a translation: who reviewed it and when changes no matching
+        return value.model_dump(mode="json", exclude=set(REVIEW_FIELDS))
     return str(value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,18 @@ def test_the_writer_reads_back_what_it_wrote(text: str) -> None:
     assert dict(loaded.data) == data, written
     assert yaml.safe_load(written) == data
 
+
+def test_a_review_does_not_retrain_the_matcher_but_an_example_does(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    before = cache_key(load_knowledge(root), MatchSettings(), None)
+    ar = root / "topics/doctor/ar.yaml"
+    text = re.sub(r"^status: machine.*$", "status: reviewed", ar.read_text(encoding="utf-8"), count=1, flags=re.M)
+    text = text.replace("reviewed_by:\n", 'reviewed_by: "amal.k"\n', 1).replace(
+        "checked:\n", "checked: 2026-12-06\n", 1
+    )
+    ar.write_text(text, encoding="utf-8")
+    signed = load_knowledge(root)
+    assert signed.topics["doctor"].translations["ar"].reviewed
+    assert cache_key(signed, MatchSettings(), None) == before
+    ar.write_text(text.replace("examples:\n", 'examples:\n  - "دكتور"\n', 1), encoding="utf-8")
+    assert cache_key(load_knowledge(root), MatchSettings(), None) != before
