@@ -347,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument("--since", type=since, default=since("14d"), help="this far back: 14d (default), 48h, 2w")
     gaps.add_argument("--city", help="one city's questions only (its slug, e.g. koeln)")
     gaps.add_argument("--json", action="store_true", help="a list of groups: count, languages, topics, texts")
+    gaps.add_argument("--yaml", metavar="DIR", help="write example questions and new topic skeletons to paste in")
     gaps.set_defaults(func=cmd_gaps)
 
     health = sub.add_parser("health", help="ask the running bot's /healthz (exit 0 healthy, 1 not); for HEALTHCHECK")

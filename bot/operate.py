@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config
+from bot.core.gaps import GapGroup
 from bot.core.knowledge import load_knowledge
 
 
@@ -119,10 +120,32 @@ def cmd_gaps(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         print(f"database error: {exc}", file=out)
         return 2
     groups = group(asyncio.run(SqlGaps(engine).since(day_of(time.time() - args.since), args.city)))
+    if args.yaml:
+        return _write_stubs(groups, Path(args.yaml), config, out)
     if args.json:
         print(json.dumps([g.to_json() for g in groups], ensure_ascii=False, indent=1), file=out)
     else:
         print(report(groups), file=out)
+    return 0
+
+
+def _write_stubs(groups: list[GapGroup], folder: Path, config: Config, out: TextIO) -> int:
+    """``gaps --yaml DIR``: example questions for existing topics and new topic skeletons, to paste in."""
+    from datetime import UTC, datetime
+
+    from bot.core.gap_stubs import stubs
+
+    files = stubs(groups, load_knowledge(config.knowledge_dir), datetime.now(UTC).date())
+    if not files:
+        print("No gaps with questions in this period: nothing written.", file=out)
+        return 0
+    for name, text in sorted(files.items()):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}", file=out)
+    print("examples/<topic>/<lang>.yaml: copy the questions that fit into topics/<topic>/<lang>.yaml; new-topics/: "
+          "rename, move into topics/, write the answers (knowledge/README.md), then: make check", file=out)  # fmt: skip
     return 0
 
 
