@@ -33,10 +33,12 @@ DAY = 86400.0
 SIMILAR_TEXT = 75  # rapidfuzz token_set_ratio (0-100) of normalised texts: the same question worded differently
 SURE_TOPIC = 0.5  # a topic candidate this strong says what the question is about, in any language
 
+# Each pattern starts only where a run of its characters starts (the look-behinds): a long run without a match is
+# read once, not once from every position in it (100 000 word characters took 43 s without them).
 _MASKS = [
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[e-mail]"),
+    (re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[e-mail]"),
     (re.compile(r"(https?://|www\.)\S+", re.IGNORECASE), "[web]"),
-    (re.compile(r"\+?\d[\d\s/().-]{5,}\d"), "[number]"),  # phone numbers, file and case numbers, IBAN digits
+    (re.compile(r"(?<![\d/.+-])\+?\d[\d\s/().-]{5,}\d"), "[number]"),  # phone, file and case numbers, IBAN
     (re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}\b"), "[number]"),  # an IBAN written with its letters
 ]
 
