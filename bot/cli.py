@@ -23,6 +23,8 @@ from bot.core.matcher import build_index
 from bot.core.selftest import check_examples, check_triggers
 from bot.core.semantic import EmbeddingError
 from bot.operate import cmd_centres, cmd_db, cmd_gaps, cmd_health, cmd_migrate_knowledge, cmd_updates, since
+from bot.site import add_arguments as site_arguments
+from bot.site import cmd_site
 
 
 def _dialogue(config: Config, knowledge_dir: Path | None = None) -> Dialogue:
@@ -359,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "current", "revision"])
     db.add_argument("-m", "--message", help="what the new migration changes (for revision)")
     db.set_defaults(func=cmd_db)
+
+    site = sub.add_parser("site", help="a static review website: every answer as in Telegram, coverage, the gaps")
+    site_arguments(site)
+    site.set_defaults(func=cmd_site)
 
     mig = sub.add_parser("migrate-knowledge", help="one folder per topic, one file per language (from the old layout)")
     mig.add_argument("dir", nargs="?", help="knowledge folder (default: KNOWLEDGE_DIR or ./knowledge)")

@@ -225,3 +225,12 @@ def test_edit_links_point_to_the_language_file(knowledge: Knowledge, tmp_path: P
     write_site(knowledge, tmp_path, Worklist(), options)
     page = Page(tmp_path / "topics" / "doctor.html")
     assert "https://git.example.org/lotse/-/edit/main/knowledge/topics/doctor/ar.yaml" in page.links
+
+
+def test_python_m_bot_site_writes_the_site(tmp_path: Path) -> None:
+    from bot.cli import main
+
+    out = io.StringIO()
+    assert main(["site", str(tmp_path / "site"), "--no-gaps"], out) == 0
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "topics" / "pharmacy.html").is_file()
+    assert "wrote" in out.getvalue()
