@@ -124,7 +124,11 @@ def test_5_add_a_city_with_two_contacts_and_a_new_example_question(tmp_path: Pat
     (root / "cities" / "musterstadt.yaml").write_text(city, encoding="utf-8")
     _add_example(root / "topics" / "residence-permit" / "de.yaml", line)
     out = _check(root)
-    assert "25 topics, 12 languages, 9 cities" in out
+    assert "25 topics, 12 languages, 55 cities" in out
     knowledge = load_knowledge(root)  # what the bot reads at its next start (or live reload)
-    assert [c.kind for c in knowledge.cities["musterstadt"].contacts] == ["integration-centre", "service-point"]
+    town = knowledge.cities["musterstadt"]
+    assert [c.kind for c in town.contacts] == ["integration-centre", "service-point"]
+    assert (town.level, town.district) == ("municipality", "kreis-soest")  # the Kreis's offices stand in
+    result = check_knowledge(root)
+    assert any("Musterstadt is not in municipalities.yaml" in w.message for w in result.warnings)
     assert "wo ist das auslenderamt in musterstadt" in knowledge.topics["residence-permit"].translations["de"].examples

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
-from bot.core.model import CONTACT_KINDS, Knowledge
+from bot.core.model import CONTACT_KINDS, REVIEW_STATUSES, Knowledge
 
 Status = Literal["ok", "unreviewed", "outdated", "missing"]
 _SYMBOL: dict[Status, str] = {"ok": "ok", "unreviewed": "unrev", "outdated": "OLD", "missing": "MISSING"}
@@ -75,6 +75,8 @@ def coverage(knowledge: Knowledge) -> Coverage:
         fields[city.slug] = {
             "contacts": len(city.contacts),
             **{f: sum(getattr(c, f) is not None for c in city.contacts) for f in _FIELDS},
+            **{s: sum(c.status == s for c in city.contacts) for s in REVIEW_STATUSES},
+            "towns": sum(m.district == city.slug for m in knowledge.municipalities.values()),
         }
     return Coverage(languages, topics, cities, fields, details)
 
@@ -96,16 +98,20 @@ def markdown(cov: Coverage) -> str:
         "",
         "City contacts: what the best contact of each kind gives a person (A address, P phone, H opening hours, "
         "U web page; `n` a name only; `-` none yet, the bot then points to the integration centre or Service "
-        "Point). Every contact has a source.",
+        "Point). Every contact has a source; `machine / draft / reviewed`: how many were collected by a program and "
+        "not yet confirmed, entered by a person, or confirmed by a second one. `towns`: the municipalities of "
+        "municipalities.yaml whose people are shown these contacts.",
         "",
-        "| city | " + " | ".join(CITY_KINDS) + " | contacts | with address / phone / e-mail / URL / hours |",
-        "|---|" + "---|" * (len(CITY_KINDS) + 2),
+        "| district or city | " + " | ".join(CITY_KINDS) + " | towns | contacts | with address / phone / e-mail / "
+        "URL / hours | machine / draft / reviewed |",
+        "|---|" + "---|" * (len(CITY_KINDS) + 4),
     ]
     for slug, kinds in cov.city_details.items():
         f = cov.city_fields[slug]
         detail = f"{f['address']} / {f['phone']} / {f['email']} / {f['url']} / {f['hours']}"
+        status = f"{f['machine']} / {f['draft']} / {f['reviewed']}"
         cells = " | ".join(kinds[kind] for kind in CITY_KINDS)
-        lines.append(f"| {slug} | {cells} | {f['contacts']} | {detail} |")
+        lines.append(f"| {slug} | {cells} | {f['towns']} | {f['contacts']} | {detail} | {status} |")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bot.core.checking import Problem, Reporter, line_of_text, load_mapping, load_validated, validate
+from bot.core.districts import MUNICIPALITIES_FILE, check_centres, check_levels, check_municipalities
 from bot.core.emergency.check import check_emergency
 from bot.core.model import City, Intent, Knowledge, Language
 from bot.core.render import MORE_MARK, ONLY, SHORT_LIMIT
@@ -73,6 +74,9 @@ def check_knowledge(root: Path) -> CheckResult:
     offtopic = _check_intent(root / "offtopic.yaml", codes, rep, required=False)
     uncovered = _check_intent(root / "uncovered.yaml", codes, rep, required=False)
     cities = _check_cities(root / "cities", codes, rep)
+    check_levels(root / "cities", cities, rep)
+    check_centres(root / "cities", cities, rep)
+    municipalities = check_municipalities(root / MUNICIPALITIES_FILE, cities, codes, rep)
     emergency = check_emergency(root, codes, rep)
     errors = any(p.severity == "error" for p in rep.problems)
     if errors or handoff is None:
@@ -81,6 +85,7 @@ def check_knowledge(root: Path) -> CheckResult:
         languages=MappingProxyType(dict(languages)),
         topics=MappingProxyType(topics),
         cities=MappingProxyType(cities),
+        municipalities=MappingProxyType(municipalities),
         handoff=handoff,
         offtopic=offtopic,
         uncovered=uncovered,

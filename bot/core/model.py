@@ -158,6 +158,7 @@ class Source(BaseModel):
     body: Text | None = None
     url: Url | None = None
     note: Text | None = None
+    seen: date | None = None  # when a web page was read
 
     @model_validator(mode="after")
     def _one_of(self) -> Source:
@@ -260,13 +261,21 @@ class Contact(BaseModel):
     note: Text | None = None
     source: Text
     seen: date | None = None  # when the source (a web page) was read; a seed file needs none
+    status: ReviewStatus = "machine"  # machine-collected until a volunteer has confirmed it (draft, reviewed)
+
+
+Level = Literal["district-free-city", "district", "municipality"]
 
 
 class City(BaseModel):
-    """A city (or district) with its names, spellings and contacts."""
+    """A district-free city, a district (Kreis) or a municipality with offices of its own (``level``), with its
+    names, spellings and contacts. A municipality names its ``district``, whose contacts stand in for kinds it has
+    none of."""
 
     model_config = _CONFIG
     slug: Slug
+    level: Level = "district-free-city"
+    district: Slug | None = None
     names: Annotated[Mapping[Code, Text], AfterValidator(frozen_map)]
     aliases: tuple[Text, ...] = ()
     coordinates: Coordinates
@@ -275,6 +284,30 @@ class City(BaseModel):
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names["de"]
+
+
+class Municipality(BaseModel):
+    """One of NRW's municipalities (``municipalities.yaml``): where people live, mapped to its district."""
+
+    model_config = _CONFIG
+    name: Text
+    district: Slug
+    lat: float | None = Field(default=None, ge=-90, le=90, strict=True)
+    lon: float | None = Field(default=None, ge=-180, le=180, strict=True)
+    postcodes: tuple[Postcode, ...] = ()
+    aliases: tuple[Text, ...] = ()
+    names: Annotated[Mapping[Code, Text], AfterValidator(frozen_map)] = Field(default_factory=dict)
+
+    def label(self, lang: str) -> str:
+        return self.names.get(lang) or self.name
+
+
+class Municipalities(BaseModel):
+    """``municipalities.yaml``: the municipalities and where their names, districts and coordinates come from."""
+
+    model_config = _CONFIG
+    sources: tuple[Source, ...] = Field(min_length=1)
+    municipalities: tuple[Municipality, ...] = Field(min_length=1)
 
 
 EmergencyCall = Literal["ambulance", "fire-brigade", "police", "poison-centre", "women-helpline", "crisis-line"]
@@ -353,6 +386,7 @@ class Knowledge(BaseModel):
     languages: Mapping[str, Language]
     topics: Mapping[str, Topic]
     cities: Mapping[str, City]
+    municipalities: Mapping[str, Municipality] = Field(default_factory=dict)  # by id (slug of the name)
     handoff: Intent
     offtopic: Intent | None = None
     uncovered: Intent | None = None  # everyday matters Lotse has no answer for (taxes, driving licence...)

@@ -168,10 +168,13 @@ def contacts_text(
     """
     if city is None:
         return t.gettext("Tell me your city with /city and I will show you the local addresses.")
-    found = [c for c in city.contacts if c.kind == kind]
+    # a municipality's own offices first; its district's stand in for the kinds it has none of
+    district = knowledge.cities.get(city.district) if city.district else None
+    around = (*city.contacts, *(district.contacts if district else ()))
+    found = [c for c in city.contacts if c.kind == kind] or [c for c in around if c.kind == kind]
     intro = ""
     if not found:
-        found = [c for c in city.contacts if c.kind in ("integration-centre", "service-point")]
+        found = [c for c in around if c.kind in ("integration-centre", "service-point")]
         intro = t.gettext("I have no address of this kind for {city} yet. Ask here:").format(city=city.name(lang))
     if not found:
         return t.gettext("Ask at the Service Point or the integration centre of {city}.").format(city=city.name(lang))

@@ -14,7 +14,8 @@ def test_states_of_the_fixture() -> None:
     assert cov.topics["pharmacy"]["ar"] == "missing"
     assert cov.count("missing") == 2  # pharmacy and emergency lack Arabic
     assert cov.cities["testcity"]["integration-centre"] == 1
-    assert cov.city_fields["testcity"] == {"contacts": 1, "address": 1, "phone": 1, "email": 1, "url": 1, "hours": 1}
+    assert cov.city_fields["testcity"] == {"contacts": 1, "address": 1, "phone": 1, "email": 1, "url": 1, "hours": 1,
+                                           "machine": 1, "draft": 0, "reviewed": 0, "towns": 0}  # fmt: skip
     table = markdown(cov)
     assert "| doctor | ok | ok | OLD |" in table
     assert "| pharmacy | ok | ok | MISSING |" in table
