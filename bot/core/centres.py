@@ -116,14 +116,13 @@ class Centres:
 
     by_id: Mapping[str, Centre]
 
-    def for_city(self, city: str | None) -> Centre | None:
-        default = None
-        for centre in self.by_id.values():
-            if city is not None and city in centre.cities:
-                return centre
-            if DEFAULT in centre.cities:
-                default = centre
-        return default
+    def for_city(self, *cities: str | None) -> Centre | None:
+        """The centre of the first of ``cities`` that one names (a town, then its district), else the default."""
+        for city in cities:
+            for centre in self.by_id.values():
+                if city is not None and city in centre.cities:
+                    return centre
+        return next((centre for centre in self.by_id.values() if DEFAULT in centre.cities), None)
 
     @property
     def staff_chat_ids(self) -> frozenset[int]:

@@ -8,26 +8,16 @@ profile and shows the returned replies. Nothing here knows Telegram or the datab
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import replace
 
 from bot.core.dialogue import Decision
 from bot.core.gaps import Gap, GapKind
 from bot.core.render import contacts_text
 from bot.core.replies import Button, MediaKind, Outcome, Profile, Reply, Step
-from bot.core.screens import Screens
+from bot.core.towns import Towns
 
 COUNTER_LANG = "de"  # the language of offices and counters
-NEAREST_CITY_KM = 60.0
 WARM_TOPICS = 50  # topics rendered in every language at start (today's 25 all)
-
-
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6371.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 def _choice(topic_id: str, token: str | None) -> str:
@@ -46,7 +36,7 @@ def _title_and_body(text: str, *, fell_back: bool) -> tuple[str, str]:
     return title, f"{note}\n\n{body}"
 
 
-class Conversation(Screens):
+class Conversation(Towns):
     """Turns events of one person into replies; stateless apart from the profile passed in."""
 
     def topic_reply(self, topic_id: str, lang: str | None, city: str | None, kind: str = "answer") -> Reply:
@@ -157,47 +147,6 @@ class Conversation(Screens):
             return Outcome(profile, (done, self.city_picker(code)))
         return Outcome(profile, (replace(done, direction=self.direction(code)),))
 
-    def on_city(self, profile: Profile, slug: str) -> Outcome:
-        """A city was chosen (button), or "other"."""
-        t = self.t(profile.lang)
-        code = self.dialogue.language(profile.lang)
-        was_onboarding = profile.step != "ready"
-        if slug in self.knowledge.cities:
-            profile = replace(profile, city=slug, step="ready")
-            text = t.gettext("City: {city}").format(city=self.knowledge.cities[slug].name(code))
-        else:
-            profile = replace(profile, city=None, step="ready")
-            text = t.gettext(
-                "I have no local addresses for your city yet. I will give you general answers and point you to "
-                "the integration centre of your city."
-            )
-        replies = [Reply(text, remove_keyboard=True, direction=self.direction(code))]
-        if was_onboarding:
-            replies += [self.privacy(code), self._ready(code)]
-        return Outcome(profile, tuple(replies))
-
-    def on_location(self, profile: Profile, lat: float, lon: float) -> Outcome:
-        """A shared location picks the nearest known city (within 60 km)."""
-        nearest = min(
-            self.knowledge.cities.values(),
-            key=lambda c: _distance_km(lat, lon, c.coordinates.lat, c.coordinates.lon),
-            default=None,
-        )
-        if (
-            nearest is not None
-            and _distance_km(lat, lon, nearest.coordinates.lat, nearest.coordinates.lon) <= NEAREST_CITY_KM
-        ):
-            return self.on_city(profile, nearest.slug)
-        return self.on_city(profile, "-")
-
-    def _ready(self, lang: str) -> Reply:
-        t = self.t(lang)
-        return Reply(
-            t.gettext("Now ask me anything in your own words, or open the menu."),
-            buttons=((Button(t.gettext("☰ Menu"), "menu"),),),
-            direction=self.direction(lang),
-        )
-
     def emergency_reply(self, decision: Decision) -> Reply:
         """The emergency answer, quoting the person's message, with "not an emergency – ask my question"."""
         lang = decision.lang
@@ -222,6 +171,10 @@ class Conversation(Screens):
         """A question in free text (``emergency=False``: the person said it is not an emergency)."""
         lang = self.dialogue.language(profile.lang)
         decision = self.dialogue.decide(text, lang, profile.city, emergency=emergency)
+        if profile.step in ("city", "town") and decision.kind != "emergency":  # an emergency goes first, always
+            chosen = self.town_choices(profile, text)
+            if chosen is not None:
+                return chosen
         t = self.t(lang)
         if decision.kind == "emergency":
             return Outcome(profile, (self.emergency_reply(decision),), decision)

@@ -16,6 +16,7 @@ from bot.core.match_model import HANDOFF, INTENTS, OFFTOPIC, Candidate, MatchRes
 from bot.core.matcher import Index
 from bot.core.model import Knowledge
 from bot.core.normalize import tokens
+from bot.core.places import Places
 from bot.core.render import RenderedTopic, render_topic, translation_for
 
 Kind = Literal["answer", "clarify", "fallback", "emergency", "handoff"]
@@ -71,6 +72,7 @@ class Dialogue:
         self._hybrid = hybrid
         self.index = hybrid.index if hybrid is not None else index
         self.locales_dir = locales_dir
+        self.towns = Places(knowledge)  # the search for where a person lives
         if detector == "build":
             detector = build_detector(knowledge.emergency, self.index.knows, self.index.stopwords)
         self.detector: Detector | None = detector

@@ -29,7 +29,7 @@ class ProfileStore(Protocol):
 
 def changed_fields(profile: Profile, before: Profile | None) -> dict[str, object]:
     """The profile's fields that differ from ``before`` (all of them without ``before``), by name."""
-    names = ("lang", "city", "step", "recent")
+    names = ("lang", "city", "step", "recent", "place")
     return {n: getattr(profile, n) for n in names if before is None or getattr(profile, n) != getattr(before, n)}
 
 

@@ -8,7 +8,7 @@ from typing import Literal, Protocol, get_args
 from bot.core.dialogue import Decision
 from bot.core.gaps import Gap
 
-Step = Literal["language", "city", "ready", "question"]
+Step = Literal["language", "city", "town", "ready", "question"]
 STEPS: tuple[str, ...] = get_args(Step)
 RECENT = 3  # topics remembered for a handoff, if the person chooses to share them
 MediaKind = Literal["voice", "photo", "video", "sticker", "document", "contact", "other"]
@@ -24,6 +24,7 @@ class Profile:
     city: str | None = None
     step: Step = "language"
     recent: tuple[str, ...] = ()  # ids of the last topics shown, newest first
+    place: str | None = None  # the municipality the person lives in (``city`` is the file of its contacts)
 
     def saw(self, topic_id: str) -> Profile:
         """This profile after the topic ``topic_id`` was shown."""

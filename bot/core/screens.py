@@ -79,19 +79,6 @@ class Screens:
             kind="language",
         )
 
-    def city_picker(self, lang: str | None) -> Reply:
-        t = self.t(lang)
-        code = self.dialogue.language(lang)
-        buttons = [Button(city.name(code), f"city:{slug}") for slug, city in self.knowledge.cities.items()]
-        buttons.append(Button(t.gettext("Other city"), "city:-"))
-        return Reply(
-            t.gettext("In which city do you live? Then I can show you local addresses."),
-            buttons=rows(buttons, 2),
-            keyboard=((Button(t.gettext("📍 Share my location"), request_location=True),),),
-            direction=self.direction(lang),
-            kind="city",
-        )
-
     def privacy(self, lang: str | None) -> Reply:
         t = self.t(lang)
         retention_days = self.retention_days

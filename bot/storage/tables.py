@@ -20,6 +20,7 @@ class UserRow(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     lang: str | None = Field(default=None, max_length=8)
     city: str | None = Field(default=None, max_length=64)
+    place: str | None = Field(default=None, max_length=64)  # the municipality (an id of municipalities.yaml)
     step: str = Field(default="language", max_length=16)
     recent: str = Field(default="", max_length=200)  # ids of the last topics shown, comma-separated
     rate_tokens: float = Field(default=0.0)
@@ -72,6 +73,7 @@ class TicketRow(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     lang: str = Field(max_length=8)
     city: str | None = Field(default=None, max_length=64)
+    place: str | None = Field(default=None, max_length=64)  # the municipality, shown to the staff
     status: str = Field(default="draft", max_length=16)
     version: int = Field(default=0)
     urgent: bool = Field(default=False)

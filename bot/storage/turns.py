@@ -25,7 +25,7 @@ TICKETS: Table = TicketRow.__table__  # type: ignore[attr-defined]
 
 
 def profile_of(row: Any) -> Profile:
-    return Profile(row.user_id, row.lang, row.city, _step(row.step), _recent(row.recent))
+    return Profile(row.user_id, row.lang, row.city, _step(row.step), _recent(row.recent), row.place)
 
 
 def _step(value: str) -> Step:
@@ -64,7 +64,7 @@ def _has_case(user_id: Any) -> Any:
 
 
 _ADMIT_COLUMNS = (
-    _C.user_id, _C.rate_tokens, _C.rate_updated, _C.rate_warned, _C.lang, _C.city, _C.step, _C.recent,
+    _C.user_id, _C.rate_tokens, _C.rate_updated, _C.rate_warned, _C.lang, _C.city, _C.step, _C.recent, _C.place,
     _C.busy_until, _C.busy_by, _C.done_update, _C.sent_update, _C.sent_count,
 )  # fmt: skip
 # with_cases -> the people's rows (locked on PostgreSQL, in the order of their ids: two instances' batches never

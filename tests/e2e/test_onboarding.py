@@ -11,7 +11,7 @@ GREETING = (
     "Hello! I am Lotse. I answer questions about arriving in North Rhine-Westphalia: doctors, "
     "documents, German courses, work, school and more."
 )
-CITY_QUESTION = "In which city do you live? Then I can show you local addresses."
+CITY_QUESTION = "In which city or town do you live? Then I can show you local addresses."
 READY = "Now ask me anything in your own words, or open the menu."
 
 
@@ -65,15 +65,51 @@ async def test_change_language_and_city(lotse: Lotse) -> None:
     assert answer.text.startswith(tr_title)
 
 
-async def test_location_picks_the_nearest_city(lotse: Lotse) -> None:
+async def test_location_finds_the_town_and_the_person_confirms(lotse: Lotse) -> None:
     user = lotse.user(203, language_code="de")
     await user.send("/start", expect=3)
-    city_line, _, _ = await user.send_content(expect=3, location={"latitude": 51.2300, "longitude": 6.7800})
-    assert "Düsseldorf" in city_line.text
+    (question,) = await user.send_content(location={"latitude": 51.498, "longitude": 7.965})  # in Ense
+    assert question.text == translator("de").gettext("Is this your town?")
+    city_line, _, _ = await user.tap("✅ Ense (Kreis Soest)", expect=3)
+    assert "Ense (Kreis Soest)" in city_line.text
+    (answer,) = await user.send("wo ist das integrationszentrum")
+    assert "Hoher Weg 1-3" in answer.text  # Kreis Soest's integration centre
     far = lotse.user(204, language_code="en")
     await far.send("/start", expect=3)
     (other, _, _) = await far.send_content(expect=3, location={"latitude": 48.137, "longitude": 11.575})  # Munich
     assert "no local addresses" in other.text
+
+
+async def test_type_your_town_with_typos_in_any_script(lotse: Lotse) -> None:
+    t = translator("uk")
+    user = lotse.user(206, language_code="uk")
+    await user.send("/start", expect=3)
+    (prompt,) = await user.tap(t.gettext("✏️ Type my town"))
+    assert prompt.text == t.gettext("Please type the name of your town or its postcode.")
+    (nothing,) = await user.send("абвгд")
+    assert nothing.text == t.gettext(
+        "I could not find that town. Please type its name again, or its postcode, or share your location."
+    )
+    (question,) = await user.send("я живу в Мёрс")
+    assert question.text == t.gettext("Is this your town?")
+    moers = [label for label, data in question.buttons if data == "place:moers"]
+    assert moers, question.buttons
+    city_line, _privacy, ready = await user.tap(moers[0], expect=3)
+    assert "Moers" in city_line.text or "Мерс" in city_line.text
+    assert ready.text == t.gettext(READY)
+    stored = await lotse.stores.get(206)
+    assert stored is not None and (stored.city, stored.place) == ("moers", "moers")
+
+
+async def test_a_town_typed_at_the_city_step_without_the_button(lotse: Lotse) -> None:
+    user = lotse.user(207, language_code="de")
+    await user.send("/start", expect=3)
+    (question,) = await user.send("ich wohne in gelsenkirche")
+    assert next(data for _, data in question.buttons) == "place:gelsenkirchen"
+    (question,) = await user.send("59469")  # a postcode
+    assert next(data for _, data in question.buttons) == "place:ense"
+    (answer,) = await user.send("wo finde ich einen kinderarzt")  # no town in it: the question is answered
+    assert answer.text.startswith(lotse.dialogue.render("doctor", "de", None).title)
 
 
 async def test_restart_keeps_preferences(lotse: Lotse) -> None:

@@ -46,7 +46,11 @@ class HandoffBase:
     # -- helpers ----------------------------------------------------------------------------------------------
 
     def centre_for(self, city: str | None) -> Centre | None:
-        return self.centres.for_city(city) if self.centres is not None else None
+        """The centre for the person's city file, else for its district (a town's), else the default desk."""
+        if self.centres is None:
+            return None
+        found = self.knowledge.cities.get(city) if city else None
+        return self.centres.for_city(city, found.district if found is not None else None)
 
     def centre(self, ticket: Ticket) -> Centre | None:
         return self.centres.by_id.get(ticket.centre_id) if self.centres is not None else None
@@ -55,8 +59,11 @@ class HandoffBase:
         centre = self.centre(ticket)
         return centre.name if centre is not None else ticket.centre_id
 
-    def _city_name(self, city: str | None, lang: str) -> str | None:
-        found = self.knowledge.cities.get(city) if city else None
+    def _city_name(self, ticket: Ticket, lang: str) -> str | None:
+        """Where the person lives: the municipality with its district ("Ense (Kreis Soest)"), else the city."""
+        if ticket.place and ticket.place in self.knowledge.municipalities:
+            return self.dialogue.towns.label(ticket.place, lang)
+        found = self.knowledge.cities.get(ticket.city) if ticket.city else None
         return found.name(lang) if found is not None else None
 
     def _to_user(self, ticket: Ticket, key: str, text: str, title: str | None = None) -> Delivery:

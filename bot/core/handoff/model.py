@@ -51,6 +51,7 @@ class Ticket:
     taken_by: str | None = None
     closed_by: Literal["staff", "user"] | None = None
     blocked: bool = False
+    place: str | None = None  # the municipality the person lives in (city: the file of its contacts)
     created_at: float = 0.0
     opened_at: float | None = None
     first_reply_at: float | None = None
@@ -75,6 +76,7 @@ class NewTicket:
     candidates: tuple[str, ...]
     shared_topics: tuple[str, ...]
     source: int  # the id of the person's message with the question
+    place: str | None = None  # the municipality the person lives in
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,6 +205,7 @@ class PersonSide(HandoffBase):
             chat_id=centre.chat_id,
             lang=lang,
             city=profile.city,
+            place=profile.place,
             question=question.strip()[:MAX_QUESTION],
             candidates=candidates[:3],
             shared_topics=profile.recent,
@@ -219,7 +220,7 @@ class PersonSide(HandoffBase):
         lang = ticket.lang
         # exactly what the staff will see (the card stores the name stripped, at most 64 characters)
         name = (first_name or "").strip()[:64] or t.gettext("your first name in Telegram")
-        city = self._city_name(ticket.city, lang) or t.gettext("not given")
+        city = self._city_name(ticket, lang) or t.gettext("not given")
         lines = [
             t.gettext("This goes to {centre}:").format(centre=centre.name),
             "• " + t.gettext("First name: {name}").format(name=name),

@@ -236,7 +236,7 @@ class StaffSide(HandoffBase):
             for ticket in tickets[:50]:
                 waiting = duration(now - (ticket.opened_at or ticket.created_at))
                 flag = "🚨 " if ticket.urgent else ""
-                city = self._city_name(ticket.city, STAFF_LANG) or "–"
+                city = self._city_name(ticket, STAFF_LANG) or "–"
                 who = f", {ticket.taken_by}" if ticket.taken_by else ""
                 lines.append(f"{flag}#{ticket.case} · {ticket.lang} · {city} · {STATUS_DE[ticket.status]}{who} · "
                              f"wartet seit {waiting}")  # fmt: skip
@@ -274,7 +274,7 @@ class StaffSide(HandoffBase):
             lines += [
                 f"Vorname: {ticket.first_name or '–'}",
                 f"Sprache: {lang.native if lang else ticket.lang} ({ticket.lang})",
-                f"Stadt: {self._city_name(ticket.city, STAFF_LANG) or 'nicht angegeben'}",
+                f"Stadt: {self._city_name(ticket, STAFF_LANG) or 'nicht angegeben'}",
                 "",
                 f"Frage:\n{ticket.question or '–'}",
             ]
@@ -306,7 +306,7 @@ class StaffSide(HandoffBase):
 
     def topic_name(self, ticket: Ticket) -> str:
         """The forum topic's name: case number, language and city (no name of the person)."""
-        city = self._city_name(ticket.city, STAFF_LANG) or "–"
+        city = self._city_name(ticket, STAFF_LANG) or "–"
         return f"#{ticket.case} · {ticket.lang} · {city}"[:128]
 
     async def blocked(self, ticket_id: int, now: float) -> None:

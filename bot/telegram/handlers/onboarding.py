@@ -29,7 +29,7 @@ async def city(update: Update, context: LotseContext) -> None:
 
 
 async def chosen(update: Update, context: LotseContext) -> None:
-    """A language (``lang:xx``) or city (``city:slug``) button."""
+    """A language (``lang:xx``), city (``city:slug``) or confirmed town (``place:id``) button."""
     kind, value = tapped(update)
     profile = await load_profile(update, context)
     conversation = services(context).conversation
@@ -38,8 +38,16 @@ async def chosen(update: Update, context: LotseContext) -> None:
     else:
         if profile.lang is None:
             profile = replace(profile, lang="en")
-        outcome = conversation.on_city(profile, value)
+        outcome = conversation.on_place(profile, value) if kind == "place" else conversation.on_city(profile, value)
     await apply(update, context, outcome)
+
+
+async def town(update: Update, context: LotseContext) -> None:
+    """ "Type my town": the next message is read as a town's name."""
+    profile = await load_profile(update, context)
+    if profile.lang is None:
+        profile = replace(profile, lang="en")
+    await apply(update, context, services(context).conversation.on_town(profile))
 
 
 async def location(update: Update, context: LotseContext) -> None:
