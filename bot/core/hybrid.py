@@ -35,7 +35,7 @@ from bot.core.semantic import Embedder, SemanticIndex
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = "hybrid-1"
+CACHE_VERSION = "hybrid-2"
 CANDIDATES = 5  # from each signal
 MIN_SIMILARITY = 0.05
 # A lead relative to the better of two scores means little when both are tiny: ratios are taken against at least these.

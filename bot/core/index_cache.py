@@ -19,7 +19,7 @@ from bot.core.match_model import MatchSettings
 from bot.core.matcher import Index, _Triggers
 from bot.core.model import Knowledge
 
-INDEX_FORMAT = 1  # raise when the index's structures change: a cached index of another format is built again
+INDEX_FORMAT = 2  # raise when the index's structures change: a cached index of another format is built again
 _STATE = ("_lang_bit", "_phrases", "_stop_phrases", "targets", "_stopwords", "idf", "_flat", "_delete_map",
           "_buckets", "_cities")  # fmt: skip
 

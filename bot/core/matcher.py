@@ -196,11 +196,21 @@ class Index:
         return triggers
 
     def _build_cities(self, knowledge: Knowledge) -> dict[str, str]:
+        """One-word spellings of the cities and districts, for questions that name one. A word some topic lists as
+        a keyword is that topic's word, not a city: "essen" (food) is no question about the city of Essen."""
+        words = {
+            toks[0]
+            for topic in knowledge.topics.values()
+            for tr in topic.translations.values()
+            for keyword in tr.keywords
+            if len(toks := tokens(keyword)) == 1
+        }
         spellings: dict[str, str] = {}
         for city in knowledge.cities.values():
             for spelling in (city.slug, *city.names.values(), *city.aliases):
                 toks = tokens(spelling)
-                if len(toks) == 1 and len(toks[0]) >= 4:  # "کلن" is Köln and also Pashto "years old"
+                # "کلن" is Köln and also Pashto "years old": four letters at least
+                if len(toks) == 1 and len(toks[0]) >= 4 and toks[0] not in words:
                     spellings.setdefault(toks[0], city.slug)
         return spellings
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.core.dialogue import Dialogue
 from bot.core.knowledge import load_knowledge
 from bot.core.matcher import build_index
+from bot.core.model import Knowledge
 from bot.core.normalize import tokens
 from bot.core.selftest import check_triggers
 from tests.conftest import FIXTURE_KB
@@ -106,3 +107,10 @@ def test_an_emergency_without_trigger_needs_evidence_well_ahead(fixture_dialogue
 def test_a_phrase_of_function_words_must_be_in_order(fixture_dialogue: Dialogue) -> None:
     index = fixture_dialogue.index
     assert "@offtopic" not in {c.target for c in index.search("the world is big in my eyes", "en").candidates}
+
+
+def test_a_city_name_that_is_a_topics_keyword_is_read_as_the_word(knowledge: Knowledge) -> None:
+    index = build_index(knowledge)
+    assert index.detect_city(tokens("wo bekomme ich kostenloses essen"))[0] is None  # food, not the city of Essen
+    assert index.detect_city(tokens("auslanderbehorde in bochum termin"))[0] == "bochum"
+    assert index.detect_city(tokens("jobcenter kreis soest"))[0] == "kreis-soest"
