@@ -104,22 +104,35 @@ def since(text: str) -> float:
     return int(number) * units[unit]
 
 
+def recorded_gaps(database_url: str, seconds: float, city: str | None = None) -> list[GapGroup]:
+    """The gaps of the last ``seconds`` (one city's, or all), grouped: for ``gaps`` and the review site. Raises
+    DatabaseStartError when the database cannot be opened."""
+    import time
+
+    from bot.core.gaps import day_of, group
+    from bot.storage.engine import open_database
+    from bot.storage.gaps import SqlGaps
+
+    engine = open_database(database_url)
+    try:
+        return group(asyncio.run(SqlGaps(engine).since(day_of(time.time() - seconds), city)))
+    finally:
+        engine.dispose()
+
+
 def cmd_gaps(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """The volunteers' worklist: questions Lotse could not answer well (no topic, a choice offered, a 👎, "not an
     emergency"), similar ones grouped across languages, the largest group first. Nothing in it says who asked."""
     import json
-    import time
 
-    from bot.core.gaps import day_of, group, report
-    from bot.storage.engine import DatabaseStartError, open_database
-    from bot.storage.gaps import SqlGaps
+    from bot.core.gaps import report
+    from bot.storage.engine import DatabaseStartError
 
     try:
-        engine = open_database(config.database_url)
+        groups = recorded_gaps(config.database_url, args.since, args.city)
     except DatabaseStartError as exc:
         print(f"database error: {exc}", file=out)
         return 2
-    groups = group(asyncio.run(SqlGaps(engine).since(day_of(time.time() - args.since), args.city)))
     if args.yaml:
         return _write_stubs(groups, Path(args.yaml), config, out)
     if args.json:

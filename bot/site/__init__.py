@@ -9,7 +9,6 @@ per language and city; the gaps worklist (what people asked that Lotse could not
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import TextIO
 
@@ -38,25 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def read_worklist(database_url: str, seconds: float, out: TextIO) -> Worklist:
     """The gaps worklist from the database, as ``python -m bot gaps`` reads it; when the database cannot be read,
     an empty worklist that says so (the reason goes to ``out``, not onto the page)."""
-    import asyncio
-
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.core.gaps import day_of, group
-    from bot.storage.engine import DatabaseStartError, open_database
-    from bot.storage.gaps import SqlGaps
+    from bot.operate import recorded_gaps
+    from bot.storage.engine import DatabaseStartError
 
     days = seconds / 86400
     try:
-        engine = open_database(database_url)
-        try:
-            gaps = asyncio.run(SqlGaps(engine).since(day_of(time.time() - seconds)))
-        finally:
-            engine.dispose()
+        groups = recorded_gaps(database_url, seconds)
     except (DatabaseStartError, SQLAlchemyError, OSError) as exc:
         print(f"site: the gaps worklist is left out: database error: {exc}", file=out)
         return Worklist(note="The unanswered questions could not be read from the database this time.", days=days)
-    return Worklist(tuple(group(gaps)), days=days)
+    return Worklist(tuple(groups), days=days)
 
 
 def cmd_site(args: argparse.Namespace, config: Config, out: TextIO) -> int:
