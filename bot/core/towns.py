@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.core.districts import place_id
-from bot.core.places import DISTRICT, NEAREST_KM, Places, distance_km
+from bot.core.places import DISTRICT, Places, distance_km
 from bot.core.replies import Button, Outcome, Profile, Reply
 from bot.core.screens import Screens, rows
 
@@ -129,8 +129,8 @@ class Towns(Screens):
             key=lambda c: distance_km(lat, lon, c.coordinates.lat, c.coordinates.lon),
             default=None,
         )
-        if nearest is not None and distance_km(lat, lon, nearest.coordinates.lat, nearest.coordinates.lon) <= max(
-            NEAREST_KM, NEAREST_CITY_KM
+        if nearest is not None and (
+            distance_km(lat, lon, nearest.coordinates.lat, nearest.coordinates.lon) <= NEAREST_CITY_KM
         ):
             return self.on_city(profile, nearest.slug)
         return self.on_city(profile, "-")
