@@ -126,7 +126,8 @@ def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
                         path = topic_path(folder.parent, topic.id, lang)
                         rep.add(path, line_of_text(path, match.group(0)), message, "use a slug of cities/")
     for city in knowledge.cities.values():
-        have = {c.kind for c in city.contacts}
+        district = knowledge.cities.get(city.district) if city.district else None
+        have = {c.kind for c in (*city.contacts, *(district.contacts if district else ()))}  # a town: its district's
         for kind, topics in sorted(needed.items()):
             if kind not in have:
                 rep.add(folder / f"{city.slug}.yaml", 1, f"{city.slug} has no '{kind}' contact; the answers of "

@@ -136,3 +136,14 @@ def test_a_town_in_an_unknown_district_is_an_error_at_its_line(tmp_path: Path) -
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "district: kreis-soest," in row)
     assert town.file.endswith("municipalities.yaml") and town.line == line
     assert any(e.file.endswith("moers.yaml") and "'district' is missing" in e.message for e in errors)
+
+
+def test_a_town_is_not_warned_about_kinds_its_district_has(tmp_path: Path) -> None:
+    root = Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge"))
+    moers = root / "cities" / "moers.yaml"
+    lines = moers.read_text(encoding="utf-8").splitlines()
+    start = lines.index("  - kind: jobcenter")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  - kind:"))
+    moers.write_text("\n".join(lines[:start] + lines[end:]) + "\n", encoding="utf-8")  # Moers without a Jobcenter
+    warnings = [w.message for w in check_knowledge(root).warnings if w.file.endswith("moers.yaml")]
+    assert not [w for w in warnings if "no 'jobcenter' contact" in w]  # Kreis Wesel's stands in
