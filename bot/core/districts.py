@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.core.checking import Reporter, load_validated
-from bot.core.model import City, Municipalities, Municipality
+from bot.core.model import City, Contact, Municipalities, Municipality
 from bot.core.yamlsafe import LList
 
 MUNICIPALITIES_FILE = "municipalities.yaml"
@@ -56,9 +56,17 @@ def check_centres(folder: Path, cities: Mapping[str, City], rep: Reporter) -> No
                     "cite", "warning")  # fmt: skip
 
 
-def district_of(city: City, cities: Mapping[str, City]) -> City | None:
-    """The district whose contacts stand in for those a municipality's file lacks (None for a district)."""
-    return cities.get(city.district) if city.district else None
+def contacts_around(city: City, cities: Mapping[str, City]) -> tuple[Contact, ...]:
+    """The contacts a person in ``city`` may be shown: its own first, then its district's (a town's file), which
+    stand in for the kinds it has none of."""
+    district = cities.get(city.district) if city.district else None
+    return (*city.contacts, *(district.contacts if district else ()))
+
+
+def municipality_of(city: City) -> str:
+    """The id in municipalities.yaml of the municipality a city file is (its German name); for a district's own
+    file ("Kreis Soest") an id no municipality has."""
+    return place_id(city.names["de"])
 
 
 def check_municipalities(
@@ -92,7 +100,7 @@ def check_municipalities(
             rep.add(path, line, f"{place.name}: give both lat and lon, or neither", "complete the coordinates")
         found[ident] = place
     for city in cities.values():
-        if city.level == "municipality" and place_id(city.names["de"]) not in found:
+        if city.level == "municipality" and municipality_of(city) not in found:
             rep.add(path.parent / "cities" / f"{city.slug}.yaml", 1, f"{city.names['de']} is not in "
                     f"{MUNICIPALITIES_FILE}: nobody can choose it as their town", "use the German name the list "
                     "has, or add the town to the list with its source", "warning")  # fmt: skip

@@ -13,7 +13,13 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bot.core.checking import Problem, Reporter, line_of_text, load_mapping, load_validated, validate
-from bot.core.districts import MUNICIPALITIES_FILE, check_centres, check_levels, check_municipalities
+from bot.core.districts import (
+    MUNICIPALITIES_FILE,
+    check_centres,
+    check_levels,
+    check_municipalities,
+    contacts_around,
+)
 from bot.core.emergency.check import check_emergency
 from bot.core.model import City, Intent, Knowledge, Language
 from bot.core.render import MORE_MARK, ONLY, SHORT_LIMIT
@@ -126,8 +132,7 @@ def _check_city_contacts(folder: Path, knowledge: Knowledge, rep: Reporter) -> N
                         path = topic_path(folder.parent, topic.id, lang)
                         rep.add(path, line_of_text(path, match.group(0)), message, "use a slug of cities/")
     for city in knowledge.cities.values():
-        district = knowledge.cities.get(city.district) if city.district else None
-        have = {c.kind for c in (*city.contacts, *(district.contacts if district else ()))}  # a town: its district's
+        have = {c.kind for c in contacts_around(city, knowledge.cities)}  # a town: its district's too
         for kind, topics in sorted(needed.items()):
             if kind not in have:
                 rep.add(folder / f"{city.slug}.yaml", 1, f"{city.slug} has no '{kind}' contact; the answers of "

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.core.districts import DISTRICT_LEVELS, place_id
+from bot.core.districts import DISTRICT_LEVELS, municipality_of
 from bot.core.model import City, Knowledge, Municipality
 from bot.core.normalize import tokens
 
@@ -63,7 +63,7 @@ class Places:
             for name in (place.name, *place.aliases, *place.names.values(), *place.postcodes):
                 add(name, ident)
         for city in knowledge.cities.values():
-            ident = place_id(city.names["de"])
+            ident = municipality_of(city)
             owner = ident if ident in knowledge.municipalities else DISTRICT + city.slug
             if owner.startswith(DISTRICT) and city.level not in DISTRICT_LEVELS:
                 continue  # a municipality's file that municipalities.yaml does not list: nothing to map it to

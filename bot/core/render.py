@@ -9,6 +9,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from bot.core.districts import contacts_around
 from bot.core.i18n import Translator
 from bot.core.model import DAYS, City, Contact, Knowledge, Topic, Translation
 
@@ -168,9 +169,7 @@ def contacts_text(
     """
     if city is None:
         return t.gettext("Tell me your city with /city and I will show you the local addresses.")
-    # a municipality's own offices first; its district's stand in for the kinds it has none of
-    district = knowledge.cities.get(city.district) if city.district else None
-    around = (*city.contacts, *(district.contacts if district else ()))
+    around = contacts_around(city, knowledge.cities)
     found = [c for c in city.contacts if c.kind == kind] or [c for c in around if c.kind == kind]
     intro = ""
     if not found:

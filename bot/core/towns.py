@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.districts import place_id
+from bot.core.districts import municipality_of
 from bot.core.places import DISTRICT, Places, distance_km
 from bot.core.replies import Button, Outcome, Profile, Reply
 from bot.core.screens import Screens, rows
@@ -90,7 +90,7 @@ class Towns(Screens):
         t = self.t(profile.lang)
         code = self.dialogue.language(profile.lang)
         if slug in self.knowledge.cities:
-            place = place_id(self.knowledge.cities[slug].names["de"])
+            place = municipality_of(self.knowledge.cities[slug])
             place_or_none = place if place in self.knowledge.municipalities else None
             text = t.gettext("City: {city}").format(city=self.knowledge.cities[slug].name(code))
             return self._settled(profile, replace(profile, city=slug, place=place_or_none), text)
