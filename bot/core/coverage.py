@@ -55,7 +55,7 @@ def coverage(knowledge: Knowledge) -> Coverage:
             tr = topic.translations.get(lang)
             if tr is None:
                 row[lang] = "missing"
-            elif tr.revision < topic.revision:
+            elif topic.outdated(lang):
                 row[lang] = "outdated"
             elif not tr.reviewed:
                 row[lang] = "unreviewed"

@@ -138,7 +138,7 @@ def _check_topic(read: _Read, existing: set[str], languages: Mapping[str, Langua
             rep.add(path, lines.line_of("revision"), f"{lang}: revision {tr.revision} is newer than the topic's "
                     f"revision {topic.revision} ({TOPIC_FILE})", "raise the topic's revision or fix this "
                     "one")  # fmt: skip
-        elif tr.revision < topic.revision:
+        elif topic.outdated(lang):
             rep.add(path, lines.line_of("revision"), f"{lang}: translation is outdated (revision {tr.revision}, "
                     f"topic is at {topic.revision})", "update the text from the German version, then set its "
                     "revision", "warning")  # fmt: skip

@@ -160,7 +160,7 @@ def _unreviewed(knowledge: Knowledge, cov: Coverage) -> str:
             f'<details id="todo-{e(code)}"><summary>{_language(knowledge, code)}: {len(found)}</summary>'
             f"<ul>{items}</ul></details>"
         )
-    total = sum(1 for row in cov.topics.values() for s in row.values() if s == "unreviewed")
+    total = cov.count("unreviewed")
     shown = "".join(parts) or "<p>None: a native speaker has checked every text.</p>"
     return f"""<section id="unreviewed"><h2>Not reviewed yet ({total})</h2>
 <p class="muted">Texts no native speaker has checked yet (outdated ones are listed above), by language.</p>

@@ -88,7 +88,7 @@ def _section(
 <p class="none">No {e(language.english)} text yet: a person asking in {e(language.english)} gets another language.</p>
 </section>"""  # fmt: skip
     outdated = f" {badge('outdated')}" if status == "outdated" else ""
-    if tr.revision < topic.revision:
+    if topic.outdated(code):
         revision = (
             f'<span class="warn">outdated</span>: written for revision {tr.revision}, the topic is at revision '
             f"{topic.revision} (the German text changed since)"
