@@ -67,11 +67,17 @@ class Towns(Screens):
                              "location.")  # fmt: skip
             buttons: tuple[tuple[Button, ...], ...] = ((Button(t.gettext("Other city"), "city:-"),),)
             return Outcome(profile, (Reply(text, buttons=buttons, direction=self.direction(code)),))
+        return self._confirm(profile, [hit.place for hit in hits], t.gettext("✏️ Type again"))
+
+    def _confirm(self, profile: Profile, places: list[str], again: str) -> Outcome:
+        """The towns found, a button each for the person to confirm; ``again`` labels the button to type one."""
+        t = self.t(profile.lang)
+        code = self.dialogue.language(profile.lang)
         choices: list[tuple[Button, ...]] = [
-            (Button("✅ " + self.towns.label(hit.place, code), f"place:{hit.place}"),) for hit in hits
+            (Button("✅ " + self.towns.label(place, code), f"place:{place}"),) for place in places
         ]
-        choices.append((Button(t.gettext("✏️ Type again"), "town"), Button(t.gettext("Other city"), "city:-")))
-        question = t.gettext("Is this your town?") if len(hits) == 1 else t.gettext("Which is your town?")
+        choices.append((Button(again, "town"), Button(t.gettext("Other city"), "city:-")))
+        question = t.gettext("Is this your town?") if len(places) == 1 else t.gettext("Which is your town?")
         return Outcome(profile, (Reply(question, buttons=tuple(choices), direction=self.direction(code)),))
 
     def on_place(self, profile: Profile, place: str) -> Outcome:
@@ -115,15 +121,7 @@ class Towns(Screens):
             found = self.towns.nearest(lat, lon)
             if found is None:
                 return self.on_city(profile, "-")
-            t = self.t(profile.lang)
-            code = self.dialogue.language(profile.lang)
-            place = found[0]
-            buttons = (
-                (Button("✅ " + self.towns.label(place, code), f"place:{place}"),),
-                (Button(t.gettext("✏️ Type my town"), "town"), Button(t.gettext("Other city"), "city:-")),
-            )
-            reply = Reply(t.gettext("Is this your town?"), buttons=buttons, direction=self.direction(code))
-            return Outcome(profile, (reply,))
+            return self._confirm(profile, [found[0]], self.t(profile.lang).gettext("✏️ Type my town"))
         nearest = min(
             self.knowledge.cities.values(),
             key=lambda c: distance_km(lat, lon, c.coordinates.lat, c.coordinates.lon),
