@@ -36,6 +36,26 @@ def _choose(options: list[tuple[str, str]], prompt: str, inp: TextIO, out: TextI
         print("Please type one of the numbers.", file=out)
 
 
+def _choose_town(dialogue: Dialogue, lang: str, inp: TextIO, out: TextIO) -> str | None:
+    """The town step of Telegram in the terminal: type a town (any spelling, a postcode), confirm one of those
+    found; the city file whose contacts its people see, or None ("-")."""
+    towns = dialogue.towns
+    while True:
+        typed = _ask("your town or its postcode (- for none)> ", inp, out)
+        if typed is None or typed.strip() == "-":
+            return None
+        hits = towns.search(typed)
+        if not hits:
+            print("No town found by that name: type it again, or - for none.", file=out)
+            continue
+        options = [(hit.place, towns.label(hit.place, lang)) for hit in hits] + [("?", "none of these")]
+        picked = _choose(options, "town> ", inp, out)
+        if picked is None:
+            return None
+        if picked != "?":
+            return towns.contacts_of(picked)
+
+
 def run_chat(dialogue: Dialogue, lang: str | None, city: str | None, inp: TextIO, out: TextIO) -> int:
     """Run the conversation until /quit or end of input; returns the exit code."""
     k = dialogue.knowledge
@@ -66,6 +86,8 @@ def _loop(dialogue: Dialogue, lang: str, city: str | None, inp: TextIO, out: Tex
             print(HELP, file=out)
         elif line in ("/language", "/lang"):
             lang = _choose([(c, lg.native) for c, lg in k.languages.items()], "language> ", inp, out) or lang
+        elif line == "/city" and k.municipalities:
+            city = _choose_town(dialogue, lang, inp, out)
         elif line == "/city":
             options = [(slug, c.name(lang)) for slug, c in k.cities.items()] + [("-", "other / none")]
             picked = _choose(options, "city> ", inp, out)

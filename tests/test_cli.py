@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.core.dialogue import Dialogue
 from tests.conftest import FIXTURE_KB, ROOT
 
 
@@ -239,3 +240,15 @@ def test_coverage_stale_lists_what_to_look_at_again(fixture_env: None) -> None:
     assert code == 0
     assert out.splitlines()[0].endswith("outdated translation(s) (the German text changed since):")
     assert "translation(s) not reviewed by a speaker yet:" in out and "contact(s) whose source was read" in out
+
+
+def test_chat_finds_a_town_as_the_telegram_town_step_does(dialogue: Dialogue) -> None:
+    from bot.chat import run_chat
+
+    out = io.StringIO()
+    typed = "/city\nensse\nich wohne in ense\n1\nwo ist das kommunale integrationszentrum\n/quit\n"
+    assert run_chat(dialogue, "de", None, io.StringIO(typed), out) == 0
+    text = out.getvalue()
+    assert "No town found by that name" in text  # "ensse": a short name needs every letter
+    assert "1. Ense (Kreis Soest)" in text
+    assert "[de/kreis-soest] you>" in text and "Hoher Weg 1-3" in text  # Kreis Soest's integration centre
